@@ -1,0 +1,61 @@
+"""Serve Treffpunkt: `python run.py` (what `make run` does). HOST/PORT/ASYNC_MODE from the environment.
+
+This is the one place that knows the async server: it monkey-patches before anything else is imported,
+raises the open-file limit and eventlet's connection cap, and prints where to point phones and screens."""
+import os
+import sys
+
+ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+elif ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+elif ASYNC_MODE != "threading":
+    sys.exit(f"ASYNC_MODE must be eventlet, gevent or threading, not {ASYNC_MODE!r}")
+
+import resource  # noqa: E402
+
+from webapp import create_app  # noqa: E402
+from webapp.extensions import socketio  # noqa: E402
+
+MAX_CONNECTIONS = 10_000
+
+
+def raise_file_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, MAX_CONNECTIONS + 1024) if hard != resource.RLIM_INFINITY else MAX_CONNECTIONS + 1024
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def main():
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    raise_file_limit()
+    app = create_app()
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    with app.app_context():
+        from sqlalchemy import select
+
+        from webapp.agenda.models import Event
+        from webapp.extensions import db
+
+        slugs = db.session.execute(select(Event.slug)).scalars().all()
+    print(f"Treffpunkt on {base} ({ASYNC_MODE})", flush=True)
+    for slug in slugs:
+        print(f"  phones:    {base}/e/{slug}/", flush=True)
+        print(f"  projector: {base}/e/{slug}/screen", flush=True)
+    print(f"  staff:     {base}/staff/", flush=True)
+    kwargs = {}
+    if ASYNC_MODE == "eventlet":
+        kwargs["max_size"] = MAX_CONNECTIONS  # eventlet's default of 1,024 connections stalls the server
+    socketio.run(app, host=host, port=port, log_output=os.environ.get("ACCESS_LOG") == "1",
+                 allow_unsafe_werkzeug=True, **kwargs)
+
+
+if __name__ == "__main__":
+    main()

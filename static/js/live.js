@@ -1,0 +1,135 @@
+// The live state of one event in the browser: starts from the state embedded in the page (or a newer copy
+// kept in localStorage), follows the /live namespace, applies each change exactly once in revision order,
+// and asks the server to resync whenever it sees a gap. Pages render from `state`; they never fetch.
+import { io } from "/static/vendor/socket.io-client-4.8.4/socket.io.esm.min.js";
+
+const storeKey = (slug) => `treffpunkt:state:${slug}`;
+
+export function readEmbeddedJSON(id) {
+  const el = document.getElementById(id);
+  return el ? JSON.parse(el.textContent) : null;
+}
+
+function loadStored(slug) {
+  try {
+    return JSON.parse(localStorage.getItem(storeKey(slug)) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function byStart(a, b) {
+  return a.planned_start < b.planned_start ? -1 : a.planned_start > b.planned_start ? 1 : a.id - b.id;
+}
+
+function upsert(list, items) {
+  for (const item of items) {
+    const i = list.findIndex((x) => x.id === item.id);
+    if (i >= 0) list[i] = item;
+    else list.push(item);
+  }
+}
+
+// Apply one `change` message to a state object. Exported for tests and for pages that keep extra parts.
+export function applyChange(state, msg) {
+  if (msg.sessions) {
+    upsert(state.sessions, msg.sessions);
+    state.sessions.sort(byStart);
+  }
+  if (msg.announcements) {
+    upsert(state.announcements, msg.announcements);
+    state.announcements = state.announcements.filter((a) => !a.withdrawn);
+  }
+  for (const [key, value] of Object.entries(msg.replace || {})) state[key] = value;
+  state.revision = msg.revision;
+}
+
+/**
+ * Follow an event live.
+ * handlers.onState(state, info)  after every snapshot or applied change (info.kind, info.change)
+ * handlers.onStatus(status)      {mode: "live"|"connecting"|"offline", updatedAt: Date|null, savedAt}
+ * Returns {state, socket, serverNow()}.
+ */
+export function followEvent(slug, embedded, handlers = {}) {
+  const stored = loadStored(slug);
+  // The page may come from the service worker's cache: take whichever copy is newer.
+  let state = embedded;
+  let savedAt = null;
+  if (stored && stored.state && (!state || stored.state.revision > state.revision)) {
+    state = stored.state;
+    savedAt = stored.savedAt;
+  }
+  const live = { state, socket: null, clockOffset: 0, status: { mode: "connecting", updatedAt: null, savedAt } };
+  const serverNow = () => new Date(Date.now() + live.clockOffset);
+  live.serverNow = serverNow;
+
+  const save = () => {
+    try {
+      localStorage.setItem(storeKey(slug), JSON.stringify({ state: live.state, savedAt: new Date().toISOString() }));
+    } catch {
+      /* storage full or disabled: live updates still work */
+    }
+  };
+  const setStatus = (mode) => {
+    live.status = { ...live.status, mode };
+    if (mode === "live") live.status.updatedAt = new Date();
+    handlers.onStatus && handlers.onStatus(live.status);
+  };
+  const emitState = (info) => {
+    save();
+    live.status.updatedAt = new Date();
+    handlers.onState && handlers.onState(live.state, info);
+    handlers.onStatus && handlers.onStatus(live.status);
+  };
+  const syncClock = (iso) => {
+    if (iso) live.clockOffset = new Date(iso).getTime() - Date.now();
+  };
+
+  const socket = io("/live", {
+    // A function, so that every reconnect asks for what came after the revision we have *now*.
+    auth: (cb) => cb({ event: slug, since: live.state ? live.state.revision : null }),
+    transports: ["websocket", "polling"],
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 5000,
+    timeout: 8000,
+  });
+  live.socket = socket;
+  let resyncing = false;
+  const resync = () => {
+    if (resyncing) return;
+    resyncing = true;
+    socket.emit("sync", { since: live.state ? live.state.revision : null }, () => (resyncing = false));
+    setTimeout(() => (resyncing = false), 5000);
+  };
+
+  socket.on("snapshot", (msg) => {
+    live.state = msg;
+    live.state.sessions.sort(byStart);
+    emitState({ kind: "snapshot" });
+  });
+  socket.on("change", (msg) => {
+    if (!live.state || msg.revision <= live.state.revision) return; // already have it
+    if (msg.revision > live.state.revision + 1) return resync(); // a gap: never skip a change
+    applyChange(live.state, msg);
+    emitState({ kind: "change", change: msg });
+  });
+  socket.on("synced", (msg) => {
+    syncClock(msg.server_time);
+    setStatus("live");
+  });
+  socket.on("heartbeat", (msg) => {
+    syncClock(msg.server_time);
+    if (live.state && msg.revision > live.state.revision) resync();
+    else setStatus("live");
+  });
+  socket.on("connect", () => setStatus("connecting"));
+  socket.on("disconnect", () => setStatus("offline"));
+  socket.on("connect_error", () => setStatus("offline"));
+  // Browsers throttle background tabs; coming back to the page, make sure we are current.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && socket.connected) resync();
+  });
+  if (live.state) handlers.onState && handlers.onState(live.state, { kind: "initial" });
+  handlers.onStatus && handlers.onStatus(live.status);
+  return live;
+}

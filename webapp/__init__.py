@@ -1,0 +1,65 @@
+"""Treffpunkt: live agenda, QR check-in and matchmaking for municipal networking meetings."""
+import warnings
+
+from flask import Flask, request
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+
+from .config import INSTANCE, ROOT, Config
+from .extensions import babel, csrf, db, login_manager, migrate, socketio
+
+VERSION = "0.1.0"
+
+# Eventlet warns on import that it is in maintenance mode; we know (see docs/deployment.md: gevent is the
+# tested alternative) and do not want the warning in every CLI run.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+
+def create_app(config=Config, **overrides):
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(INSTANCE))
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                      cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
+                      max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"], ping_interval=20, ping_timeout=20)
+
+    from . import models  # noqa: F401  (every table known to Alembic and create_all)
+    from . import api, cli, web
+    from .agenda import api as agenda_api, pages as agenda_pages, sockets as agenda_sockets  # noqa: F401
+    from .live import sockets as live_sockets  # noqa: F401  (registers the /live handlers)
+    from .staff import views as staff_views
+
+    for blueprint in (web.bp, agenda_pages.bp, agenda_api.bp, staff_views.bp):
+        app.register_blueprint(blueprint)
+    # The API checks CSRF itself, for session-authenticated writes only (staff.auth.api_staff).
+    csrf.exempt(agenda_api.bp)
+    api.install(app)
+    web.install(app)
+    cli.register(app)
+    return app
+
+
+def select_locale():
+    """German unless the visitor chose English (?lang=en is remembered in a cookie by web.install)."""
+    chosen = request.args.get("lang") or request.cookies.get("lang")
+    return chosen if chosen in ("de", "en") else "de"
+
+
+@sa_event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL lets readers work during a write; busy_timeout makes writers wait instead of failing;
+    foreign keys on so cascades hold as on PostgreSQL."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

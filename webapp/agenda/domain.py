@@ -1,0 +1,341 @@
+"""Agenda logic: reading the agenda as JSON and every change to it. Routes, socket handlers, the CLI and
+tests call these; each change is one transaction with exactly one new revision (or none if nothing
+changed)."""
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..errors import DomainError, not_found
+from ..extensions import db
+from ..live import record_change, register_snapshot_part
+from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Event, Room, Session
+
+MAX_DELAY = 24 * 60
+MAX_TITLE = 300
+MAX_TEXT = 500
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+def get_event(slug):
+    event = db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() \
+        if isinstance(slug, str) else None
+    if event is None:
+        raise not_found("event")
+    return event
+
+
+def get_session(event, session_id):
+    session = db.session.get(Session, session_id) if isinstance(session_id, int) else None
+    if session is None or session.event_id != event.id:
+        raise not_found("session")
+    return session
+
+
+def local_iso(dt, tz):
+    return dt.astimezone(ZoneInfo(tz)).isoformat()
+
+
+def expected_start(session):
+    return session.planned_start + timedelta(minutes=session.delay_minutes)
+
+
+def expected_end(session):
+    return session.planned_end + timedelta(minutes=session.delay_minutes)
+
+
+def session_json(s):
+    tz = s.event.timezone
+    return {
+        "id": s.id,
+        "guid": s.guid,
+        "title": s.title,
+        "abstract": s.abstract,
+        "kind": s.kind,
+        "language": s.language,
+        "room": s.room.name if s.room else None,
+        "planned_room": s.planned_room.name if s.planned_room else None,
+        "planned_start": local_iso(s.planned_start, tz),
+        "planned_end": local_iso(s.planned_end, tz),
+        "start": local_iso(expected_start(s), tz),
+        "end": local_iso(expected_end(s), tz),
+        "delay_minutes": s.delay_minutes,
+        "status": s.status,
+        "speakers": [sp.name for sp in s.speakers],
+        "topics": [t.name for t in s.topics],
+    }
+
+
+def announcement_json(a):
+    return {
+        "id": a.id,
+        "text": a.text,
+        "severity": a.severity,
+        "created_at": local_iso(a.created_at, a.event.timezone),
+        "expires_at": local_iso(a.expires_at, a.event.timezone) if a.expires_at else None,
+        "withdrawn": a.withdrawn,
+    }
+
+
+def active_announcements(event, now=None):
+    now = now or datetime.now(timezone.utc)
+    return [a for a in event.announcements if not a.withdrawn and (a.expires_at is None or a.expires_at > now)]
+
+
+def event_json(event):
+    return {
+        "slug": event.slug,
+        "title": event.title,
+        "subtitle": event.subtitle,
+        "series": event.series,
+        "host": event.host,
+        "venue": event.venue,
+        "timezone": event.timezone,
+        "start": local_iso(event.starts_at, event.timezone),
+        "end": local_iso(event.ends_at, event.timezone),
+        "is_demo": event.is_demo,
+    }
+
+
+def agenda_json(event):
+    """The public agenda (API GET …/agenda and the agenda part of a live snapshot)."""
+    return {
+        "event": event_json(event),
+        "rooms": [{"name": r.name, "slug": r.slug} for r in event.rooms],
+        "sessions": [session_json(s) for s in event.sessions],
+        "announcements": [announcement_json(a) for a in active_announcements(event)],
+    }
+
+
+register_snapshot_part(agenda_json)
+
+
+# ---- validating input ---------------------------------------------------------------------------
+
+def _int(data, key, low, high):
+    value = data[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DomainError("invalid", f"{key} must be a whole number")
+    if not low <= value <= high:
+        raise DomainError("invalid", f"{key} must be between {low} and {high}")
+    return value
+
+
+def _text(data, key, max_len, allow_empty=False):
+    value = data[key]
+    if not isinstance(value, str):
+        raise DomainError("invalid", f"{key} must be text")
+    value = value.strip()
+    if not value and not allow_empty:
+        raise DomainError("invalid", f"{key} must not be empty")
+    if len(value) > max_len:
+        raise DomainError("invalid", f"{key} is longer than {max_len} characters")
+    return value
+
+
+def _choice(data, key, choices):
+    value = data[key]
+    if value not in choices:
+        raise DomainError("invalid", f"{key} must be one of: {', '.join(choices)}")
+    return value
+
+
+def _time(data, key):
+    value = data[key]
+    if not isinstance(value, str) or len(value) > 40:
+        raise DomainError("invalid", f"{key} must be an ISO 8601 time with offset")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise DomainError("invalid", f"{key} must be an ISO 8601 time with offset") from None
+    if parsed.tzinfo is None:
+        raise DomainError("invalid", f"{key} needs a UTC offset, e.g. 2018-10-26T14:00:00+02:00")
+    return parsed.astimezone(timezone.utc)
+
+
+def _room(event, name):
+    if not isinstance(name, str):
+        raise DomainError("invalid", "room must be a room name")
+    room = next((r for r in event.rooms if r.name == name or r.slug == name), None)
+    if room is None:
+        raise DomainError("unknown_room", "room must be one of: " + ", ".join(r.name for r in event.rooms))
+    return room
+
+
+SESSION_FIELDS = {"delay_minutes", "room", "status", "title", "abstract", "kind", "planned_start",
+                  "planned_end", "shift_following"}
+
+
+def parse_session_fields(event, data, required=()):
+    """Check a JSON object of session fields; returns clean values. Unknown keys are refused so a typo
+    does not pass silently."""
+    if not isinstance(data, dict):
+        raise DomainError("invalid", "expected a JSON object")
+    unknown = set(data) - SESSION_FIELDS
+    if unknown:
+        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
+    missing = [k for k in required if k not in data]
+    if missing:
+        raise DomainError("invalid", "missing fields: " + ", ".join(missing))
+    clean = {}
+    if "delay_minutes" in data:
+        clean["delay_minutes"] = _int(data, "delay_minutes", -MAX_DELAY, MAX_DELAY)
+    if "room" in data:
+        clean["room"] = _room(event, data["room"])
+    if "status" in data:
+        clean["status"] = _choice(data, "status", SESSION_STATUSES)
+    if "title" in data:
+        clean["title"] = _text(data, "title", MAX_TITLE)
+    if "abstract" in data:
+        clean["abstract"] = _text(data, "abstract", 5000, allow_empty=True)
+    if "kind" in data:
+        clean["kind"] = _choice(data, "kind", SESSION_KINDS)
+    for key in ("planned_start", "planned_end"):
+        if key in data:
+            clean[key] = _time(data, key)
+    if "shift_following" in data:
+        if not isinstance(data["shift_following"], bool):
+            raise DomainError("invalid", "shift_following must be true or false")
+        clean["shift_following"] = data["shift_following"]
+    return clean
+
+
+# ---- changing ------------------------------------------------------------------------------------
+
+def _describe(session, before, kind):
+    title = session.title
+    if kind == "session.delayed":
+        return f"{title}: {session.delay_minutes:+d} min" if session.delay_minutes else f"{title}: wieder pünktlich"
+    if kind == "session.moved":
+        return f"{title}: {before['room']} → {session.room.name if session.room else '–'}"
+    if kind == "session.cancelled":
+        return f"{title}: abgesagt"
+    if kind == "session.restored":
+        return f"{title}: findet wieder statt"
+    return f"{title}: geändert"
+
+
+def following_in_room(session):
+    """Later sessions in the same room on the same local day: what a delay pushes back."""
+    tz = ZoneInfo(session.event.timezone)
+    day = session.planned_start.astimezone(tz).date()
+    return [s for s in session.event.sessions
+            if s.id != session.id and s.room_id == session.room_id and s.status == "scheduled"
+            and s.planned_start >= session.planned_start and s.planned_start.astimezone(tz).date() == day]
+
+
+def update_session(event, session, fields, actor=""):
+    """Apply clean fields (from parse_session_fields) to a session. Returns the Change, or None if the
+    request changed nothing (then the revision stays). Commits."""
+    before = session_json(session)
+    shift = fields.pop("shift_following", False)
+    delta = 0
+    if "delay_minutes" in fields:
+        delta = fields["delay_minutes"] - session.delay_minutes
+        session.delay_minutes = fields["delay_minutes"]
+    if "room" in fields:
+        if session.planned_room_id is None:
+            session.planned_room_id = session.room_id
+        session.room = fields["room"]
+    for key in ("status", "title", "abstract", "kind", "planned_start", "planned_end"):
+        if key in fields:
+            setattr(session, key, fields[key])
+    if session.planned_end <= session.planned_start:
+        db.session.rollback()
+        raise DomainError("invalid", "planned_end must be after planned_start")
+    after = session_json(session)
+    if after == before:
+        db.session.rollback()
+        return None
+    changed = [session]
+    if shift and delta:
+        for other in following_in_room(session):
+            other.delay_minutes = max(-MAX_DELAY, min(MAX_DELAY, other.delay_minutes + delta))
+            changed.append(other)
+    kind = _change_kind(before, after)
+    summary = _describe(session, before, kind)
+    if len(changed) > 1:
+        summary += f" (+{len(changed) - 1} folgende)"
+    change = record_change(event, kind, summary, {"sessions": [session_json(s) for s in changed]}, actor)
+    db.session.commit()
+    return change
+
+
+def _change_kind(before, after):
+    differs = {k for k in after if after[k] != before[k]}
+    if "status" in differs:
+        return "session.cancelled" if after["status"] == "cancelled" else "session.restored"
+    if differs <= {"delay_minutes", "start", "end"}:
+        return "session.delayed"
+    if differs <= {"room"}:
+        return "session.moved"
+    return "session.edited"
+
+
+def create_session(event, fields, actor="", speakers=(), topics=()):
+    """Add a session (title, planned_start, planned_end required; room optional). Commits."""
+    for key in ("title", "planned_start", "planned_end"):
+        if key not in fields:
+            raise DomainError("invalid", f"missing field: {key}")
+    if fields["planned_end"] <= fields["planned_start"]:
+        raise DomainError("invalid", "planned_end must be after planned_start")
+    session = Session(event=event, title=fields["title"], abstract=fields.get("abstract", ""),
+                      kind=fields.get("kind", "talk"), planned_start=fields["planned_start"],
+                      planned_end=fields["planned_end"], delay_minutes=fields.get("delay_minutes", 0),
+                      status=fields.get("status", "scheduled"), room=fields.get("room"))
+    session.speakers = list(speakers)
+    session.topics = list(topics)
+    db.session.add(session)
+    db.session.flush()
+    change = record_change(event, "session.added", f"{session.title}: neu im Programm",
+                           {"sessions": [session_json(session)]}, actor)
+    db.session.commit()
+    return session, change
+
+
+def parse_announcement(data):
+    if not isinstance(data, dict):
+        raise DomainError("invalid", "expected a JSON object")
+    unknown = set(data) - {"text", "severity", "expires_at", "expires_in_minutes"}
+    if unknown:
+        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
+    if "text" not in data:
+        raise DomainError("invalid", "missing field: text")
+    clean = {"text": _text(data, "text", MAX_TEXT), "severity": "info", "expires_at": None}
+    if "severity" in data:
+        clean["severity"] = _choice(data, "severity", SEVERITIES)
+    if "expires_at" in data and data["expires_at"] is not None:
+        clean["expires_at"] = _time(data, "expires_at")
+    if "expires_in_minutes" in data:
+        minutes = _int(data, "expires_in_minutes", 1, 7 * 24 * 60)
+        clean["expires_at"] = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return clean
+
+
+def add_announcement(event, text, severity="info", expires_at=None, actor=""):
+    announcement = Announcement(event=event, text=text, severity=severity, expires_at=expires_at,
+                                created_at=datetime.now(timezone.utc))
+    db.session.add(announcement)
+    db.session.flush()
+    change = record_change(event, "announcement.added", text[:200],
+                           {"announcements": [announcement_json(announcement)]}, actor)
+    db.session.commit()
+    return announcement, change
+
+
+def withdraw_announcement(event, announcement_id, actor=""):
+    announcement = db.session.get(Announcement, announcement_id) if isinstance(announcement_id, int) else None
+    if announcement is None or announcement.event_id != event.id:
+        raise not_found("announcement")
+    if announcement.withdrawn:
+        return None
+    announcement.withdrawn = True
+    change = record_change(event, "announcement.withdrawn", announcement.text[:200],
+                           {"announcements": [announcement_json(announcement)]}, actor)
+    db.session.commit()
+    return change
+
+
+def event_rooms(event):
+    return list(db.session.execute(select(Room).filter_by(event_id=event.id).order_by(Room.position)).scalars())

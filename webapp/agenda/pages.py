@@ -1,0 +1,74 @@
+"""Public agenda pages (phone, projector, door screen) and the standard exports."""
+import json
+
+from flask import Blueprint, Response, abort, jsonify, render_template, url_for
+from flask_babel import gettext as _
+
+from ..errors import DomainError
+from ..live import snapshot
+from . import domain, exports
+
+bp = Blueprint("agenda_pages", __name__)
+
+
+def _event_or_404(slug):
+    try:
+        return domain.get_event(slug)
+    except DomainError:
+        abort(404)
+
+
+def _page(template, event, **extra):
+    # The state is embedded as JSON (not executed, so the CSP needs no inline script): the page shows the
+    # agenda at once and the live connection continues from this revision.
+    state = json.dumps(snapshot(event), ensure_ascii=False).replace("</", "<\\/")
+    return render_template(template, event=event, state=state, **extra)
+
+
+@bp.get("/e/<slug>/")
+def agenda(slug):
+    return _page("agenda/agenda.html", _event_or_404(slug))
+
+
+@bp.get("/e/<slug>/screen")
+def screen(slug):
+    return _page("agenda/screen.html", _event_or_404(slug), room=None)
+
+
+@bp.get("/e/<slug>/screen/<room_slug>")
+def door_screen(slug, room_slug):
+    event = _event_or_404(slug)
+    room = next((r for r in event.rooms if r.slug == room_slug or r.name == room_slug), None)
+    if room is None:
+        abort(404)
+    return _page("agenda/screen.html", event, room=room)
+
+
+@bp.get("/e/<slug>/manifest.webmanifest")
+def manifest(slug):
+    event = _event_or_404(slug)
+    body = {
+        "name": event.title, "short_name": "Treffpunkt", "lang": "de",
+        "start_url": url_for(".agenda", slug=slug), "scope": "/", "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#a0002a",
+        "description": _("Live agenda"),
+        "icons": [{"src": url_for("static", filename="img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    return Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")
+
+
+@bp.get("/e/<slug>/agenda.ics")
+def ical(slug):
+    event = _event_or_404(slug)
+    return Response(exports.ical(event), mimetype="text/calendar",
+                    headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
+
+
+@bp.get("/e/<slug>/schedule.xml")
+def frab_xml(slug):
+    return Response(exports.frab_xml(_event_or_404(slug)), mimetype="application/xml")
+
+
+@bp.get("/e/<slug>/schedule.json")
+def c3voc_json(slug):
+    return jsonify(exports.c3voc_json(_event_or_404(slug)))

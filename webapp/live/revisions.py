@@ -1,0 +1,84 @@
+"""Revisions: every live change of an event bumps `event.revision` by exactly one, in the transaction that
+makes the change, and leaves one row in the change log. Messages go out only after that commit."""
+from datetime import datetime, timezone
+
+from sqlalchemy import event as sa_event, select, update
+from sqlalchemy.orm import Session as OrmSession
+
+from ..extensions import db
+from .models import Change
+
+_PENDING = "live_pending"
+_snapshot_parts = []
+
+
+def record_change(event, kind, summary, payload, actor=""):
+    """Bump the revision and log the change; call inside the transaction that makes the change.
+
+    The UPDATE ... RETURNING takes the row's write lock (PostgreSQL) or the database write lock (SQLite),
+    so two writers of the same event get consecutive revisions, never the same one."""
+    from ..agenda.models import Event
+
+    revision = db.session.execute(
+        update(Event).where(Event.id == event.id).values(revision=Event.revision + 1).returning(Event.revision)
+    ).scalar_one()
+    db.session.expire(event, ["revision"])
+    change = Change(event_id=event.id, revision=revision, kind=kind, summary=summary[:500], actor=actor[:120],
+                    payload=payload, created_at=datetime.now(timezone.utc))
+    db.session.add(change)
+    db.session.info.setdefault(_PENDING, []).append((event.slug, change_message(change)))
+    return change
+
+
+def change_message(change):
+    """The `change` message as clients get it, live or when catching up."""
+    return {"revision": change.revision, "kind": change.kind, "summary": change.summary,
+            "at": change.created_at.isoformat(), **change.payload}
+
+
+def current_revision(event_id):
+    from ..agenda.models import Event
+
+    return db.session.execute(select(Event.revision).where(Event.id == event_id)).scalar_one()
+
+
+def register_snapshot_part(build):
+    """Areas add their part of the full state: build(event) -> dict merged into the snapshot."""
+    _snapshot_parts.append(build)
+
+
+def snapshot(event):
+    """The full live state at (at least) the returned revision. The revision is read first: a change that
+    lands while the parts are read makes the content newer, never older, and its `change` message
+    re-applies the same state."""
+    message = {"revision": current_revision(event.id)}
+    for build in _snapshot_parts:
+        message.update(build(event))
+    return message
+
+
+def changes_since(event_id, since, limit):
+    """The changes after `since`, in order, or None if more than `limit` or if any is missing."""
+    current = current_revision(event_id)
+    if since is None or since < 0 or since > current or current - since > limit:
+        return None
+    rows = db.session.execute(
+        select(Change).where(Change.event_id == event_id, Change.revision > since).order_by(Change.revision)
+    ).scalars().all()
+    if [c.revision for c in rows] != list(range(since + 1, current + 1)):
+        return None
+    return rows
+
+
+@sa_event.listens_for(OrmSession, "after_commit")
+def _broadcast_after_commit(session):
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        from .broadcast import send_changes
+
+        send_changes(pending)
+
+
+@sa_event.listens_for(OrmSession, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,35 @@
+"""Staff forms (Flask-WTF: every form carries a CSRF token)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from ..agenda.models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES
+
+
+class LoginForm(FlaskForm):
+    name = StringField(_l("Benutzername"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Angemeldet bleiben"))
+
+
+class ActionForm(FlaskForm):
+    """The buttons of the agenda editor: only the CSRF token is a form field; values come as button values."""
+
+
+class SessionForm(FlaskForm):
+    title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=300)])
+    kind = SelectField(_l("Art"), choices=[(k, k) for k in SESSION_KINDS])
+    room = SelectField(_l("Raum"), choices=[])
+    start = DateTimeLocalField(_l("Geplanter Beginn"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    end = DateTimeLocalField(_l("Geplantes Ende"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    status = SelectField(_l("Status"), choices=[(s, s) for s in SESSION_STATUSES])
+    abstract = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
+
+
+class AnnouncementForm(FlaskForm):
+    text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=500)])
+    severity = SelectField(_l("Dringlichkeit"), choices=[(s, s) for s in SEVERITIES])
+    expires_in_minutes = IntegerField(_l("Läuft ab nach (Minuten, leer = nie)"),
+                                      validators=[Optional(), NumberRange(min=1, max=7 * 24 * 60)])

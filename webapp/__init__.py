@@ -20,6 +20,10 @@ def create_app(config=Config, **overrides):
                 instance_path=str(INSTANCE))
     app.config.from_object(config)
     app.config.update(overrides)
+    # Socket handlers must be imported before socketio.init_app: Flask-SocketIO keeps decorators applied
+    # before init_app for every app it is attached to, but binds later ones to the current server only.
+    from .agenda import sockets as agenda_sockets  # noqa: F401
+    from .live import sockets as live_sockets  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -33,8 +37,7 @@ def create_app(config=Config, **overrides):
 
     from . import models  # noqa: F401  (every table known to Alembic and create_all)
     from . import api, cli, web
-    from .agenda import api as agenda_api, pages as agenda_pages, sockets as agenda_sockets  # noqa: F401
-    from .live import sockets as live_sockets  # noqa: F401  (registers the /live handlers)
+    from .agenda import api as agenda_api, pages as agenda_pages
     from .staff import views as staff_views
 
     for blueprint in (web.bp, agenda_pages.bp, agenda_api.bp, staff_views.bp):

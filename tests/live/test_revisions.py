@@ -1,0 +1,147 @@
+"""The live-state mechanism without a network: revisions, change log, catch-up and snapshots on /live."""
+from sqlalchemy import select
+
+from tests.conftest import SLUG, make_staff
+from webapp.agenda.models import Event, Session
+from webapp.extensions import db
+from webapp.live.models import Change
+
+
+def revision():
+    return db.session.execute(select(Event.revision).filter_by(slug=SLUG)).scalar_one()
+
+
+def first_session_id():
+    return db.session.execute(select(Session.id).order_by(Session.id)).scalars().first()
+
+
+def patch(client, auth, sid, body):
+    return client.patch(f"/api/v1/events/{SLUG}/sessions/{sid}", json=body, headers=auth)
+
+
+def by_name(received, name):
+    return [m["args"][0] for m in received if m["name"] == name]
+
+
+def test_each_change_raises_revision_by_one_and_is_logged(client, auth):
+    sid = first_session_id()
+    assert revision() == 0
+    r = patch(client, auth, sid, {"delay_minutes": 10})
+    assert r.status_code == 200 and r.json["revision"] == 1
+    r = patch(client, auth, sid, {"room": "Forum"})
+    assert r.json["revision"] == 2
+    r = client.post(f"/api/v1/events/{SLUG}/announcements", json={"text": "Bitte Platz nehmen"}, headers=auth)
+    assert r.status_code == 201 and r.json["revision"] == 3
+    kinds = db.session.execute(select(Change.revision, Change.kind).order_by(Change.revision)).all()
+    assert kinds == [(1, "session.delayed"), (2, "session.moved"), (3, "announcement.added")]
+
+
+def test_a_patch_that_changes_nothing_keeps_the_revision(client, auth):
+    sid = first_session_id()
+    patch(client, auth, sid, {"delay_minutes": 5})
+    r = patch(client, auth, sid, {"delay_minutes": 5})
+    assert r.status_code == 200 and r.json["revision"] == 1
+    assert db.session.scalar(select(db.func.count(Change.id))) == 1
+
+
+def test_shifting_the_following_sessions_is_one_change(client, auth):
+    forum = db.session.execute(select(Session).filter_by(title="Begrüßung und Eröffnung")).scalar_one()
+    r = patch(client, auth, forum.id, {"delay_minutes": 10, "shift_following": True})
+    assert r.json["revision"] == 1
+    change = db.session.execute(select(Change)).scalar_one()
+    moved = {s["title"]: s["delay_minutes"] for s in change.payload["sessions"]}
+    assert moved["Begrüßung und Eröffnung"] == 10
+    assert moved["Park App"] == 10 and moved["Projekte, Strategien und Kooperation"] == 10
+    assert "Drohnenschule" not in moved  # another room
+    agenda = client.get(f"/api/v1/events/{SLUG}/agenda").json
+    park = next(s for s in agenda["sessions"] if s["title"] == "Park App")
+    assert park["start"] == "2018-10-26T16:05:00+02:00" and park["planned_start"] == "2018-10-26T15:55:00+02:00"
+
+
+def test_new_client_gets_a_snapshot_then_synced(socket_client):
+    c = socket_client(since=None)
+    received = c.get_received("/live")
+    assert [m["name"] for m in received] == ["snapshot", "synced"]
+    snap = received[0]["args"][0]
+    assert snap["revision"] == 0 and len(snap["sessions"]) == 16 and snap["event"]["slug"] == SLUG
+
+
+def test_client_that_was_away_gets_every_missed_change_in_order(client, auth, socket_client):
+    sid = first_session_id()
+    for minutes in (5, 10, 15):
+        patch(client, auth, sid, {"delay_minutes": minutes})
+    c = socket_client(since=1)
+    received = c.get_received("/live")
+    changes = by_name(received, "change")
+    assert [m["revision"] for m in changes] == [2, 3]
+    assert changes[-1]["sessions"][0]["delay_minutes"] == 15
+    assert by_name(received, "synced")[-1]["revision"] == 3
+
+
+def test_client_with_an_impossible_or_too_old_revision_gets_a_snapshot(app, client, auth, socket_client):
+    sid = first_session_id()
+    patch(client, auth, sid, {"delay_minutes": 5})
+    ahead = socket_client(since=99)  # e.g. the server's database was reset
+    assert [m["name"] for m in ahead.get_received("/live")] == ["snapshot", "synced"]
+    app.config["LIVE_MAX_REPLAY"] = 0
+    old = socket_client(since=0)
+    received = old.get_received("/live")
+    assert received[0]["name"] == "snapshot" and received[0]["args"][0]["revision"] == 1
+    not_a_number = socket_client(since="7")
+    assert not_a_number.get_received("/live")[0]["name"] == "snapshot"
+
+
+def test_connected_clients_get_each_change_once(client, auth, socket_client):
+    a, b = socket_client(since=0), socket_client(since=0)
+    a.get_received("/live"), b.get_received("/live")
+    patch(client, auth, first_session_id(), {"status": "cancelled"})
+    for c in (a, b):
+        changes = by_name(c.get_received("/live"), "change")
+        assert len(changes) == 1 and changes[0]["revision"] == 1 and changes[0]["kind"] == "session.cancelled"
+
+
+def test_sync_after_a_gap_resends_from_the_clients_revision(client, auth, socket_client):
+    c = socket_client(since=0)
+    c.get_received("/live")
+    patch(client, auth, first_session_id(), {"delay_minutes": 5})
+    patch(client, auth, first_session_id(), {"delay_minutes": 10})
+    c.get_received("/live")
+    ack = c.emit("sync", {"since": 1}, namespace="/live", callback=True)
+    assert ack == {"ok": True}
+    assert [m["revision"] for m in by_name(c.get_received("/live"), "change")] == [2]
+
+
+def test_unknown_event_is_refused(socket_client, app):
+    from webapp.extensions import socketio
+
+    c = socketio.test_client(app, namespace="/live", auth={"event": "nope", "since": None})
+    assert not c.is_connected("/live")
+    c2 = socketio.test_client(app, namespace="/live", auth="garbage")
+    assert not c2.is_connected("/live")
+
+
+def test_staff_socket_events_refuse_anonymous_and_change_nothing(socket_client):
+    c = socket_client(since=0)
+    ack = c.emit("update_session", {"id": first_session_id(), "delay_minutes": 30}, namespace="/live", callback=True)
+    assert ack["error"]["code"] == "unauthorized"
+    ack = c.emit("announce", {"text": "Hallo"}, namespace="/live", callback=True)
+    assert ack["error"]["code"] == "unauthorized"
+    assert revision() == 0
+
+
+def test_staff_socket_events_work_for_a_logged_in_admin_only(app, socket_client):
+    make_staff("ops", role="admin", password="secret-1")
+    make_staff("door", role="scanner", password="secret-2")
+    admin = app.test_client()
+    admin.post("/staff/login", data={"name": "ops", "password": "secret-1"})
+    c = socket_client(since=0, flask_client=admin)
+    ack = c.emit("update_session", {"id": first_session_id(), "delay_minutes": 5}, namespace="/live", callback=True)
+    assert ack["revision"] == 1 and ack["session"]["delay_minutes"] == 5
+    bad = c.emit("update_session", {"id": first_session_id(), "delay_minutes": "x"}, namespace="/live",
+                 callback=True)
+    assert bad["error"]["code"] == "invalid" and revision() == 1
+    scanner = app.test_client()
+    scanner.post("/staff/login", data={"name": "door", "password": "secret-2"})
+    s = socket_client(since=0, flask_client=scanner)
+    ack = s.emit("announce", {"text": "Hallo"}, namespace="/live", callback=True)
+    assert ack["error"]["code"] == "forbidden" and revision() == 1

@@ -20,16 +20,16 @@ class ActionForm(FlaskForm):
 
 class SessionForm(FlaskForm):
     title = StringField(_l("Titel"), validators=[DataRequired(), Length(max=300)])
-    kind = SelectField(_l("Art"), choices=[(k, k) for k in SESSION_KINDS])
+    kind = SelectField(_l("Art"), choices=list(SESSION_KINDS))
     room = SelectField(_l("Raum"), choices=[])
     start = DateTimeLocalField(_l("Geplanter Beginn"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     end = DateTimeLocalField(_l("Geplantes Ende"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
-    status = SelectField(_l("Status"), choices=[(s, s) for s in SESSION_STATUSES])
+    status = SelectField(_l("Status"), choices=list(SESSION_STATUSES))
     abstract = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
 
 
 class AnnouncementForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=500)])
-    severity = SelectField(_l("Dringlichkeit"), choices=[(s, s) for s in SEVERITIES])
+    severity = SelectField(_l("Dringlichkeit"), choices=list(SEVERITIES))
     expires_in_minutes = IntegerField(_l("Läuft ab nach (Minuten, leer = nie)"),
                                       validators=[Optional(), NumberRange(min=1, max=7 * 24 * 60)])

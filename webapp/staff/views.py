@@ -114,7 +114,7 @@ def status(slug, session_id):
 
 def _session_form(event, session=None):
     form = SessionForm(obj=None)
-    form.room.choices = [("", "–")] + [(r.name, r.name) for r in event.rooms]
+    form.room.choices = [""] + [r.name for r in event.rooms]
     tz = ZoneInfo(event.timezone)
     if request.method == "GET" and session is not None:
         form.title.data, form.kind.data, form.status.data = session.title, session.kind, session.status

@@ -1,0 +1,275 @@
+"""The live agenda as people see it: phones and the projector follow changes made by staff without a reload,
+recover from a server restart, work offline, speak German first, load nothing from third parties and can
+be used with the keyboard. One real server process for the module (demo event kl-2018); each test changes
+its own sessions so the order of the tests does not matter."""
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import PHONE, SCREEN, assert_same_origin, requests_of, screenshot
+
+SLUG = "kl-2018"
+# A virtual clock during the 15:35–16:35 pitches (demo event: Fri 26.10.2018, Europe/Berlin).
+AT = "2018-10-26T15:40:00%2B02:00"
+PHONE_URL = f"/e/{SLUG}/?at={AT}"
+SCREEN_URL = f"/e/{SLUG}/screen?at={AT}"
+LIVE_WAIT_MS = 5_000  # "within a few seconds"
+JUMP_NOW = "#jump-now, [data-action='jump-now'], button.jump-now"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def agenda(server):
+    r = server.api("GET", f"/api/v1/events/{SLUG}/agenda", token=False)
+    r.raise_for_status()
+    return r.json()
+
+
+def session_id(agenda, title_start):
+    matches = [s["id"] for s in agenda["sessions"] if s["title"].startswith(title_start)]
+    assert len(matches) == 1, f"expected one session titled {title_start!r}: {matches}"
+    return matches[0]
+
+
+def patch(server, sid, body):
+    r = server.api("PATCH", f"/api/v1/events/{SLUG}/sessions/{sid}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def open_page(context, url, live=True):
+    page = context.new_page()
+    page.goto(url)
+    if live:
+        expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    return page
+
+
+def mark(page):
+    """Set a marker that only survives while the document is not reloaded."""
+    page.evaluate("window.__marker = 1")
+
+
+def assert_not_reloaded(page):
+    assert page.evaluate("window.__marker") == 1, f"{page.url} was reloaded"
+
+
+def phone_session(page, sid):
+    return page.locator(f"article.session[data-session-id='{sid}']")
+
+
+def screen_item(page, sid):
+    return page.locator(f".room-panel [data-session-id='{sid}']").first
+
+
+def log_in(page):
+    page.goto("/staff/login")
+    page.fill("input[name=name]", "tester")
+    page.fill("input[name=password]", "tester-password")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "/staff/login" not in page.url, "login failed"
+
+
+def test_delay_from_editor_reaches_phone_and_screen_without_reload(server, agenda, new_context):
+    sid = session_id(agenda, "Teilautonomes Fahren")
+    phone = open_page(new_context(**PHONE), PHONE_URL)
+    screen = open_page(new_context(**SCREEN), SCREEN_URL)
+    expect(phone_session(phone, sid)).to_be_visible()
+    expect(screen_item(screen, sid)).to_be_visible()  # the pitch is in the screen's now/next
+    for page in (phone, screen):
+        mark(page)
+
+    staff = new_context().new_page()
+    log_in(staff)
+    staff.goto(f"/staff/e/{SLUG}/")
+    row = staff.locator(f"tr[data-session-id='{sid}']")
+    row.locator("input[name=shift_following]").uncheck()  # only this session; others belong to other tests
+    with staff.expect_navigation():  # the editor itself reloads after the form post
+        row.locator("button[data-step='10']").click()
+    expect(staff.locator(f"tr[data-session-id='{sid}'] [data-delay]")).to_contain_text("+10")
+    clicked = time.monotonic()
+
+    expect(phone_session(phone, sid).locator(".delay")).to_contain_text("+10", timeout=LIVE_WAIT_MS)
+    expect(screen_item(screen, sid).locator(".delay")).to_contain_text("+10", timeout=LIVE_WAIT_MS)
+    print(f"delay visible on phone and screen {time.monotonic() - clicked:.2f} s after the editor reloaded")
+    for page in (phone, screen):
+        assert_not_reloaded(page)
+
+
+def test_screen_recovers_after_server_restart(server, agenda, new_context):
+    sid = session_id(agenda, "Einfluss der Digitalisierung")
+    screen = open_page(new_context(**SCREEN), SCREEN_URL)
+    mark(screen)
+    # Record every mode #live-status goes through: a restart can be quicker than one look at the page.
+    screen.evaluate("""() => {
+        const el = document.querySelector('#live-status');
+        window.__modes = [el.dataset.mode];
+        new MutationObserver(() => window.__modes.push(el.dataset.mode))
+            .observe(el, {attributes: true, attributeFilter: ['data-mode']});
+    }""")
+
+    server.restart()
+    screen.wait_for_function("window.__modes.includes('offline')", timeout=10_000)
+    expect(screen.locator("#live-status")).to_have_attribute("data-mode", "live", timeout=10_000)
+
+    patch(server, sid, {"room": "Seminarraum 2"})
+    moved = screen.locator(f".room-panel[data-room='Seminarraum 2'] [data-session-id='{sid}'], "
+                           f".room-panel[data-room='seminarraum-2'] [data-session-id='{sid}']").first
+    expect(moved).to_be_visible(timeout=LIVE_WAIT_MS)
+    text = "Bitte die Plätze im Forum einnehmen – Test nach Neustart"
+    r = server.api("POST", f"/api/v1/events/{SLUG}/announcements", json={"text": text})
+    assert r.status_code == 201, r.text
+    expect(screen.locator("#announcements")).to_contain_text(text, timeout=LIVE_WAIT_MS)
+    assert_not_reloaded(screen)
+    modes = screen.evaluate("window.__modes")
+    assert modes.index("offline") < len(modes) - 1 and modes[-1] == "live", modes
+
+
+def test_cancelled_and_moved_sessions_stay_visible_on_the_phone(server, agenda, new_context):
+    cancelled = session_id(agenda, "Drohnenschule")
+    moved = session_id(agenda, "Asyl Cube")
+    phone = open_page(new_context(**PHONE), PHONE_URL)
+    mark(phone)
+    patch(server, cancelled, {"status": "cancelled"})
+    patch(server, moved, {"room": "Foyer"})
+
+    def check():
+        expect(phone_session(phone, cancelled)).to_have_attribute("data-status", "cancelled", timeout=LIVE_WAIT_MS)
+        expect(phone_session(phone, cancelled)).to_be_visible()
+        expect(phone_session(phone, cancelled)).to_contain_text("Drohnenschule")
+        expect(phone_session(phone, moved)).to_be_visible()
+        expect(phone_session(phone, moved).locator(".room")).to_contain_text("Foyer", timeout=LIVE_WAIT_MS)
+        expect(phone_session(phone, moved)).to_have_attribute("data-status", "scheduled")
+
+    check()  # live
+    assert_not_reloaded(phone)
+    phone.reload()  # and from the page as the server renders it
+    expect(phone.locator("#live-status")).to_have_attribute("data-mode", "live")
+    check()
+
+
+def test_favourite_survives_reload_and_a_change_shows_the_banner(server, agenda, new_context):
+    sid = session_id(agenda, "Park App")
+    phone = open_page(new_context(**PHONE), PHONE_URL)
+    star = phone_session(phone, sid).locator("button.fav")
+    expect(star).to_have_attribute("aria-pressed", "false")
+    star.click()
+    expect(star).to_have_attribute("aria-pressed", "true")
+
+    phone.reload()
+    expect(phone.locator("#live-status")).to_have_attribute("data-mode", "live")
+    expect(star).to_have_attribute("aria-pressed", "true")
+    expect(phone.locator("#fav-banner")).to_be_hidden()
+
+    patch(server, sid, {"delay_minutes": 5})
+    expect(phone.locator("#fav-banner")).to_be_visible(timeout=LIVE_WAIT_MS)
+    expect(phone.locator("#fav-banner")).to_contain_text("Park App")
+
+
+def test_phone_works_offline_after_one_visit(server, agenda, new_context):
+    context = new_context(**PHONE, service_workers="allow")
+    phone = open_page(context, f"/e/{SLUG}/")
+    expect(phone.locator("article.session").first).to_be_visible()
+    # The service worker installs in the background; wait until it is active (it caches on install).
+    registered = phone.evaluate("""() => 'serviceWorker' in navigator && Promise.race([
+        navigator.serviceWorker.ready.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), 8000))])""")
+    assert registered, "no service worker became active on the phone page"
+    titles_online = phone.locator("article.session").count()
+
+    context.set_offline(True)
+    try:
+        phone.reload()
+        expect(phone.locator("article.session").first).to_be_visible()
+        assert phone.locator("article.session").count() == titles_online
+        expect(phone.locator("article.session", has_text="Park App")).to_be_visible()
+        expect(phone.locator("#live-status")).to_have_attribute("data-mode", "offline")
+    finally:
+        context.set_offline(False)
+    expect(phone.locator("#live-status")).to_have_attribute("data-mode", "live")
+
+
+def test_german_by_default_english_on_request(new_context):
+    context = new_context(**PHONE, locale="en-US")  # even an English browser gets German first
+    page = open_page(context, f"/e/{SLUG}/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.locator("#live-status")).to_contain_text("Live")
+    body = page.locator("body").inner_text()
+    assert "Programm" in body and "English" in body, body[:500]
+
+    page.goto(f"/e/{SLUG}/?lang=en")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    body = page.locator("body").inner_text()
+    assert "Deutsch" in body and "Programm" not in body, body[:500]
+
+    screen = open_page(new_context(**SCREEN), f"/e/{SLUG}/screen?lang=en")
+    expect(screen.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_no_request_leaves_the_server(server, new_context):
+    phone_ctx, screen_ctx, staff_ctx = new_context(**PHONE), new_context(**SCREEN), new_context()
+    open_page(phone_ctx, PHONE_URL)
+    open_page(screen_ctx, SCREEN_URL)
+    staff = staff_ctx.new_page()
+    log_in(staff)
+    staff.goto(f"/staff/e/{SLUG}/")
+    expect(staff.locator("tr[data-session-id]").first).to_be_visible()
+    for page in phone_ctx.pages + screen_ctx.pages + staff_ctx.pages:
+        page.wait_for_load_state("load")
+    time.sleep(0.5)  # anything the pages start after load
+    for context in (phone_ctx, screen_ctx, staff_ctx):
+        urls = requests_of(context)
+        assert_same_origin(urls, server.base_url)
+    assert any("/socket.io/" in u for u in requests_of(phone_ctx)), "the phone never connected live"
+
+
+def tab_to(page, selector, limit=60):
+    """Press Tab until the focused element matches selector; returns the number of presses."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate("(sel) => !!document.activeElement && document.activeElement.matches(sel)", selector):
+            return presses
+    raise AssertionError(f"{selector} not reachable with Tab within {limit} presses")
+
+
+def test_keyboard_star_and_jump_to_now(server, agenda, new_context):
+    sid = session_id(agenda, "Mobiles WLAN")
+    phone = open_page(new_context(**PHONE), PHONE_URL)
+    star_selector = f"article.session[data-session-id='{sid}'] button.fav"
+    star = phone.locator(star_selector)
+    expect(star).to_have_attribute("aria-pressed", "false")
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.locator("body").focus()
+    tab_to(phone, star_selector)
+    phone.keyboard.press("Enter")
+    expect(star).to_have_attribute("aria-pressed", "true")
+    phone.keyboard.press("Space")
+    expect(star).to_have_attribute("aria-pressed", "false")
+
+    # Jump to now: from the top of the page, by keyboard, the running session comes into view.
+    now_sid = session_id(agenda, "KLAR")  # 15:35–15:55 in Seminarraum 2, running at 15:40, untouched
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.evaluate("document.activeElement && document.activeElement.blur()")
+    tab_to(phone, JUMP_NOW)
+    phone.keyboard.press("Enter")
+    expect(phone_session(phone, now_sid)).to_be_in_viewport()
+    phone.evaluate("window.scrollTo(0, 0)")
+    phone.focus(JUMP_NOW)
+    phone.keyboard.press("Space")
+    expect(phone_session(phone, now_sid)).to_be_in_viewport()
+
+
+def test_screenshots_for_release_notes(server, new_context):
+    phone = open_page(new_context(**PHONE), PHONE_URL)
+    expect(phone.locator("article.session").first).to_be_visible()
+    screen = open_page(new_context(**SCREEN), SCREEN_URL)
+    expect(screen.locator(".room-panel").first).to_be_visible()
+    for page in (phone, screen):
+        page.evaluate("document.fonts.ready")
+    phone_path = screenshot(phone, "phone-360")
+    screen_path = screenshot(screen, "screen-1920")
+    assert phone_path.stat().st_size > 5_000 and screen_path.stat().st_size > 5_000

@@ -10,7 +10,7 @@ from sqlalchemy import MetaData
 # Named constraints, so that Alembic migrations work on SQLite (batch mode) and PostgreSQL alike.
 naming = {
     "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",

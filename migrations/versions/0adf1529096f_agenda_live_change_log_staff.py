@@ -1,17 +1,18 @@
 """agenda, live change log, staff
 
-Revision ID: c3d8b3a0979a
+Revision ID: 0adf1529096f
 Revises: 
-Create Date: 2026-11-28 00:17:21.169664
+Create Date: 2026-11-28 00:24:04.247002
 
 """
 from alembic import op
 import sqlalchemy as sa
 import webapp.db_types
+import webapp.db_types
 
 
 # revision identifiers, used by Alembic.
-revision = 'c3d8b3a0979a'
+revision = '0adf1529096f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -85,7 +86,7 @@ def upgrade():
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_change_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change')),
-    sa.UniqueConstraint('event_id', 'revision', name=op.f('uq_change_event_id'))
+    sa.UniqueConstraint('event_id', 'revision', name=op.f('uq_change_event_id_revision'))
     )
     op.create_table('room',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -95,8 +96,8 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_room_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_room')),
-    sa.UniqueConstraint('event_id', 'name', name=op.f('uq_room_event_id')),
-    sa.UniqueConstraint('event_id', 'slug', name=op.f('uq_room_event_id'))
+    sa.UniqueConstraint('event_id', 'name', name=op.f('uq_room_event_id_name')),
+    sa.UniqueConstraint('event_id', 'slug', name=op.f('uq_room_event_id_slug'))
     )
     with op.batch_alter_table('room', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_room_event_id'), ['event_id'], unique=False)
@@ -119,7 +120,7 @@ def upgrade():
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_topic_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_topic')),
-    sa.UniqueConstraint('event_id', 'slug', name=op.f('uq_topic_event_id'))
+    sa.UniqueConstraint('event_id', 'slug', name=op.f('uq_topic_event_id_slug'))
     )
     with op.batch_alter_table('topic', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_topic_event_id'), ['event_id'], unique=False)

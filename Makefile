@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations clean
+.PHONY: run test install install-dev translations translations-update clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -22,7 +22,7 @@ install: $(VENV)/.installed translations
 install-dev: $(VENV)/.installed-dev translations
 
 translations:
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 # Migrate, load the demo event into an empty database, create the first admin (password printed once),
 # then serve on $(HOST):$(PORT) (default 127.0.0.1:5000) with eventlet.
@@ -39,3 +39,8 @@ test: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# After changing texts: collect them and merge into translations/en (then fill in the English msgstr).
+translations-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations

@@ -4,6 +4,10 @@ This is the one place that knows the async server: it monkey-patches before anyt
 raises the open-file limit and eventlet's connection cap, and prints where to point phones and screens."""
 import os
 import sys
+import warnings
+
+# Eventlet is in maintenance mode and says so on import; gevent is the tested alternative (docs/live.md).
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
 if ASYNC_MODE == "eventlet":

@@ -117,7 +117,7 @@ def schedule_import(slug, file):
             bar.update(done - bar.pos)
 
         try:
-            event, counts = import_schedule(slug, data, progress=progress)
+            event, counts = import_schedule(slug, data, progress=progress, actor="cli")
         except ImportError_ as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"Imported into {event.slug}: " + ", ".join(f"{n} {what}" for what, n in counts.items()))

@@ -162,7 +162,7 @@ def c3voc_json(event):
     def person(p):
         return {"id": p["id"], "guid": p["guid"], "name": p["name"], **({"role": p["role"]} if p["role"] else {})}
 
-    def event_json(session):
+    def event_entry(session):
         record = session_record(event, session, base_url)
         return {**record, "persons": [person(p) for p in record["persons"]]}
 
@@ -183,7 +183,7 @@ def c3voc_json(event):
             "date": day.date.isoformat(),
             "day_start": local_iso(day.start, event.timezone),
             "day_end": local_iso(day.end, event.timezone),
-            "rooms": {name: [event_json(s) for s in sessions] for name, sessions in day.rooms.items()},
+            "rooms": {name: [event_entry(s) for s in sessions] for name, sessions in day.rooms.items()},
         } for day in days],
     }
     return {

@@ -122,7 +122,11 @@ export function followEvent(slug, embedded, handlers = {}) {
     if (live.state && msg.revision > live.state.revision) resync();
     else setStatus("live");
   });
-  socket.on("connect", () => setStatus("connecting"));
+  // The server sends `synced` from its connect handler, before the CONNECT packet, and the client emits such
+  // buffered events before "connect": do not fall back from "live" to "connecting" here.
+  socket.on("connect", () => {
+    if (live.status.mode !== "live") setStatus("connecting");
+  });
   socket.on("disconnect", () => setStatus("offline"));
   socket.on("connect_error", () => setStatus("offline"));
   // Browsers throttle background tabs; coming back to the page, make sure we are current.

@@ -186,6 +186,8 @@ export function roomView(sessions, roomName, now) {
   const here = sessions.filter((s) => s.room === roomName || (isMoved(s) && s.planned_room === roomName)).sort(byStart);
   const takesPlace = (s) => !isCancelled(s) && s.room === roomName;
   const current = here.find((s) => takesPlace(s) && isRunning(s, now)) || null;
+  // Nothing takes place here now, but something was planned: say it is cancelled or moved away.
+  const instead = current ? null : here.find((s) => !takesPlace(s) && isRunning(s, now)) || null;
   const coming = here.filter((s) => ms(s.start) > n && s !== current);
   const next = [];
   let i = 0;
@@ -196,7 +198,7 @@ export function roomView(sessions, roomName, now) {
       break;
     }
   }
-  return { current, next, later: coming.slice(i), all: here };
+  return { current, instead, next, later: coming.slice(i), all: here };
 }
 
 /** A change of one session as the favourites banner tells it, or null if nothing a visitor cares about. */

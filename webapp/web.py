@@ -50,6 +50,11 @@ def install(app):
                                 secure=app.config["SESSION_COOKIE_SECURE"])
         return response
 
+    from .labels import label
+
+    # {{ s.kind | label('kind') }}: the translated label of a stored code (webapp/labels.py).
+    app.add_template_filter(label, "label")
+
     @app.context_processor
     def language():
         from flask_babel import get_locale

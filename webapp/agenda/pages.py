@@ -51,7 +51,7 @@ def manifest(slug):
         "name": event.title, "short_name": "Treffpunkt", "lang": "de",
         "start_url": url_for(".agenda", slug=slug), "scope": "/", "display": "standalone",
         "background_color": "#ffffff", "theme_color": "#a0002a",
-        "description": _("Live agenda"),
+        "description": _("Live-Programm"),
         "icons": [{"src": url_for("static", filename="img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
     return Response(json.dumps(body, ensure_ascii=False), mimetype="application/manifest+json")

@@ -6,8 +6,10 @@ with the DevTools protocol (Network.loadingFinished encodedDataLength = bytes on
     .venv/bin/python bench/page_weight.py --base http://127.0.0.1:5000
 
 Prints a table and writes bench/results/page_weight.json. Chromium: /usr/bin/chromium, or $CHROMIUM.
-Counts what the page's own target sees: a response the service worker answers counts as one request with
-the bytes the worker handed over (from cache: 0 on the wire); websocket frames are not counted."""
+The page's own target (CDP) counts every request of the page; one the service worker answers has no bytes on
+the page's wire. What the worker itself fetches from the network (network-first pages, saving the files of a
+first visit) is counted apart, from Playwright's request events ("sw net" columns). Websocket frames are not
+counted; the Socket.IO handshake over HTTP is."""
 import argparse
 import json
 import os
@@ -24,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 PAGES = ["/e/kl-2018/", "/e/kl-2018/screen", "/staff/login"]
 LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
                "--disable-sync", "--no-first-run", "--disable-gpu"]
-SETTLE_S = 1.5  # after `load`, how long to keep counting what the page starts by itself (live connection)
+SETTLE_S = 4.0  # after `load`, how long to keep counting what the page starts by itself (live connection)
 
 
 def progress(msg):
@@ -100,6 +102,20 @@ class NetworkLog:
         }
 
 
+def worker_summary(requests):
+    items = []
+    for r in list(requests):
+        try:
+            sizes = r.sizes()
+            size = sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        except Exception:  # noqa: BLE001  (a request that vanished with its worker)
+            size = 0
+        response = r.response() if hasattr(r, "response") else None
+        items.append({"url": r.url, "bytes": max(0, size), "status": response.status if response else None})
+    return {"sw_network_requests": len(items), "sw_network_bytes": sum(i["bytes"] for i in items),
+            "sw_network_resources": items}
+
+
 def timings(page):
     nav = page.evaluate("""() => {
         const n = performance.getEntriesByType('navigation')[0];
@@ -109,7 +125,7 @@ def timings(page):
     return {k: round(v, 1) if isinstance(v, (int, float)) else v for k, v in (nav or {}).items()}
 
 
-def measure(browser, base, path):
+def measure(browser, base, path, settle=SETTLE_S):
     context = browser.new_context(base_url=base, viewport={"width": 360, "height": 800}, is_mobile=True,
                                   locale="de-DE", timezone_id="Europe/Berlin")
     context.set_default_timeout(15_000)
@@ -117,16 +133,19 @@ def measure(browser, base, path):
     cdp = context.new_cdp_session(page)
     log = NetworkLog(cdp)
     cdp.send("Network.enable")
+    worker_requests = []  # requests the service worker sent to the network itself
+    context.on("requestfinished", lambda r: worker_requests.append(r) if r.service_worker else None)
     result = {}
     for visit in ("first", "revisit"):
         progress(f"{path}: {visit} visit" if visit == "first" else f"{path}: revisit (reload)")
         log.reset()
+        worker_requests.clear()
         if visit == "first":
             page.goto(path, wait_until="load")
         else:
             page.reload(wait_until="load")
-        time.sleep(SETTLE_S)
-        result[visit] = {**log.summary(), **timings(page)}
+        time.sleep(settle)
+        result[visit] = {**log.summary(), **worker_summary(worker_requests), **timings(page)}
         progress(f"{path}: {visit}: {result[visit]['requests']} requests, "
                  f"{result[visit]['bytes'] / 1024:.1f} KiB, load {result[visit].get('load')} ms")
     cdp.detach()
@@ -134,20 +153,28 @@ def measure(browser, base, path):
     return result
 
 
-def table(results):
-    head = f"{'page':<22} {'visit':<8} {'requests':>8} {'KiB':>8} {'cache':>6} {'sw':>4} {'DCL ms':>8} {'load ms':>8}"
+def table(results, settle=SETTLE_S):
+    head = (f"{'page':<19} {'visit':<8} {'requests':>8} {'KiB':>7} {'cache':>5} {'by sw':>5} "
+            f"{'sw net':>6} {'sw KiB':>6} {'DCL ms':>7} {'load ms':>7}")
     lines = [head, "-" * len(head)]
     for path, visits in results.items():
         for visit, r in visits.items():
-            lines.append(f"{path:<22} {visit:<8} {r['requests']:>8} {r['bytes'] / 1024:>8.1f} "
-                         f"{r['from_cache']:>6} {r['from_service_worker']:>4} "
-                         f"{r.get('dcl', float('nan')):>8.0f} {r.get('load', float('nan')):>8.0f}")
+            lines.append(f"{path:<19} {visit:<8} {r['requests']:>8} {r['bytes'] / 1024:>7.1f} "
+                         f"{r['from_cache']:>5} {r['from_service_worker']:>5} {r['sw_network_requests']:>6} "
+                         f"{r['sw_network_bytes'] / 1024:>6.1f} "
+                         f"{r.get('dcl', float('nan')):>7.0f} {r.get('load', float('nan')):>7.0f}")
+    lines.append("KiB: bytes on the page's wire (CDP encodedDataLength, headers included); cache: from the HTTP "
+                 "cache; by sw: answered by the service worker;")
+    lines.append("sw net / sw KiB: what the service worker fetched from the network itself (within "
+                 f"{settle} s after load).")
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="a running server (default: start one with the demo event)")
+    parser.add_argument("--settle", type=float, default=SETTLE_S,
+                        help=f"seconds to keep counting after load (default {SETTLE_S})")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "page_weight.json"))
     args = parser.parse_args(argv)
 
@@ -172,7 +199,7 @@ def main(argv=None):
             browser = pw.chromium.launch(executable_path=path, headless=True, args=LAUNCH_ARGS)
             results = {}
             for page_path in PAGES:
-                results[page_path] = measure(browser, base, page_path)
+                results[page_path] = measure(browser, base, page_path, args.settle)
             version = browser.version
             browser.close()
     finally:
@@ -182,10 +209,10 @@ def main(argv=None):
         if tmp:
             tmp.cleanup()
 
-    print(table(results))
+    print(table(results, args.settle))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"base_url": base, "chromium": version, "settle_seconds": SETTLE_S,
+    out.write_text(json.dumps({"base_url": base, "chromium": version, "settle_seconds": args.settle,
                                "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                "pages": results}, indent=2))
     progress(f"wrote {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")

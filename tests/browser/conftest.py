@@ -7,8 +7,9 @@ Every test here gets the `browser` marker (`pytest -m "not browser"` leaves them
 Fixtures and helpers:
 - `browser` (session): the launched Chromium.
 - `new_context(**options)` (per test): a fresh context (own cookies, storage, cache, service workers) with
-  the server as base URL and bounded timeouts; every request URL it makes is recorded (`requests_of`).
+  the server as base URL and bounded timeouts; every request URL it makes is recorded (`request_urls`).
   Open pages are screenshotted into test-artifacts/ when the test fails; contexts are closed afterwards.
+- `request_urls(context)` (fixture): the live list of every URL the context requested.
 - `assert_same_origin(urls, base_url)`: no URL went anywhere but the server.
 - `screenshot(page, name)`: save test-artifacts/<name>.png on demand.
 """
@@ -148,6 +149,12 @@ def assert_same_origin(urls, base_url):
     foreign = foreign_urls(urls, base_url)
     assert not foreign, f"requests to another origin than {base_url}: {sorted(set(foreign))}"
     assert urls, "no requests were recorded at all"
+
+
+@pytest.fixture
+def request_urls():
+    """`request_urls(context)` -> the list of every URL that context requested so far (kept up to date)."""
+    return record_requests
 
 
 @pytest.fixture

@@ -136,39 +136,30 @@ def _form_fields(form, tz):
 
 
 @bp.route("/e/<slug>/sessions/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route("/e/<slug>/sessions/new", methods=["GET", "POST"])
 @staff_required()
-def edit_session(slug, session_id):
+def session_form(slug, session_id=None):
+    """Edit a session, or add one (no session_id); both through the agenda's domain functions."""
     event = _event(slug)
-    try:
-        session = domain.get_session(event, session_id)
-    except DomainError:
-        abort(404)
+    session = None
+    if session_id is not None:
+        try:
+            session = domain.get_session(event, session_id)
+        except DomainError:
+            abort(404)
     form, tz = _session_form(event, session)
     if form.validate_on_submit():
         try:
             fields = domain.parse_session_fields(event, _form_fields(form, tz))
-            change = domain.update_session(event, session, fields, actor=actor_name(current_user))
+            if session is None:
+                session, change = domain.create_session(event, fields, actor=actor_name(current_user))
+            else:
+                change = domain.update_session(event, session, fields, actor=actor_name(current_user))
             flash(change.summary if change else _("Keine Änderung."), "ok")
-            return redirect(url_for(".editor", slug=slug) + f"#s{session_id}")
-        except DomainError as exc:
-            form.title.errors = list(form.title.errors) + [exc.message]
-    return render_template("staff/session_form.html", event=event, form=form, session=session)
-
-
-@bp.route("/e/<slug>/sessions/new", methods=["GET", "POST"])
-@staff_required()
-def new_session(slug):
-    event = _event(slug)
-    form, tz = _session_form(event)
-    if form.validate_on_submit():
-        try:
-            fields = domain.parse_session_fields(event, _form_fields(form, tz))
-            session, change = domain.create_session(event, fields, actor=actor_name(current_user))
-            flash(change.summary, "ok")
             return redirect(url_for(".editor", slug=slug) + f"#s{session.id}")
         except DomainError as exc:
             form.title.errors = list(form.title.errors) + [exc.message]
-    return render_template("staff/session_form.html", event=event, form=form, session=None)
+    return render_template("staff/session_form.html", event=event, form=form, session=session)
 
 
 @bp.route("/e/<slug>/announcements", methods=["GET", "POST"])

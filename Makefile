@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations translations-update clean
+.PHONY: run test install install-dev translations translations-update cert clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,18 @@ run: install
 # REQUIRE_BROWSER=1. Redis/PostgreSQL tests likewise with REQUIRE_SERVICES=1.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# A self-signed certificate for the venue LAN (phones give the camera only to HTTPS pages):
+# `make cert` then `CERT_FILE=instance/lan-cert.pem KEY_FILE=instance/lan-key.pem HOST=0.0.0.0 PORT=8443 make run`.
+# LAN_IP defaults to this machine's first address; see docs/https.md for trusting it on phones.
+LAN_IP ?= $(shell hostname -I 2>/dev/null | cut -d' ' -f1)
+cert:
+	mkdir -p instance
+	openssl req -x509 -newkey rsa:2048 -sha256 -days 30 -nodes -keyout instance/lan-key.pem \
+	  -out instance/lan-cert.pem -subj "/CN=Treffpunkt $(LAN_IP)" \
+	  -addext "subjectAltName=IP:$(LAN_IP),DNS:localhost,IP:127.0.0.1" \
+	  -addext "extendedKeyUsage=serverAuth" -addext "basicConstraints=critical,CA:TRUE"
+	@echo "Certificate for https://$(LAN_IP):8443 in instance/lan-cert.pem (valid 30 days)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -10,6 +10,8 @@ import warnings
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+if os.environ.get("CERT_FILE"):  # served over HTTPS: cookies only over TLS
+    os.environ.setdefault("SECURE_COOKIES", "1")
 if ASYNC_MODE == "eventlet":
     import eventlet
 
@@ -42,6 +44,8 @@ def main():
     raise_file_limit()
     app = create_app()
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    if os.environ.get("CERT_FILE"):
+        base = base.replace("http://", "https://")
     with app.app_context():
         from sqlalchemy import select
 
@@ -55,6 +59,8 @@ def main():
         print(f"  projector: {base}/e/{slug}/screen", flush=True)
     print(f"  staff:     {base}/staff/", flush=True)
     kwargs = {}
+    if os.environ.get("CERT_FILE") and os.environ.get("KEY_FILE"):  # HTTPS on the venue LAN (make cert)
+        kwargs.update(certfile=os.environ["CERT_FILE"], keyfile=os.environ["KEY_FILE"])
     if ASYNC_MODE == "eventlet":
         kwargs["max_size"] = MAX_CONNECTIONS  # eventlet's default of 1,024 connections stalls the server
     socketio.run(app, host=host, port=port, log_output=os.environ.get("ACCESS_LOG") == "1",

@@ -25,6 +25,12 @@ def create_app(config=Config, **overrides):
     from .agenda import sockets as agenda_sockets  # noqa: F401
     from .live import sockets as live_sockets  # noqa: F401
 
+    if app.config.get("PROXY_FIX"):
+        # Behind Caddy/nginx (docs/https.md): trust one proxy's X-Forwarded-For/-Proto/-Host, so that
+        # absolute URLs (ticket and pairing QR codes) say https and the public host name.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -38,13 +44,23 @@ def create_app(config=Config, **overrides):
     from . import models  # noqa: F401  (every table known to Alembic and create_all)
     from . import api, cli, web
     from .agenda import api as agenda_api, pages as agenda_pages
+    from .checkin import api as checkin_api, pages as checkin_pages, staff_guests, staff_scan
+    from .matchmaking import api as matchmaking_api, pages as matchmaking_pages
     from .staff import views as staff_views
 
-    for blueprint in (web.bp, agenda_pages.bp, agenda_api.bp, staff_views.bp):
+    for blueprint in (web.bp, agenda_pages.bp, agenda_api.bp, staff_views.bp, checkin_pages.bp, checkin_api.bp,
+                      staff_guests.bp, staff_scan.bp, matchmaking_api.bp, matchmaking_pages.bp):
         app.register_blueprint(blueprint)
     # The API checks CSRF itself, for session-authenticated writes only (staff.auth.api_staff).
     csrf.exempt(agenda_api.bp)
+    csrf.exempt(checkin_api.bp)
+    csrf.exempt(matchmaking_api.bp)  # ticket-token and bearer requests; no cookies involved
     api.install(app)
+    from .checkin.stats import arrival_stats
+    from .live.broadcast import bind_app, register_stats
+
+    bind_app(app)
+    register_stats(arrival_stats)
     web.install(app)
     cli.register(app)
     return app

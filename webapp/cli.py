@@ -8,9 +8,12 @@ from .extensions import db
 
 
 def register(app):
+    from .checkin.cli import guests_cli
+
     app.cli.add_command(demo)
     app.cli.add_command(staff)
     app.cli.add_command(schedule)
+    app.cli.add_command(guests_cli)
 
 
 @click.command()
@@ -20,10 +23,14 @@ def demo(if_empty):
     from .agenda.demo import load_demo
     from .agenda.models import Event
 
+    from .matchmaking.demo import load_board_demo
+
     if if_empty and db.session.scalar(select(func.count(Event.id))):
         return
     event, created = load_demo()
     click.echo(f"{'Created' if created else 'Already there'}: demo event {event.slug} ({len(event.sessions)} sessions)")
+    if load_board_demo(event):
+        click.echo("Demo board: invented interests of 8 municipalities and one demo delegation each")
 
 
 @click.group()

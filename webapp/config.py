@@ -40,6 +40,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Secure cookies need HTTPS; plain http is only for localhost development (`make run`).
     SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "0") == "1"
+    PROXY_FIX = os.environ.get("PROXY_FIX", "0") == "1"  # behind one reverse proxy (docs/https.md)
     WTF_CSRF_TIME_LIMIT = None  # a staff laptop stays open all day; the token lives as long as the session
     # How many changes a reconnecting client may be sent one by one before it gets a snapshot instead.
     LIVE_MAX_REPLAY = 200

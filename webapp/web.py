@@ -1,10 +1,13 @@
 """Site-wide web behaviour: security headers, the language switch, the front page, the service worker."""
+import re
+
 from flask import Blueprint, current_app, redirect, request, send_from_directory, url_for
 from sqlalchemy import select
 
 from .extensions import db
 
 bp = Blueprint("web", __name__)
+PUBLIC_API = re.compile(r"^/api/v1/events/[^/]+/(agenda|board|stats)$")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -45,6 +48,11 @@ def install(app):
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)")
+        if request.path.startswith("/api/"):
+            # Public agenda/board/stats may be revalidated from caches; anything else (staff answers,
+            # a delegate's own data) is never stored anywhere.
+            public = request.method == "GET" and PUBLIC_API.match(request.path)
+            response.headers.setdefault("Cache-Control", "no-cache" if public else "no-store")
         if request.args.get("lang") in app.config["LANGUAGES"]:
             response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax",
                                 secure=app.config["SESSION_COOKIE_SECURE"])

@@ -48,6 +48,7 @@ export function applyChange(state, msg) {
  * Follow an event live.
  * handlers.onState(state, info)  after every snapshot or applied change (info.kind, info.change)
  * handlers.onStatus(status)      {mode: "live"|"connecting"|"offline", updatedAt: Date|null, savedAt}
+ * handlers.onStats(stats)        arrival counters {registered, checked_in, by_city, registered_by_city, timeline}
  * Returns {state, socket, serverNow()}.
  */
 export function followEvent(slug, embedded, handlers = {}) {
@@ -112,6 +113,11 @@ export function followEvent(slug, embedded, handlers = {}) {
     if (msg.revision > live.state.revision + 1) return resync(); // a gap: never skip a change
     applyChange(live.state, msg);
     emitState({ kind: "change", change: msg });
+  });
+  // Arrival counters: full totals, coalesced by the server, not part of the revisions.
+  socket.on("stats", (msg) => {
+    live.stats = msg;
+    handlers.onStats && handlers.onStats(msg);
   });
   socket.on("synced", (msg) => {
     syncClock(msg.server_time);

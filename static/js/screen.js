@@ -170,6 +170,7 @@ function render() {
   const seen = new Set();
   laterItems = later.filter((s) => !seen.has(s.id) && seen.add(s.id)).sort(byStart);
   setText($("side-h"), t(programme ? "more" : "later"));
+  renderArrivals(); // before the list: the panel takes some of the side column's height
   renderLater(now);
   renderAnnouncements();
   renderClock();
@@ -238,9 +239,41 @@ function renderLater(now) {
   setText($("later-page"), laterPages > 1 ? t("page", { n: laterPage + 1, total: laterPages }) : "");
 }
 
+// ---- arrivals: checked in / registered and per municipality, counts only (never names) ----------------
+
+let arrivals = null;
+let arrivalsPage = 0;
+let arrivalsPages = 1;
+const CITIES_PER_PAGE = 5;
+
+function renderArrivals() {
+  const panel = $("arrivals");
+  if (!panel) return; // door screens have none
+  const show = !!arrivals && arrivals.registered > 0;
+  panel.hidden = !show;
+  if (!show) return;
+  setText($("arrivals-count"), `${arrivals.checked_in} / ${arrivals.registered}`);
+  const pct = (n, of) => (of > 0 ? Math.min(100, (100 * n) / of) : 0).toFixed(1);
+  $("arrivals-bar").lastElementChild.setAttribute("width", pct(arrivals.checked_in, arrivals.registered));
+  const registered = arrivals.registered_by_city || {};
+  const arrived = arrivals.by_city || {};
+  const cities = Object.keys(registered).sort((a, b) => registered[b] - registered[a] || a.localeCompare(b, lang));
+  arrivalsPages = Math.max(1, Math.ceil(cities.length / CITIES_PER_PAGE));
+  if (arrivalsPage >= arrivalsPages) arrivalsPage = 0;
+  const shown = cities.slice(arrivalsPage * CITIES_PER_PAGE, (arrivalsPage + 1) * CITIES_PER_PAGE);
+  setHTML($("arrivals-cities"), shown.map((city) => {
+    const n = arrived[city] || 0;
+    return `<li><span class="city">${esc(city)}</span><span class="n">${n} / ${registered[city]}</span>`
+      + `<svg class="city-bar" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true">`
+      + `<rect class="all" width="100" height="4"></rect><rect class="in" width="${pct(n, registered[city])}" height="4"></rect></svg></li>`;
+  }).join(""));
+  setText($("arrivals-page"), arrivalsPages > 1 ? t("page", { n: arrivalsPage + 1, total: arrivalsPages }) : "");
+}
+
 function rotate() {
   // Page through the rest of the day (and through the rooms when there are more than fit).
   if (laterPages > 1) laterPage = (laterPage + 1) % laterPages;
+  if (arrivalsPages > 1) arrivalsPage = (arrivalsPage + 1) % arrivalsPages;
   const { pages } = roomsOnScreen();
   if (pages > 1) panelPage = (panelPage + 1) % pages;
   render();
@@ -386,6 +419,10 @@ live = followEvent(slug, embedded, {
   onStatus(status) {
     badge.set(status);
     watchConnection(status);
+  },
+  onStats(stats) {
+    arrivals = stats;
+    render();
   },
 });
 clock.useServer(live.serverNow);

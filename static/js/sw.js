@@ -4,6 +4,8 @@
 const PAGES = "treffpunkt-pages-v1";
 const STATIC = "treffpunkt-static-v1";
 const API = "treffpunkt-api-v1";
+// Only public data is kept for offline use; staff answers (guest lists, search) never enter the cache.
+const PUBLIC_API = /^\/api\/v1\/events\/[^/]+\/(agenda|board|stats)$/;
 const KEEP = [PAGES, STATIC, API];
 // The agenda, the projector, door screens and the manifest of an event.
 const EVENT_PAGE = /^\/e\/[^/]+\/(screen(\/[^/]+)?|manifest\.webmanifest)?$/;
@@ -31,7 +33,7 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(cacheFirst(event, request));
   } else if (EVENT_PAGE.test(url.pathname)) {
     event.respondWith(networkFirst(event, request, PAGES, pageKey(url)));
-  } else if (url.pathname.startsWith("/api/") && !request.headers.has("Authorization")) {
+  } else if (PUBLIC_API.test(url.pathname) && !request.headers.has("Authorization")) {
     event.respondWith(networkFirst(event, request, API, url.href));
   }
 });

@@ -86,3 +86,20 @@ def test_a_client_moving_from_a_to_b_resyncs_without_a_gap(two_servers):
         assert [m["revision"] for _, m in moved.received("change")] == [rev + 1, rev + 2, rev + 3]
     finally:
         moved.close()
+
+
+def test_concurrent_scans_through_two_processes_on_postgresql_admit_once(two_servers):
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = two_servers
+    guest = a.api("POST", f"/api/v1/events/{SLUG}/guests", json={"name": "Zwei Türen", "city": "Koblenz"}).json()
+
+    def scan(i):
+        server = a if i % 2 else b
+        return server.api("POST", f"/api/v1/events/{SLUG}/checkins",
+                          json={"code": guest["ticket_url"], "nonce": str(uuid.uuid4())}).json()["result"]
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(scan, range(40)))
+    assert results.count("ok") == 1 and results.count("already") == 39

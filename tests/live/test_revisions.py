@@ -61,7 +61,7 @@ def test_shifting_the_following_sessions_is_one_change(client, auth):
 def test_new_client_gets_a_snapshot_then_synced(socket_client):
     c = socket_client(since=None)
     received = c.get_received("/live")
-    assert [m["name"] for m in received] == ["snapshot", "synced"]
+    assert [m["name"] for m in received] == ["snapshot", "synced", "stats"]
     snap = received[0]["args"][0]
     assert snap["revision"] == 0 and len(snap["sessions"]) == 16 and snap["event"]["slug"] == SLUG
 
@@ -82,7 +82,7 @@ def test_client_with_an_impossible_or_too_old_revision_gets_a_snapshot(app, clie
     sid = first_session_id()
     patch(client, auth, sid, {"delay_minutes": 5})
     ahead = socket_client(since=99)  # e.g. the server's database was reset
-    assert [m["name"] for m in ahead.get_received("/live")] == ["snapshot", "synced"]
+    assert [m["name"] for m in ahead.get_received("/live")] == ["snapshot", "synced", "stats"]
     app.config["LIVE_MAX_REPLAY"] = 0
     old = socket_client(since=0)
     received = old.get_received("/live")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..extensions import db
-from .models import Event, Room, Session, Speaker, Topic
+from .models import Event, Municipality, Room, Session, Speaker, Topic
 
 SLUG = "kl-2018"
 TZ = ZoneInfo("Europe/Berlin")
@@ -29,6 +29,21 @@ TOPICS = [
     ("bildung", "Bildung"),
     ("verwaltung", "Verwaltung"),
     ("sicherheit", "Sicherheit"),
+]
+
+# (name, slug, latitude, longitude, note): the host and the ten guests named in the seed.
+MUNICIPALITIES = [
+    ("Kaiserslautern", "kaiserslautern", 49.4447, 7.7690, "Gastgeberin"),
+    ("Ludwigshafen", "ludwigshafen", 49.4774, 8.4452, ""),
+    ("Trier", "trier", 49.7499, 6.6371, ""),
+    ("Koblenz", "koblenz", 50.3569, 7.5890, ""),
+    ("Neustadt an der Weinstraße", "neustadt-weinstrasse", 49.3501, 8.1390, ""),
+    ("Zweibrücken", "zweibruecken", 49.2465, 7.3697, ""),
+    ("Pirmasens", "pirmasens", 49.2010, 7.6053, ""),
+    ("Frankenthal", "frankenthal", 49.5340, 8.3540, ""),
+    ("Bad Kreuznach", "bad-kreuznach", 49.8450, 7.8670, ""),
+    ("Mayen", "mayen", 50.3276, 7.2228, ""),
+    ("Eisenberg (Pfalz)", "eisenberg-pfalz", 49.5600, 8.0700, "Digitale Dörfer"),
 ]
 
 SPEAKERS = {
@@ -90,6 +105,9 @@ def load_demo():
         timezone="Europe/Berlin", starts_at=DAY.replace(hour=13, minute=30), ends_at=DAY.replace(hour=19),
         is_demo=True)
     db.session.add(event)
+    for name, slug, lat, lon, note in MUNICIPALITIES:
+        db.session.add(Municipality(event=event, name=name, slug=slug, latitude=lat, longitude=lon, note=note,
+                                    is_host=name == "Kaiserslautern"))
     rooms = {name: Room(event=event, name=name, slug=slug, position=i) for i, (name, slug) in enumerate(ROOMS)}
     topics = {slug: Topic(event=event, slug=slug, name=name) for slug, name in TOPICS}
     speakers = {key: Speaker(event=event, name=name, role=role) for key, (name, role) in SPEAKERS.items()}

@@ -225,6 +225,17 @@ def following_in_room(session):
             and s.planned_start >= session.planned_start and s.planned_start.astimezone(tz).date() == day]
 
 
+def room_overlaps(session):
+    """Other scheduled sessions in the same room whose expected times overlap this one's: allowed (an
+    organiser may mean it), but the editor says so, and the screens list both."""
+    if session.room_id is None or session.status != "scheduled":
+        return []
+    start, end = expected_start(session), expected_end(session)
+    return [s for s in session.event.sessions
+            if s.id != session.id and s.room_id == session.room_id and s.status == "scheduled"
+            and expected_start(s) < end and start < expected_end(s)]
+
+
 def update_session(event, session, fields, actor=""):
     """Apply clean fields (from parse_session_fields) to a session. Returns the Change, or None if the
     request changed nothing (then the revision stays). Commits."""

@@ -35,6 +35,7 @@ class Event(db.Model):
     starts_at = db.Column(UTCDateTime, nullable=False)
     ends_at = db.Column(UTCDateTime, nullable=False)
     is_demo = db.Column(db.Boolean, nullable=False, default=False)
+    tables_per_slot = db.Column(db.Integer, nullable=False, default=6)  # networking tables in each slot
     revision = db.Column(db.Integer, nullable=False, default=0)
 
     rooms = db.relationship("Room", back_populates="event", order_by="Room.position",
@@ -46,6 +47,8 @@ class Event(db.Model):
     speakers = db.relationship("Speaker", back_populates="event", cascade="all, delete-orphan")
     announcements = db.relationship("Announcement", back_populates="event", cascade="all, delete-orphan",
                                     order_by="Announcement.id")
+    municipalities = db.relationship("Municipality", back_populates="event", cascade="all, delete-orphan",
+                                     order_by="(Municipality.is_host.desc(), Municipality.name)")
 
 
 class Room(db.Model):
@@ -55,6 +58,23 @@ class Room(db.Model):
     slug = db.Column(db.String(100), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
     event = db.relationship("Event", back_populates="rooms")
+    __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
+
+
+class Municipality(db.Model):
+    """A town taking part (host or guest); guests register for one, the matchmaking board links them."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(120), nullable=False)
+    slug = db.Column(db.String(120), nullable=False)
+    is_host = db.Column(db.Boolean, nullable=False, default=False)
+    latitude = db.Column(db.Float, nullable=True)
+    longitude = db.Column(db.Float, nullable=True)
+    note = db.Column(db.String(200), nullable=False, default="")
+    # On the public matchmaking board only while a delegate's latest answer agreed to it.
+    board_consent = db.Column(db.Boolean, nullable=False, default=False)
+    event = db.relationship("Event", back_populates="municipalities")
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
 
 

@@ -8,6 +8,12 @@ from ..extensions import db, socketio
 from . import NAMESPACE, room_for
 
 HEARTBEAT_SECONDS = 15
+STATS_SECONDS = 0.5  # a burst of scans within this window is one `stats` message
+
+_stats_builder = None
+_stats_dirty = set()
+_stats_started = False
+_app = None
 
 
 def send_changes(pending):
@@ -16,6 +22,59 @@ def send_changes(pending):
 
 
 _heartbeat_started = False
+
+
+def register_stats(build, app=None):
+    """The check-in area provides build(slug) -> the full counters of an event (or None)."""
+    global _stats_builder
+    _stats_builder = build
+
+
+def bind_app(app):
+    global _app
+    _app = app
+
+
+def mark_stats_dirty(slugs):
+    """Called after a commit that changed counters. Under test (TESTING) the message goes out at once;
+    in a server, a background task sends at most one message per event every STATS_SECONDS."""
+    global _stats_started
+    if _app is None or _stats_builder is None:
+        return
+    if _app.config.get("TESTING"):
+        for slug in slugs:
+            send_stats(slug)
+        return
+    _stats_dirty.update(slugs)
+    if not _stats_started:
+        _stats_started = True
+        socketio.start_background_task(_stats_loop, _app)
+
+
+def stats_message(slug):
+    return _stats_builder(slug) if _stats_builder is not None else None
+
+
+def send_stats(slug):
+    message = stats_message(slug)
+    if message is not None:
+        socketio.emit("stats", message, to=room_for(slug), namespace=NAMESPACE)
+
+
+def _stats_loop(app):
+    while True:
+        socketio.sleep(STATS_SECONDS)
+        if not _stats_dirty:
+            continue
+        slugs = list(_stats_dirty)
+        _stats_dirty.clear()
+        try:
+            with app.app_context():
+                for slug in slugs:
+                    send_stats(slug)
+                db.session.remove()
+        except Exception:
+            app.logger.exception("stats broadcast failed")
 
 
 def ensure_heartbeat(app):

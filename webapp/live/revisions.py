@@ -9,6 +9,7 @@ from ..extensions import db
 from .models import Change
 
 _PENDING = "live_pending"
+_STATS = "live_stats"
 _snapshot_parts = []
 
 
@@ -28,6 +29,12 @@ def record_change(event, kind, summary, payload, actor=""):
     db.session.add(change)
     db.session.info.setdefault(_PENDING, []).append((event.slug, change_message(change)))
     return change
+
+
+def touch_stats(event):
+    """Counters of this event changed in the current transaction: after commit, one coalesced `stats`
+    message goes out (not a revision: counters are not part of the replayable change log)."""
+    db.session.info.setdefault(_STATS, set()).add(event.slug)
 
 
 def change_message(change):
@@ -73,12 +80,17 @@ def changes_since(event_id, since, limit):
 @sa_event.listens_for(OrmSession, "after_commit")
 def _broadcast_after_commit(session):
     pending = session.info.pop(_PENDING, None)
-    if pending:
-        from .broadcast import send_changes
+    stats = session.info.pop(_STATS, None)
+    if pending or stats:
+        from .broadcast import mark_stats_dirty, send_changes
 
-        send_changes(pending)
+        if pending:
+            send_changes(pending)
+        if stats:
+            mark_stats_dirty(stats)
 
 
 @sa_event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
+    session.info.pop(_STATS, None)

@@ -12,7 +12,7 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
 from ..agenda.models import Event
 from ..extensions import db, socketio
 from . import NAMESPACE, room_for
-from .broadcast import ensure_heartbeat
+from .broadcast import ensure_heartbeat, stats_message
 from .revisions import change_message, changes_since, snapshot
 
 
@@ -40,6 +40,13 @@ def connected_event_slug():
     return next((r[len(prefix):] for r in rooms() if r.startswith(prefix)), None)
 
 
+def send_stats_to_client(slug):
+    """Counters start with the current totals; later `stats` messages come coalesced to the room."""
+    message = stats_message(slug)
+    if message is not None:
+        emit("stats", message)
+
+
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth):
     auth = auth if isinstance(auth, dict) else {}
@@ -51,6 +58,7 @@ def on_connect(auth):
     ensure_heartbeat(current_app._get_current_object())
     join_room(room_for(slug))
     catch_up(event, auth.get("since"))
+    send_stats_to_client(slug)
 
 
 @socketio.on("sync", namespace=NAMESPACE)

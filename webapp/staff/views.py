@@ -78,8 +78,16 @@ def _apply(event, session_id, data):
         change = domain.update_session(event, session, domain.parse_session_fields(event, data),
                                        actor=actor_name(current_user))
         flash(change.summary if change else _("Keine Änderung."), "ok")
+        _warn_overlaps(session)
     except DomainError as exc:
         flash(exc.message, "error")
+
+
+def _warn_overlaps(session):
+    overlaps = domain.room_overlaps(session)
+    if overlaps:
+        flash(_("Achtung: %(room)s ist zur selben Zeit auch belegt durch: %(titles)s",
+                room=session.room.name, titles=", ".join(s.title for s in overlaps)), "warning")
 
 
 @bp.post("/e/<slug>/sessions/<int:session_id>/delay")
@@ -156,6 +164,7 @@ def session_form(slug, session_id=None):
             else:
                 change = domain.update_session(event, session, fields, actor=actor_name(current_user))
             flash(change.summary if change else _("Keine Änderung."), "ok")
+            _warn_overlaps(session)
             return redirect(url_for(".editor", slug=slug) + f"#s{session.id}")
         except DomainError as exc:
             form.title.errors = list(form.title.errors) + [exc.message]

@@ -1,0 +1,97 @@
+// The guest's ticket page (/t/<token>) and the printable tickets: list the favourites this device keeps for
+// the event (static/js/agenda.js stores them under treffpunkt:favs:<slug>), keep the screen on while the
+// ticket is shown, and the print button. No network requests: the agenda comes embedded in the page.
+
+const FAV_KEY = (slug) => `treffpunkt:favs:${slug}`;
+const TICKET_KEY = (slug) => `treffpunkt:ticket:${slug}`;
+
+function load(key, fallback) {
+  try {
+    const v = JSON.parse(localStorage.getItem(key));
+    return v ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function readJSON(id) {
+  const el = document.getElementById(id);
+  if (!el) return null;
+  try {
+    return JSON.parse(el.textContent);
+  } catch {
+    return null;
+  }
+}
+
+function showFavourites(root) {
+  const list = document.getElementById("fav-list");
+  const none = document.getElementById("fav-none");
+  const items = readJSON("ticket-agenda");
+  if (!list || !Array.isArray(items)) return;
+  const favs = new Set(load(FAV_KEY(root.dataset.slug), []).map(Number));
+  const chosen = items.filter((s) => favs.has(s.id));
+  list.replaceChildren();
+  for (const s of chosen) {
+    const li = document.createElement("li");
+    if (s.cancelled) li.className = "cancelled";
+    const time = document.createElement("span");
+    time.className = "fav-time";
+    time.textContent = s.start;
+    const title = document.createElement("span");
+    title.className = "fav-title";
+    title.textContent = s.title;
+    li.append(time, title);
+    if (s.cancelled) {
+      const badge = document.createElement("span");
+      badge.className = "badge cancelled";
+      badge.textContent = list.dataset.cancelled || "";
+      li.append(badge);
+    }
+    if (s.room) {
+      const room = document.createElement("span");
+      room.className = "fav-room";
+      room.textContent = s.room;
+      li.append(room);
+    }
+    list.append(li);
+  }
+  list.hidden = chosen.length === 0;
+  if (none) none.hidden = chosen.length > 0;
+}
+
+// Keep the screen from dimming while the guest walks up to the door (where the browser allows it).
+let wakeLock = null;
+async function keepAwake() {
+  if (!("wakeLock" in navigator) || document.visibilityState !== "visible") return;
+  try {
+    wakeLock = await navigator.wakeLock.request("screen");
+  } catch {
+    wakeLock = null; // battery saver or not allowed: the hint on the page has to do
+  }
+}
+
+const root = document.getElementById("ticket");
+if (root) {
+  showFavourites(root);
+  try {
+    // So this device can find its way back to the ticket (e.g. from the agenda).
+    localStorage.setItem(TICKET_KEY(root.dataset.slug), JSON.stringify(root.dataset.ticket));
+  } catch {
+    /* private mode */
+  }
+  window.addEventListener("storage", (e) => {
+    if (e.key === FAV_KEY(root.dataset.slug)) showFavourites(root);
+  });
+  if (root.querySelector("svg.qr")) {
+    keepAwake();
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && !wakeLock) keepAwake();
+      if (document.visibilityState !== "visible") wakeLock = null;
+    });
+  }
+}
+
+document.addEventListener("click", (e) => {
+  if (e.target.closest("[data-print]")) window.print();
+});

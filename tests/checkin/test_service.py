@@ -1,0 +1,183 @@
+"""The check-in function and its API: result codes, exactly once, nonces, audit log, undo, offline batches,
+counters pushed to /live."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import SLUG, make_staff
+from webapp.agenda.models import Event
+from webapp.checkin import guests, service
+from webapp.checkin.models import CODE_ALPHABET, CheckIn, Guest, Scan
+from webapp.extensions import db
+
+
+def event(slug=SLUG):
+    return db.session.execute(select(Event).filter_by(slug=slug)).scalar_one()
+
+
+def add_guest(client, auth, name="Erika Mustermann", city="Trier"):
+    r = client.post(f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city,
+                                                            "organisation": "Stadtverwaltung"}, headers=auth)
+    assert r.status_code == 201
+    return r.json
+
+
+def scan(client, auth, code, nonce, **extra):
+    return client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": nonce, **extra},
+                       headers=auth)
+
+
+def test_guest_tickets_are_unguessable_and_typeable(client, auth):
+    g = add_guest(client, auth)
+    assert len(g["token"]) >= 43  # 256 bits, URL-safe base64
+    assert len(g["code"]) == 8 and set(g["code"]) <= set(CODE_ALPHABET)
+    assert not set("01OIL") & set(g["code"])
+    assert g["ticket_url"].endswith(f"/t/{g['token']}")
+    other = add_guest(client, auth, name="Max")
+    assert other["token"] != g["token"] and other["code"] != g["code"]
+
+
+def test_ticket_url_then_already_with_time_and_device(client, auth):
+    g = add_guest(client, auth)
+    first = scan(client, auth, g["ticket_url"], "n-1").json
+    assert first["result"] == "ok" and first["guest"]["name"] == "Erika Mustermann"
+    assert first["guest"]["city"] == "Trier" and first["by"] == "admin-test"
+    again = scan(client, auth, g["ticket_url"], "n-2").json
+    assert again["result"] == "already"
+    assert again["checked_in_at"] == first["checked_in_at"] and again["by"] == "admin-test"
+
+
+def test_typed_code_in_any_case_with_spaces_and_dashes(client, auth):
+    g = add_guest(client, auth)
+    typed = f"{g['code'][:4].lower()}-{g['code'][4:].lower()} "
+    assert scan(client, auth, typed, "n-1").json["result"] == "ok"
+
+
+def test_same_nonce_twice_gives_the_first_answer(client, auth):
+    g = add_guest(client, auth)
+    first = scan(client, auth, g["code"], "same").json
+    assert scan(client, auth, g["code"], "same").json == first
+    assert scan(client, auth, "whatever else", "same").json == first  # a retry is the same scan
+    assert db.session.scalar(select(func.count(Scan.id))) == 1
+
+
+def test_unknown_wrong_event_and_cancelled(client, auth, app):
+    assert scan(client, auth, "ZZZZZZZZ", "a").json["result"] == "unknown"
+    assert scan(client, auth, "http://elsewhere/t/" + "x" * 43, "b").json["result"] == "unknown"
+    other = Event(slug="other-2019", title="Anderes Treffen", starts_at=datetime(2019, 5, 1, tzinfo=timezone.utc),
+                  ends_at=datetime(2019, 5, 1, 6, tzinfo=timezone.utc))
+    db.session.add(other)
+    db.session.commit()
+    stranger = guests.create_guest(other, {"name": "Fremd"})
+    answer = scan(client, auth, stranger.code, "c").json
+    assert answer["result"] == "wrong_event" and answer["guest"] is None
+    g = add_guest(client, auth)
+    client.patch(f"/api/v1/events/{SLUG}/guests/{g['id']}", json={"status": "cancelled"}, headers=auth)
+    assert scan(client, auth, g["code"], "d").json["result"] == "cancelled"
+    results = db.session.execute(select(Scan.result).order_by(Scan.id)).scalars().all()
+    assert results == ["unknown", "unknown", "wrong_event", "cancelled"]  # failed scans are logged too
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"code": "ABC"}, {"nonce": "x"}, {"code": 5, "nonce": "x"},
+                                  {"code": "A", "nonce": "x" * 65}, {"code": "x" * 2001, "nonce": "n"},
+                                  {"code": "A", "nonce": "n", "scanned_at": "gestern"}, [1]])
+def test_malformed_scans_are_400_and_logged_nowhere(client, auth, body):
+    r = client.post(f"/api/v1/events/{SLUG}/checkins", json=body, headers=auth)
+    assert r.status_code == 400 and r.json["error"]["code"] == "invalid"
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+def test_a_guest_token_cannot_check_anyone_in(client, auth):
+    g = add_guest(client, auth)
+    r = scan(client, {"Authorization": f"Bearer {g['token']}"}, g["code"], "n")
+    assert r.status_code == 401
+    assert scan(client, {}, g["code"], "n").status_code == 401
+    assert db.session.scalar(select(func.count(CheckIn.id))) == 0
+
+
+def test_scanner_role_may_scan_but_not_add_guests(client):
+    _, token = make_staff("Einlass 1", role="scanner")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post(f"/api/v1/events/{SLUG}/guests", json={"name": "X"}, headers=headers).status_code == 403
+    admin_headers = {"Authorization": f"Bearer {make_staff('boss')[1]}"}
+    g = add_guest(client, admin_headers)
+    assert scan(client, headers, g["code"], "n").json["by"] == "Einlass 1"
+
+
+def test_undo_within_30_seconds_only(client, auth, app):
+    g = add_guest(client, auth)
+    ok = scan(client, auth, g["code"], "n1").json
+    r = client.post(f"/api/v1/events/{SLUG}/checkins/{ok['checkin_id']}/undo", json={"nonce": "u1"}, headers=auth)
+    assert r.status_code == 200 and r.json["result"] == "undone"
+    assert scan(client, auth, g["code"], "n2").json["result"] == "ok"  # can be admitted again
+    late = db.session.execute(select(CheckIn)).scalar_one()
+    late.at = datetime.now(timezone.utc) - timedelta(seconds=31)
+    db.session.commit()
+    r = client.post(f"/api/v1/events/{SLUG}/checkins/{late.id}/undo", json={"nonce": "u2"}, headers=auth)
+    assert r.status_code == 409 and r.json["error"]["code"] == "too_late"
+    actions = db.session.execute(select(Scan.action, Scan.result).order_by(Scan.id)).all()
+    assert actions == [("scan", "ok"), ("undo", "undone"), ("scan", "ok")]
+
+
+def test_offline_batch_is_applied_in_scan_order_and_flags_double_admissions(client, auth):
+    g1, g2 = add_guest(client, auth, "A"), add_guest(client, auth, "B")
+    _, other_token = make_staff("Einlass 2", role="scanner")
+    t0 = datetime(2018, 10, 26, 12, 0, tzinfo=timezone.utc)
+    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=auth, json={"scans": [
+        {"code": g2["code"], "nonce": "late", "scanned_at": (t0 + timedelta(minutes=2)).isoformat()},
+        {"code": g1["code"], "nonce": "early", "scanned_at": t0.isoformat()},
+    ]})
+    assert [a["result"] for a in r.json["answers"]] == ["ok", "ok"]
+    ids = db.session.execute(select(Scan.nonce).order_by(Scan.id)).scalars().all()
+    assert ids == ["early", "late"]  # applied in scan order, answered in request order
+    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers={"Authorization": f"Bearer {other_token}"},
+                    json={"scans": [{"code": g1["code"], "nonce": "dup", "scanned_at": t0.isoformat()}]})
+    assert r.json["answers"][0]["result"] == "already"
+    conflict = db.session.execute(select(Scan).filter_by(nonce="dup")).scalar_one()
+    assert conflict.conflict and conflict.offline and conflict.device == "Einlass 2"
+
+
+def test_batch_with_one_malformed_scan_applies_none(client, auth):
+    g = add_guest(client, auth)
+    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=auth,
+                    json={"scans": [{"code": g["code"], "nonce": "a"}, {"code": g["code"]}]})
+    assert r.status_code == 400
+    assert db.session.scalar(select(func.count(Scan.id))) == 0
+
+
+def test_stats_count_without_names_and_reach_live_clients(client, auth, socket_client):
+    live = socket_client(since=0)
+    live.get_received("/live")
+    g1 = add_guest(client, auth, "A", "Trier")
+    add_guest(client, auth, "B", "Mayen")
+    scan(client, auth, g1["code"], "n")
+    stats = client.get(f"/api/v1/events/{SLUG}/stats").json
+    assert stats["registered"] == 2 and stats["checked_in"] == 1 and stats["by_city"] == {"Trier": 1}
+    assert stats["registered_by_city"] == {"Mayen": 1, "Trier": 1}
+    assert "A" not in str(stats)
+    pushed = [m["args"][0] for m in live.get_received("/live") if m["name"] == "stats"]
+    assert pushed and pushed[-1]["checked_in"] == 1
+    assert all(m["name"] != "change" for m in live.get_received("/live"))  # counters are not revisions
+    assert event().revision == 0
+
+
+def test_offline_list_has_hashes_and_the_minimum(client, auth):
+    import hashlib
+
+    g = add_guest(client, auth)
+    body = client.get(f"/api/v1/events/{SLUG}/checkin-list", headers=auth).json
+    entry = body["guests"][0]
+    assert set(entry) == {"t", "c", "name", "city", "status", "checked_in"}
+    assert entry["c"] == hashlib.sha256(f"{body['salt']}:{g['code']}".encode()).hexdigest()[:32]
+    assert g["token"] not in str(body) and g["code"] not in str(body)
+    assert client.get(f"/api/v1/events/{SLUG}/checkin-list").status_code == 401
+
+
+def test_municipality_is_matched_case_insensitively(client, auth):
+    g = add_guest(client, auth, city="zweibrücken")
+    guest = db.session.get(Guest, g["id"])
+    assert guest.city == "Zweibrücken" and guest.municipality is not None
+    other = add_guest(client, auth, city="Kusel")
+    assert db.session.get(Guest, other["id"]).municipality is None

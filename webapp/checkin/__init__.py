@@ -1,0 +1,1 @@
+"""QR check-in: guests and tickets, one check-in function, the scanner, offline sync, live arrivals."""

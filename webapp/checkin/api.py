@@ -1,0 +1,103 @@
+"""Check-in JSON API under /api/v1 (docs/api.md): guests, check-ins, offline list, stats."""
+import hashlib
+import secrets
+
+from flask import Blueprint, jsonify, request
+
+from ..agenda.domain import get_event
+from ..api import API_PREFIX, json_body
+from ..errors import DomainError
+from ..staff.auth import actor_name, api_staff
+from . import guests, service
+from .devices import device_of
+from .stats import arrival_stats
+
+bp = Blueprint("checkin_api", __name__, url_prefix=API_PREFIX)
+MAX_BATCH = 500
+
+
+def door_staff(slug):
+    """The staff member scanning at this event's door, and the event. A paired device works for the event
+    it was paired for only."""
+    staff = api_staff(role=None)
+    event = get_event(slug)
+    device = device_of(staff)
+    if device is not None and device.event_id != event.id:
+        raise DomainError("forbidden", "this device is paired for another event", 403)
+    return staff, event
+
+
+@bp.post("/events/<slug>/guests")
+def add_guest(slug):
+    api_staff()
+    event = get_event(slug)
+    guest = guests.create_guest(event, guests.parse_guest(json_body()))
+    return jsonify({"id": guest.id, "token": guest.token, "code": guest.code,
+                    "ticket_url": guests.ticket_url(guest, external=True)}), 201
+
+
+@bp.get("/events/<slug>/guests")
+def list_guests(slug):
+    _, event = door_staff(slug)
+    found = guests.search_guests(event, request.args.get("q", ""), limit=50)
+    return jsonify({"guests": [guests.guest_admin_json(g) for g in found]})
+
+
+@bp.patch("/events/<slug>/guests/<int:guest_id>")
+def edit_guest(slug, guest_id):
+    api_staff()
+    event = get_event(slug)
+    guest = guests.get_guest(event, guest_id)
+    guests.update_guest(event, guest, guests.parse_guest(json_body(), required=()))
+    return jsonify({"guest": guests.guest_admin_json(guest)})
+
+
+@bp.post("/events/<slug>/checkins")
+def check_in(slug):
+    staff, event = door_staff(slug)
+    code, nonce, scanned_at = service.parse_scan(json_body())
+    return jsonify(service.check_in(event, code, nonce, device=actor_name(staff), staff_id=staff.id,
+                                    scanned_at=scanned_at))
+
+
+@bp.post("/events/<slug>/checkins/batch")
+def check_in_batch(slug):
+    """Offline scans of one device: {"scans": [{code, nonce, scanned_at}, …]} -> {"answers": […]}."""
+    staff, event = door_staff(slug)
+    scans = json_body().get("scans")
+    if not isinstance(scans, list) or not 1 <= len(scans) <= MAX_BATCH:
+        raise DomainError("invalid", f"scans must be a list of 1 to {MAX_BATCH} scans")
+    parsed = [service.parse_scan(scan) for scan in scans]  # all valid, or none applied
+    answers = service.check_in_batch(event, parsed, device=actor_name(staff), staff_id=staff.id)
+    return jsonify({"answers": answers})
+
+
+@bp.post("/events/<slug>/checkins/<int:checkin_id>/undo")
+def undo(slug, checkin_id):
+    staff, event = door_staff(slug)
+    nonce = json_body().get("nonce")
+    if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
+        raise DomainError("invalid", "nonce must be 1 to 64 characters")
+    return jsonify(service.undo_check_in(event, checkin_id, nonce, device=actor_name(staff), staff_id=staff.id))
+
+
+def _hash(salt, value):
+    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()[:32]
+
+
+@bp.get("/events/<slug>/checkin-list")
+def offline_list(slug):
+    """What a scanner keeps for offline use: salted hashes of each ticket's token and code with the least
+    needed to show a result (name, municipality, status). No e-mail, no organisation, no token."""
+    _, event = door_staff(slug)
+    salt = secrets.token_hex(8)
+    rows = guests.all_guests(event)
+    return jsonify({"salt": salt, "event": slug, "guests": [
+        {"t": _hash(salt, g.token), "c": _hash(salt, g.code), "name": g.name, "city": g.city, "status": g.status,
+         "checked_in": g.checkin is not None} for g in rows]})
+
+
+@bp.get("/events/<slug>/stats")
+def stats(slug):
+    get_event(slug)
+    return jsonify(arrival_stats(slug))

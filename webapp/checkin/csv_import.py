@@ -1,0 +1,321 @@
+"""Guest lists from a town hall's Excel export (CSV): detect encoding, delimiter and columns, check every
+row, then import all good rows in one transaction. Used by the staff page and `flask --app wsgi guests
+import SLUG FILE`.
+
+    preview = parse(data, event)       # nothing written; errors and duplicates per row
+    counts = apply(event, preview, skip_bad_rows=False, progress=None)
+
+Rules:
+- Encoding: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252
+  (what German Excel writes as "CSV (Trennzeichen-getrennt)").
+- Delimiter: `;` (German Excel), `,` or tab, chosen by which one splits the header into known columns and
+  the rows into the header's width; an Excel `sep=;` first line wins.
+- Columns by header, case/space/punctuation-insensitive, German or English; Vorname + Nachname are joined.
+  Unknown columns are listed and ignored. No name column at all is a file-level error.
+- A row is bad when guests.parse_guest refuses it ("Zeile 7: name must not be empty"). A bad row blocks the
+  whole import unless the user chooses to skip bad rows: then nothing or everything good is written.
+- Duplicates (same name and municipality, case-insensitive) within the file or against the event's guests
+  are reported and not imported: importing the same list twice must not give anyone two tickets.
+"""
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from ..agenda.models import Municipality
+from ..errors import DomainError
+from ..extensions import db
+from ..live import touch_stats
+from . import guests
+from .signals import guests_changed
+from .models import Guest
+
+MAX_ROWS = 50_000
+DELIMITERS = (";", ",", "\t")
+SHOWN_ERRORS = 5  # in the DomainError of a refused apply()
+
+# normalised header -> field. Normalised = lower case, umlauts folded, only letters and digits kept.
+HEADERS = {
+    "name": ("name", "namen", "vollername", "vollstaendigername", "fullname", "teilnehmer", "teilnehmerin",
+             "teilnehmende", "teilnehmername", "person", "gast", "guest", "attendee", "participant"),
+    "first_name": ("vorname", "vornamen", "firstname", "givenname", "forename", "first"),
+    "last_name": ("nachname", "familienname", "zuname", "lastname", "surname", "familyname", "last"),
+    "city": ("kommune", "stadt", "gemeinde", "ort", "verwaltung", "city", "town", "municipality", "stadtgemeinde",
+             "verbandsgemeinde", "landkreis", "kreis", "stadtverwaltung", "kommuneort", "stadtort", "wohnort"),
+    "organisation": ("organisation", "organization", "org", "behoerde", "dienststelle", "amt", "institution",
+                     "einrichtung", "firma", "unternehmen", "company", "agency", "department", "abteilung",
+                     "referat", "fachbereich"),
+    "role": ("funktion", "rolle", "position", "role", "function", "jobtitle", "taetigkeit", "stelle",
+             "berufsbezeichnung", "amtsbezeichnung"),
+    "email": ("email", "mail", "emailadresse", "mailadresse", "emailaddress", "mailaddress", "epost"),
+}
+_LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
+
+
+def normalise_header(text):
+    text = text.strip().lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+def _key_text(text):
+    return " ".join(text.split()).casefold()
+
+
+@dataclass
+class Row:
+    line: int  # line of the file where the record ends (= the Excel row for one-line cells)
+    fields: dict  # cleaned fields (or the raw ones when `error` is set)
+    error: str | None = None
+    duplicate_of: str | None = None  # "Zeile 3" (earlier in the file) or "vorhanden" (already a guest)
+
+    @property
+    def ok(self):
+        return self.error is None
+
+    @property
+    def importable(self):
+        return self.error is None and self.duplicate_of is None
+
+    @property
+    def message(self):
+        if self.error:
+            return f"Zeile {self.line}: {self.error}"
+        if self.duplicate_of:
+            return f"Zeile {self.line}: doppelt ({self.duplicate_of})"
+        return ""
+
+
+@dataclass
+class Preview:
+    encoding: str = ""
+    delimiter: str = ""
+    columns: list = field(default_factory=list)  # [(header as in the file, field or None)]
+    unknown_headers: list = field(default_factory=list)
+    file_errors: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+
+    @property
+    def bad_rows(self):
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def duplicates(self):
+        return [r for r in self.rows if r.ok and r.duplicate_of]
+
+    @property
+    def good_rows(self):
+        return [r for r in self.rows if r.importable]
+
+    @property
+    def errors(self):
+        """Every problem as text: the file's, then each bad row's."""
+        return list(self.file_errors) + [r.message for r in self.bad_rows]
+
+    @property
+    def delimiter_name(self):
+        return {";": "semicolon", ",": "comma", "\t": "tab"}.get(self.delimiter, repr(self.delimiter))
+
+    def counts(self):
+        return {"rows": len(self.rows), "good": len(self.good_rows), "bad": len(self.bad_rows),
+                "duplicates": len(self.duplicates)}
+
+    def summary_lines(self):
+        """A plain-text summary (the CLI prints it; the page has its own, translated)."""
+        mapped = ", ".join(f"{h!r} -> {f}" for h, f in self.columns if f) or "-"
+        lines = [f"Encoding: {self.encoding}, delimiter: {self.delimiter_name}", f"Columns: {mapped}"]
+        if self.unknown_headers:
+            lines.append("Ignored columns: " + ", ".join(repr(h) for h in self.unknown_headers))
+        c = self.counts()
+        lines.append(f"Rows: {c['rows']}, to import: {c['good']}, bad: {c['bad']}, duplicates: {c['duplicates']}")
+        return lines
+
+
+def decode(data):
+    """(text, encoding name)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "UTF-8 (BOM)"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace"), "UTF-16"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        # Windows-1252 leaves five bytes undefined; they cannot be text, so replace instead of failing.
+        return data.decode("cp1252", errors="replace"), "Windows-1252"
+
+
+def _records(text, delimiter, limit=None):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
+                        skipinitialspace=False, strict=False)
+    out = []
+    for record in reader:
+        out.append((reader.line_num, record))
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def _blank(record):
+    return not any(cell.strip() for cell in record)
+
+
+def detect_delimiter(text):
+    """The delimiter that maps most header cells to known columns, then splits most rows into the header's
+    width, then gives the most columns."""
+    best, best_score = ";", None
+    for delimiter in DELIMITERS:
+        try:
+            records = [r for _, r in _records(text, delimiter, limit=60) if not _blank(r)]
+        except csv.Error:
+            continue
+        if not records:
+            return delimiter  # every line is empty when split this way: an empty Excel sheet
+        header, rows = records[0], records[1:]
+        known = sum(1 for cell in header if normalise_header(cell) in _LOOKUP)
+        width = len(header)
+        consistent = sum(1 for r in rows if len(r) == width or (len(r) > width and _blank(r[width:])))
+        score = (known, consistent if width > 1 else 0, width)
+        if best_score is None or score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def map_headers(header):
+    """[(header, field or None)]: the first column of each field wins; later ones count as unknown."""
+    columns, seen = [], set()
+    for cell in header:
+        key = _LOOKUP.get(normalise_header(cell))
+        if key in seen:
+            key = None
+        if key:
+            seen.add(key)
+        columns.append((cell.strip(), key))
+    return columns
+
+
+def _existing_keys(event):
+    rows = db.session.execute(select(Guest.name, Guest.city).where(Guest.event_id == event.id)).all()
+    return {(_key_text(name), _key_text(city)) for name, city in rows}
+
+
+def _canonical_cities(event):
+    names = db.session.execute(select(Municipality.name).where(Municipality.event_id == event.id)).scalars()
+    return {_key_text(n): n for n in names}
+
+
+def parse(data, event=None):
+    """A Preview of `data` (the file's bytes). With `event`, rows that name an existing guest of the event
+    are flagged as duplicates too. Writes nothing."""
+    preview = Preview()
+    if not data or not data.strip():
+        preview.file_errors.append("Die Datei ist leer.")
+        return preview
+    text, preview.encoding = decode(data)
+    if "\x00" in text:
+        preview.file_errors.append("Das ist keine CSV-Datei (Binärdaten). Bitte in Excel als CSV speichern.")
+        return preview
+    lines = text.split("\n", 1)
+    hint = re.fullmatch(r'"?sep=([;,\t])"?[ \r]*', lines[0], re.IGNORECASE)
+    if hint:  # Excel's "sep=;" first line
+        preview.delimiter = hint.group(1)
+        text = lines[1] if len(lines) > 1 else ""
+        line_offset = 1
+    else:
+        preview.delimiter = detect_delimiter(text)
+        line_offset = 0
+    try:
+        records = [(n + line_offset, r) for n, r in _records(text, preview.delimiter) if not _blank(r)]
+    except csv.Error as exc:
+        preview.file_errors.append(f"Die Datei lässt sich nicht als CSV lesen: {exc}")
+        return preview
+    if not records:
+        preview.file_errors.append("Die Datei ist leer.")
+        return preview
+    (_, header), records = records[0], records[1:]
+    preview.columns = map_headers(header)
+    preview.unknown_headers = [h for h, key in preview.columns if key is None and h]
+    index = {key: i for i, (_, key) in enumerate(preview.columns) if key}
+    if not ({"name", "first_name", "last_name"} & set(index)):
+        found = ", ".join(repr(h) for h, _ in preview.columns) or "-"
+        preview.file_errors.append(
+            "Keine Namensspalte gefunden (erwartet: „Name“ oder „Vorname“ und „Nachname“). "
+            f"Gefundene Spalten: {found}")
+        return preview
+    if len(records) > MAX_ROWS:
+        preview.file_errors.append(f"Zu viele Zeilen: {len(records)} (höchstens {MAX_ROWS}).")
+        return preview
+
+    cities = _canonical_cities(event) if event is not None else {}
+    seen = _existing_keys(event) if event is not None else set()
+    first_line = {}
+
+    def cell(record, key):
+        i = index.get(key)
+        return record[i] if i is not None and i < len(record) else ""
+
+    for line, record in records:
+        if "name" in index:
+            name = cell(record, "name")
+        else:
+            name = " ".join(part for part in (cell(record, "first_name").strip(), cell(record, "last_name").strip())
+                            if part)
+        raw = {"name": name, "city": cell(record, "city"), "organisation": cell(record, "organisation"),
+               "role": cell(record, "role"), "email": cell(record, "email").strip()}
+        if raw["email"].lower().startswith("mailto:"):
+            raw["email"] = raw["email"][7:]
+        try:
+            clean = guests.parse_guest(raw)
+        except DomainError as exc:
+            preview.rows.append(Row(line, raw, error=exc.message))
+            continue
+        row = Row(line, clean)
+        city = cities.get(_key_text(clean.get("city", "")), clean.get("city", ""))
+        key = (_key_text(clean["name"]), _key_text(city))
+        if key in first_line:
+            row.duplicate_of = f"wie Zeile {first_line[key]}"
+        elif key in seen:
+            row.duplicate_of = "schon angemeldet"
+        else:
+            first_line[key] = line
+        preview.rows.append(row)
+    return preview
+
+
+def apply(event, preview, skip_bad_rows=False, progress=None):
+    """Write the preview's good rows as guests (source "import") in one transaction, or nothing.
+    Returns {"imported", "skipped_bad", "skipped_duplicates"}. `progress(done, total)` is called as rows
+    are added. Raises DomainError (nothing written) on file errors, or on bad rows unless skip_bad_rows."""
+    if preview.file_errors:
+        raise DomainError("invalid_file", " ".join(preview.file_errors))
+    bad = preview.bad_rows
+    if bad and not skip_bad_rows:
+        shown = "; ".join(r.message for r in bad[:SHOWN_ERRORS])
+        more = f" (und {len(bad) - SHOWN_ERRORS} weitere)" if len(bad) > SHOWN_ERRORS else ""
+        raise DomainError("invalid_rows", f"{len(bad)} fehlerhafte Zeile(n), nichts importiert: {shown}{more}",
+                          422)
+    rows = preview.good_rows
+    total = len(rows)
+    step = max(1, total // 100)
+    try:
+        # No autoflush: each new_guest looks up its municipality, and flushing before each lookup would
+        # turn one batched INSERT into one per row.
+        with db.session.no_autoflush:
+            for done, row in enumerate(rows, 1):
+                guests.new_guest(event, row.fields, source="import")
+                if progress is not None and (done % step == 0 or done == total):
+                    progress(done, total)
+        if total:
+            db.session.flush()
+            touch_stats(event)
+            guests_changed.send(event)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if progress is not None and total == 0:
+        progress(0, 0)
+    return {"imported": total, "skipped_bad": len(bad), "skipped_duplicates": len(preview.duplicates)}

@@ -1,0 +1,93 @@
+"""Check-in data: guests with their tickets, the one check-in per guest, the scan audit log, devices."""
+import secrets
+
+from ..db_types import UTCDateTime, utcnow
+from ..extensions import db
+
+GUEST_STATUSES = ("registered", "cancelled")
+# Short typed codes: 8 characters without the look-alikes 0/O/1/I/L (31 symbols, ~40 bits).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def new_token():
+    """The ticket token: 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def new_code():
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class Guest(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(200), nullable=False)
+    city = db.Column(db.String(120), nullable=False, default="")
+    municipality_id = db.Column(db.ForeignKey("municipality.id", ondelete="SET NULL"), nullable=True)
+    organisation = db.Column(db.String(200), nullable=False, default="")
+    role = db.Column(db.String(200), nullable=False, default="")
+    email = db.Column(db.String(254), nullable=False, default="")
+    # Consent to be named to other delegates (e.g. as a matchmaking contact); never needed to attend.
+    consent_contact = db.Column(db.Boolean, nullable=False, default=False)
+    status = db.Column(db.String(12), nullable=False, default="registered")
+    source = db.Column(db.String(12), nullable=False, default="staff")  # self | staff | import
+    token = db.Column(db.String(64), nullable=False, unique=True, default=new_token)
+    code = db.Column(db.String(CODE_LENGTH), nullable=False, unique=True, default=new_code)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    event = db.relationship("Event")
+    municipality = db.relationship("Municipality")
+    checkin = db.relationship("CheckIn", uselist=False, back_populates="guest", cascade="all, delete-orphan")
+
+
+class CheckIn(db.Model):
+    """At most one per guest: the unique guest_id is what makes check-in exactly-once, on SQLite and
+    PostgreSQL, across devices and processes."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
+    guest_id = db.Column(db.ForeignKey("guest.id", ondelete="CASCADE"), nullable=False, unique=True)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    device = db.Column(db.String(120), nullable=False, default="")
+    offline = db.Column(db.Boolean, nullable=False, default=False)
+    guest = db.relationship("Guest", back_populates="checkin")
+
+
+class Scan(db.Model):
+    """The audit log: every scan and every undo, successful or not. The stored answer makes a retry with
+    the same nonce return the first answer."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
+    nonce = db.Column(db.String(64), nullable=False)
+    action = db.Column(db.String(10), nullable=False, default="scan")  # scan | undo
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the server applied it
+    scanned_at = db.Column(UTCDateTime, nullable=True)  # when the device scanned it (offline scans)
+    device = db.Column(db.String(120), nullable=False, default="")
+    staff_id = db.Column(db.ForeignKey("staff_user.id", ondelete="SET NULL"), nullable=True)
+    input = db.Column(db.String(80), nullable=False, default="")  # what was scanned, cut short
+    result = db.Column(db.String(20), nullable=False)
+    guest_id = db.Column(db.ForeignKey("guest.id", ondelete="SET NULL"), nullable=True)
+    offline = db.Column(db.Boolean, nullable=False, default=False)
+    # An offline admission of a guest whom another device had already admitted: for staff review.
+    conflict = db.Column(db.Boolean, nullable=False, default=False)
+    response = db.Column(db.JSON, nullable=False, default=dict)
+    guest = db.relationship("Guest")
+    __table_args__ = (db.UniqueConstraint("event_id", "nonce"),)
+
+
+class Device(db.Model):
+    """A phone paired as a scanner: it logs in as its own scanner-role staff account, so revoking the
+    device (deactivating that account) ends its session and tokens at once."""
+
+    id = db.Column(db.Integer, primary_key=True)
+    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = db.Column(db.String(80), nullable=False)
+    staff_id = db.Column(db.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False, unique=True)
+    pairing_hash = db.Column(db.String(64), nullable=True, unique=True)
+    pairing_expires_at = db.Column(UTCDateTime, nullable=True)
+    paired_at = db.Column(UTCDateTime, nullable=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    revoked_at = db.Column(UTCDateTime, nullable=True)
+    staff = db.relationship("StaffUser")

@@ -1,0 +1,135 @@
+"""Guest-facing check-in pages: registration, the guest's own ticket page, QR images, printable ticket.
+
+A ticket token is the guest's key: every /t/ response is `Cache-Control: private, no-store` (no shared
+cache or back-forward copy keeps it) and `Referrer-Policy: no-referrer` (a link followed from the ticket page
+does not carry the token in the Referer header)."""
+import json
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..agenda import domain
+from ..errors import DomainError
+from ..extensions import csrf
+from . import guests, tickets
+
+bp = Blueprint("checkin_pages", __name__)
+
+OTHER = "__other__"
+
+
+@bp.after_request
+def ticket_headers(response):
+    if request.path.startswith("/t/"):
+        response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers.pop("Expires", None)
+        response.headers.pop("ETag", None)
+    return response
+
+
+def _event_or_404(slug):
+    try:
+        return domain.get_event(slug)
+    except DomainError:
+        abort(404)
+
+
+def _guest_or_404(token):
+    guest = guests.guest_by_token(token)
+    if guest is None:
+        abort(404)  # nothing more: not whether the token ever existed, nor for which event
+    return guest
+
+
+# ---- registration ------------------------------------------------------------------------------------
+
+class RegistrationForm(FlaskForm):
+    name = StringField(_l("Vor- und Nachname"), validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")),
+                                                           Length(max=200)])
+    municipality = SelectField(_l("Kommune"), choices=[],
+                               validators=[DataRequired(_l("Bitte wählen Sie Ihre Kommune."))])
+    other_city = StringField(_l("Andere Kommune: Name"), validators=[Length(max=120)])  # checked in validate_other_city
+    organisation = StringField(_l("Organisation / Dienststelle"), validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Funktion"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-Mail (freiwillig)"), validators=[Optional(), Length(max=254)])
+    consent = BooleanField(_l("Ich bin mit der Verarbeitung meiner Angaben für diese Veranstaltung einverstanden."),
+                           validators=[DataRequired(_l("Ohne diese Einwilligung ist keine Anmeldung möglich."))])
+    consent_contact = BooleanField(_l("Andere Teilnehmende dürfen mich als Ansprechpartner sehen."))
+
+    def validate_other_city(self, field):
+        if self.municipality.data == OTHER and not (field.data or "").strip():
+            raise ValidationError(_("Bitte geben Sie den Namen Ihrer Kommune an."))
+
+    def validate_email(self, field):
+        value = (field.data or "").strip()
+        if value and ("@" not in value or " " in value or value.startswith("@") or value.endswith("@")):
+            raise ValidationError(_("Das ist keine gültige E-Mail-Adresse."))
+
+
+def _registration_form(event):
+    form = RegistrationForm()
+    form.municipality.choices = ([("", _("Bitte wählen…"))] + [(m.name, m.name) for m in event.municipalities]
+                                 + [(OTHER, _("Andere Kommune"))])
+    return form
+
+
+@bp.route("/e/<slug>/register", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its CSRF token itself, so a stale page shows a message in the form, not a 400
+def register(slug):
+    event = _event_or_404(slug)
+    form = _registration_form(event)
+    if form.validate_on_submit():
+        city = form.other_city.data if form.municipality.data == OTHER else form.municipality.data
+        data = {"name": form.name.data or "", "city": city or "", "organisation": form.organisation.data or "",
+                "role": form.role.data or "", "email": (form.email.data or "").strip(),
+                "consent_contact": bool(form.consent_contact.data)}
+        try:
+            guest = guests.create_guest(event, guests.parse_guest(data), source="self")
+        except DomainError as exc:
+            # The form's own checks come first; this catches what only the guest rules know.
+            field = {"name": form.name, "city": form.other_city, "organisation": form.organisation,
+                     "role": form.role, "email": form.email}.get(exc.message.split(" ", 1)[0], form.name)
+            field.errors = list(field.errors) + [exc.message]
+        else:
+            flash(_("Sie sind angemeldet. Diese Seite ist Ihr Ticket: bitte als Lesezeichen speichern."), "ok")
+            return redirect(guests.ticket_url(guest))
+    status = 422 if request.method == "POST" else 200
+    return render_template("checkin/register.html", event=event, form=form, other=OTHER,
+                           date=tickets.event_date(event)), status
+
+
+# ---- the guest's own page -----------------------------------------------------------------------------
+
+@bp.get("/t/<token>")
+def ticket(token):
+    guest = _guest_or_404(token)
+    view = tickets.ticket_view(guest, _("QR-Code Ihres Tickets"))
+    items = json.dumps(tickets.agenda_items(guest.event), ensure_ascii=False).replace("</", "<\\/")
+    return render_template("checkin/ticket.html", items=items, **view)
+
+
+@bp.get("/t/<token>/qr.svg")
+def qr_svg(token):
+    guest = _guest_or_404(token)
+    return Response(tickets.svg_bytes(guests.ticket_url(guest, external=True)), mimetype="image/svg+xml")
+
+
+@bp.get("/t/<token>/qr.png")
+def qr_png(token):
+    guest = _guest_or_404(token)
+    return Response(tickets.png_bytes(guests.ticket_url(guest, external=True)), mimetype="image/png")
+
+
+@bp.get("/t/<token>/print")
+def ticket_print(token):
+    guest = _guest_or_404(token)
+    size = request.args.get("size", "a4")
+    size = size if size in tickets.SIZES else "a4"
+    view = tickets.ticket_view(guest, _("QR-Code des Tickets"))
+    return render_template("checkin/ticket_print.html", size=size, sheets=[view], event=guest.event,
+                           token=token)

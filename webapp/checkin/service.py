@@ -1,0 +1,151 @@
+"""Check-in as one function (after pretix's checkin service): given what a scanner read, a nonce and the
+scanning device, answer ok / already / unknown / wrong_event / cancelled, admit each guest at most once,
+log every scan, and push the new arrival counts after commit."""
+import re
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import DomainError, not_found
+from ..extensions import db
+from ..live import touch_stats
+from .models import CODE_ALPHABET, CODE_LENGTH, CheckIn, Guest, Scan
+
+RESULTS = ("ok", "already", "unknown", "wrong_event", "cancelled")
+UNDO_SECONDS = 30
+MAX_INPUT = 2000
+TOKEN_IN_URL = re.compile(r"/t/([A-Za-z0-9_-]{20,64})(?:[/?#]|$)")
+TOKEN_ALONE = re.compile(r"[A-Za-z0-9_-]{40,64}")
+
+
+def normalise_code(text):
+    """What a person typed: case, spaces and dashes do not matter ("abcd-efgh" = "ABCDEFGH")."""
+    return re.sub(r"[\s-]", "", text).upper()
+
+
+def find_guest(text):
+    """The guest a scanned text names — a ticket URL (/t/<token>), a bare token, or a typed code — in any
+    event (so a ticket of another event is recognised as such), or None."""
+    text = text.strip()
+    match = TOKEN_IN_URL.search(text)
+    token = match.group(1) if match else (text if TOKEN_ALONE.fullmatch(text) else None)
+    if token:
+        return db.session.execute(select(Guest).filter_by(token=token)).scalar_one_or_none()
+    code = normalise_code(text)
+    if len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET):
+        return db.session.execute(select(Guest).filter_by(code=code)).scalar_one_or_none()
+    return None
+
+
+def guest_json(guest):
+    return {"id": guest.id, "name": guest.name, "city": guest.city, "organisation": guest.organisation}
+
+
+def _answer(result, guest=None, checkin=None):
+    return {
+        "result": result,
+        "guest": guest_json(guest) if guest is not None else None,
+        "checked_in_at": checkin.at.isoformat() if checkin is not None else None,
+        "by": checkin.device if checkin is not None else None,
+        "checkin_id": checkin.id if checkin is not None else None,
+        "offline": checkin.offline if checkin is not None else False,
+    }
+
+
+def parse_scan(data):
+    if not isinstance(data, dict):
+        raise DomainError("invalid", "expected a JSON object")
+    code, nonce = data.get("code"), data.get("nonce")
+    if not isinstance(code, str) or not code.strip() or len(code) > MAX_INPUT:
+        raise DomainError("invalid", f"code must be the scanned text or typed code (1 to {MAX_INPUT} characters)")
+    if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
+        raise DomainError("invalid", "nonce must be a client-made id of 1 to 64 characters (a UUID is best)")
+    scanned_at = None
+    if data.get("scanned_at") is not None:
+        try:
+            scanned_at = datetime.fromisoformat(data["scanned_at"])
+        except (TypeError, ValueError):
+            raise DomainError("invalid", "scanned_at must be an ISO 8601 time with offset") from None
+        if scanned_at.tzinfo is None:
+            raise DomainError("invalid", "scanned_at needs a UTC offset")
+        scanned_at = scanned_at.astimezone(timezone.utc)
+    return code, nonce, scanned_at
+
+
+def _earlier_answer(event, nonce):
+    scan = db.session.execute(select(Scan).filter_by(event_id=event.id, nonce=nonce)).scalar_one_or_none()
+    return scan.response if scan is not None else None
+
+
+def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_at=None):
+    """Apply one scan; returns the answer (a dict). Commits. Safe to call again with the same nonce."""
+    earlier = _earlier_answer(event, nonce)
+    if earlier is not None:
+        return earlier
+    guest = find_guest(text)
+    checkin, conflict = None, False
+    if guest is None:
+        result = "unknown"
+    elif guest.event_id != event.id:
+        result, guest = "wrong_event", None  # say nothing about another event's guest
+    elif guest.status == "cancelled":
+        result = "cancelled"
+    else:
+        checkin = CheckIn(event_id=event.id, guest_id=guest.id, device=device, offline=offline,
+                          at=scanned_at or datetime.now(timezone.utc))
+        try:
+            with db.session.begin_nested():  # a savepoint: a lost race rolls back this insert only
+                db.session.add(checkin)
+            result = "ok"
+            touch_stats(event)
+        except IntegrityError:
+            checkin = db.session.execute(select(CheckIn).filter_by(guest_id=guest.id)).scalar_one()
+            result = "already"
+            # Two devices admitted the same guest while offline: both people were let in; staff review it.
+            conflict = offline and checkin.device != device
+    answer = _answer(result, guest, checkin)
+    db.session.add(Scan(event_id=event.id, nonce=nonce, device=device, staff_id=staff_id, input=text[:80],
+                        result=result, guest_id=guest.id if guest else None, offline=offline,
+                        scanned_at=scanned_at, conflict=conflict, response=answer))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same nonce raced in from a retry: its first answer wins
+        db.session.rollback()
+        earlier = _earlier_answer(event, nonce)
+        if earlier is None:
+            raise
+        return earlier
+    return answer
+
+
+def check_in_batch(event, scans, device, staff_id=None):
+    """Offline scans from one device, applied in the order they were scanned."""
+    ordered = sorted(enumerate(scans), key=lambda item: (item[1][2] or datetime.max.replace(tzinfo=timezone.utc),
+                                                         item[0]))
+    answers = [None] * len(scans)
+    for index, (text, nonce, scanned_at) in ordered:
+        answers[index] = check_in(event, text, nonce, device, staff_id, offline=True, scanned_at=scanned_at)
+    return answers
+
+
+def undo_check_in(event, checkin_id, nonce, device, staff_id=None, now=None):
+    """Take back a check-in made less than UNDO_SECONDS ago (a wrong guest admitted). Logged."""
+    now = now or datetime.now(timezone.utc)
+    checkin = db.session.get(CheckIn, checkin_id) if isinstance(checkin_id, int) else None
+    if checkin is None or checkin.event_id != event.id:
+        raise not_found("check-in")
+    if now - checkin.at > timedelta(seconds=UNDO_SECONDS):
+        raise DomainError("too_late", f"a check-in can be undone within {UNDO_SECONDS} seconds only", 409)
+    guest = checkin.guest
+    db.session.delete(checkin)
+    db.session.add(Scan(event_id=event.id, nonce=nonce, action="undo", device=device, staff_id=staff_id,
+                        input=guest.code, result="undone", guest_id=guest.id,
+                        response={"result": "undone", "guest": guest_json(guest)}))
+    touch_stats(event)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise DomainError("invalid", "this nonce was used already") from None
+    return {"result": "undone", "guest": guest_json(guest)}

@@ -1,0 +1,371 @@
+"""Staff pages for guests: list, add, edit, cancel, CSV import, printing tickets, attendance export.
+All for admins (staff_required()); each handler parses the form, calls webapp.checkin.guests or
+csv_import, and redirects back with a message."""
+import csv
+import io
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, EmailField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..agenda import domain
+from ..errors import DomainError
+from ..staff.auth import staff_required
+from ..staff.forms import ActionForm
+from . import csv_import, guests, tickets
+
+bp = Blueprint("checkin_guests", __name__, url_prefix="/staff/e/<slug>")
+
+STATUS_LABELS = {"registered": _l("angemeldet"), "cancelled": _l("storniert"), "checked_in": _l("eingecheckt")}
+PREVIEW_ROWS = 50
+COLUMN_LABELS = {"name": _l("Name"), "first_name": _l("Vorname"), "last_name": _l("Nachname"),
+                 "city": _l("Kommune"), "organisation": _l("Organisation"), "role": _l("Funktion"),
+                 "email": _l("E-Mail")}
+LIST_LIMIT = 500  # rows on the guest list page; search or filter for the rest
+PRINT_BATCH = 200  # tickets per print page: ~1 s to make, and a print job a browser handles well
+
+
+def _event(slug):
+    try:
+        return domain.get_event(slug)
+    except DomainError:
+        abort(404)
+
+
+def _guest(event, guest_id):
+    try:
+        return guests.get_guest(event, guest_id)
+    except DomainError:
+        abort(404)
+
+
+def _no_store(response):
+    """Pages and files with personal data stay out of every cache."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def guest_state(guest):
+    if guest.status == "cancelled":
+        return "cancelled"
+    return "checked_in" if guest.checkin else "registered"
+
+
+@bp.app_template_filter("guest_state_label")
+def guest_state_label(state):
+    return str(STATUS_LABELS.get(state, state))
+
+
+# ---- list ---------------------------------------------------------------------------------------------
+
+FILTERS = ("all", "checked_in", "open", "cancelled")
+
+
+@bp.get("/guests", endpoint="guests")
+@staff_required()
+def guests_list(slug):
+    event = _event(slug)
+    everyone = guests.all_guests(event)
+    counts = {"all": len(everyone), "registered": sum(g.status != "cancelled" for g in everyone),
+              "checked_in": sum(g.checkin is not None and g.status != "cancelled" for g in everyone),
+              "cancelled": sum(g.status == "cancelled" for g in everyone)}
+    q = " ".join(request.args.get("q", "").split())[:100]
+    shown = everyone
+    if q:
+        # The scanner's search (name, organisation, municipality, code), on the already loaded list.
+        found = {g.id for g in guests.search_guests(event, q, limit=None)}
+        shown = [g for g in shown if g.id in found]
+    status = request.args.get("status", "all")
+    status = status if status in FILTERS else "all"
+    if status != "all":
+        want = {"checked_in": "checked_in", "open": "registered", "cancelled": "cancelled"}[status]
+        shown = [g for g in shown if guest_state(g) == want]
+    return _no_store(Response(render_template(
+        "checkin/guests.html", event=event, rows=shown[:LIST_LIMIT], matched=len(shown), limit=LIST_LIMIT,
+        counts=counts, q=q, status=status, filters=FILTERS, state=guest_state,
+        checked_in_time=tickets.checked_in_time, form=ActionForm())))
+
+
+# ---- add and edit -------------------------------------------------------------------------------------
+
+class GuestForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Bitte einen Namen angeben.")), Length(max=200)])
+    city = StringField(_l("Kommune"), validators=[Optional(), Length(max=120)])
+    organisation = StringField(_l("Organisation / Dienststelle"), validators=[Optional(), Length(max=200)])
+    role = StringField(_l("Funktion"), validators=[Optional(), Length(max=200)])
+    email = EmailField(_l("E-Mail"), validators=[Optional(), Length(max=254)])
+    consent_contact = BooleanField(_l("Darf anderen Teilnehmenden als Ansprechpartner gezeigt werden"))
+
+
+def _form_fields(form):
+    return {"name": form.name.data or "", "city": form.city.data or "", "organisation": form.organisation.data or "",
+            "role": form.role.data or "", "email": (form.email.data or "").strip(),
+            "consent_contact": bool(form.consent_contact.data)}
+
+
+def _field_error(form, exc):
+    field = getattr(form, exc.message.split(" ", 1)[0], None)
+    field = field if field is not None and hasattr(field, "errors") else form.name
+    field.errors = list(field.errors) + [exc.message]
+
+
+@bp.route("/guests/new", methods=["GET", "POST"])
+@staff_required()
+def new_guest(slug):
+    event = _event(slug)
+    form = GuestForm()
+    if form.validate_on_submit():
+        try:
+            guest = guests.create_guest(event, guests.parse_guest(_form_fields(form)), source="staff")
+        except DomainError as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("Gast „%(name)s“ angelegt, Code %(code)s.", name=guest.name,
+                    code=tickets.format_code(guest.code)), "ok")
+            return redirect(url_for(".edit_guest", slug=slug, guest_id=guest.id))
+    return render_template("checkin/guest_form.html", event=event, form=form, guest=None), \
+        422 if form.errors else 200
+
+
+@bp.route("/guests/<int:guest_id>/edit", methods=["GET", "POST"])
+@staff_required()
+def edit_guest(slug, guest_id):
+    event = _event(slug)
+    guest = _guest(event, guest_id)
+    form = GuestForm(obj=guest if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            guests.update_guest(event, guest, guests.parse_guest(_form_fields(form)))
+        except DomainError as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("Änderungen an „%(name)s“ gespeichert.", name=guest.name), "ok")
+            return redirect(url_for(".guests", slug=slug))
+    response = Response(render_template("checkin/guest_form.html", event=event, form=form, guest=guest,
+                                        state=guest_state(guest), checked_in=tickets.checked_in_time(guest),
+                                        code=tickets.format_code(guest.code), action=ActionForm()),
+                        422 if form.errors else 200)
+    return _no_store(response)
+
+
+def _set_status(slug, guest_id, status, message):
+    event = _event(slug)
+    guest = _guest(event, guest_id)
+    if ActionForm().validate_on_submit():
+        guests.update_guest(event, guest, {"status": status})
+        flash(message % {"name": guest.name}, "ok")
+    else:
+        flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/staff/")
+                    else url_for(".guests", slug=slug))
+
+
+@bp.post("/guests/<int:guest_id>/cancel")
+@staff_required()
+def cancel_guest(slug, guest_id):
+    return _set_status(slug, guest_id, "cancelled", _("Anmeldung von „%(name)s“ storniert."))
+
+
+@bp.post("/guests/<int:guest_id>/restore")
+@staff_required()
+def restore_guest(slug, guest_id):
+    return _set_status(slug, guest_id, "registered", _("Anmeldung von „%(name)s“ wiederhergestellt."))
+
+
+# ---- attendance export --------------------------------------------------------------------------------
+
+ATTENDANCE_HEADER = ["Name", "Kommune", "Organisation", "Funktion", "Code", "Status", "Eingecheckt um", "Gerät"]
+ATTENDANCE_STATUS = {"registered": "angemeldet", "checked_in": "eingecheckt", "cancelled": "storniert"}
+
+
+def _cell(value):
+    """Text as Excel shows it, never as a formula (CSV injection: a cell starting with = + - @ runs)."""
+    value = value or ""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def attendance_csv(event):
+    """UTF-8 with BOM, `;`-separated, CRLF: what German Excel opens with umlauts and columns intact.
+    German headers whatever the page language (the file goes to Excel, not to a person's screen)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(ATTENDANCE_HEADER)
+    rows = sorted(guests.all_guests(event), key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold()))
+    for g in rows:
+        at = tickets.local(g.checkin.at, event).strftime("%d.%m.%Y %H:%M") if g.checkin else ""
+        writer.writerow([_cell(g.name), _cell(g.city), _cell(g.organisation), _cell(g.role), g.code,
+                         ATTENDANCE_STATUS[guest_state(g)], at, _cell(g.checkin.device if g.checkin else "")])
+    return "\ufeff" + out.getvalue()
+
+
+@bp.get("/attendance.csv")
+@staff_required()
+def attendance(slug):
+    event = _event(slug)
+    response = Response(attendance_csv(event).encode("utf-8"), mimetype="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="anwesenheit-{event.slug}.csv"'})
+    response.charset = "utf-8"
+    return _no_store(response)
+
+
+# ---- printing all tickets -----------------------------------------------------------------------------
+
+@bp.get("/tickets/print")
+@staff_required()
+def print_tickets(slug):
+    event = _event(slug)
+    size = request.args.get("size", "a4")
+    size = size if size in tickets.SIZES else "a4"
+    chosen = [g for g in guests.all_guests(event) if g.status != "cancelled"]
+    chosen.sort(key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold(), g.id))
+    parts = [(start + 1, min(start + PRINT_BATCH, len(chosen))) for start in range(0, len(chosen), PRINT_BATCH)]
+    try:
+        part = min(max(int(request.args.get("part", 1)), 1), max(len(parts), 1))
+    except ValueError:
+        part = 1
+    label = _("QR-Code des Tickets")
+    batch = chosen[(part - 1) * PRINT_BATCH:part * PRINT_BATCH]
+    sheets = [tickets.ticket_view(g, label) for g in batch]
+    return _no_store(Response(render_template("checkin/tickets_print.html", event=event, size=size,
+                                              sheets=sheets, parts=parts, part=part, total=len(chosen),
+                                              batch_size=PRINT_BATCH)))
+
+
+# ---- CSV import -----------------------------------------------------------------------------------------
+# The uploaded file is kept between preview and confirmation as a temporary file on the server
+# (instance/imports/<random id>.csv, or GUEST_IMPORT_DIR): the cookie session is too small for a guest list,
+# and re-uploading would ask the user to pick the file twice. The random id goes into a hidden field AND into
+# the signed session cookie of the admin who uploaded it; the confirmation is accepted only when both agree,
+# so a client cannot point the import at another upload or any other file. The file is deleted after the
+# import (or on "cancel"); files older than an hour are swept away on every upload.
+
+IMPORT_TTL = 3600
+UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+SESSION_KEY = "guest_import"
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("CSV-Datei"), validators=[FileRequired(_l("Bitte eine Datei auswählen."))])
+
+
+class ConfirmForm(FlaskForm):
+    upload_id = HiddenField()
+    skip_bad_rows = BooleanField(_l("Fehlerhafte Zeilen überspringen"))
+
+
+def _import_dir():
+    path = Path(current_app.config.get("GUEST_IMPORT_DIR") or Path(current_app.instance_path) / "imports")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sweep(folder):
+    limit = time.time() - IMPORT_TTL
+    for item in folder.iterdir():
+        try:
+            if item.is_file() and item.stat().st_mtime < limit:
+                item.unlink()
+        except OSError:
+            pass
+
+
+def _pending(slug, upload_id):
+    """The stored upload for this admin and event, or None."""
+    entry = session.get(SESSION_KEY)
+    if (not isinstance(entry, dict) or not isinstance(upload_id, str) or not UPLOAD_ID.fullmatch(upload_id)
+            or entry.get("id") != upload_id or entry.get("slug") != slug or entry.get("user") != current_user.id):
+        return None
+    path = _import_dir() / f"{upload_id}.csv"
+    if not path.is_file() or path.stat().st_mtime < time.time() - IMPORT_TTL:
+        return None
+    return path
+
+
+def _render_import(event, form=None, preview=None, confirm=None, filename="", status=200):
+    rows = preview.rows[:PREVIEW_ROWS] if preview else []
+    return _no_store(Response(render_template(
+        "checkin/guest_import.html", event=event, form=form or UploadForm(), preview=preview, rows=rows,
+        confirm=confirm, filename=filename, preview_rows=PREVIEW_ROWS, labels=COLUMN_LABELS), status))
+
+
+@bp.route("/guests/import", methods=["GET", "POST"])
+@staff_required()
+def import_guests(slug):
+    event = _event(slug)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _render_import(event, form, status=422 if request.method == "POST" else 200)
+    upload = form.file.data
+    data = upload.read()
+    filename = os.path.basename(upload.filename or "")[:120]
+    preview = csv_import.parse(data, event)
+    if preview.file_errors:
+        form.file.errors = list(form.file.errors) + preview.file_errors
+        return _render_import(event, form, preview=preview, filename=filename, status=422)
+    folder = _import_dir()
+    _sweep(folder)
+    upload_id = secrets.token_urlsafe(16)
+    (folder / f"{upload_id}.csv").write_bytes(data)
+    session[SESSION_KEY] = {"id": upload_id, "slug": slug, "user": current_user.id, "name": filename}
+    confirm = ConfirmForm(formdata=None, upload_id=upload_id)
+    return _render_import(event, preview=preview, confirm=confirm, filename=filename)
+
+
+@bp.post("/guests/import/confirm")
+@staff_required()
+def import_confirm(slug):
+    event = _event(slug)
+    confirm = ConfirmForm()
+    path = _pending(slug, confirm.upload_id.data) if confirm.validate_on_submit() else None
+    if path is None:
+        flash(_("Die hochgeladene Datei ist nicht mehr da (abgelaufen oder schon importiert). Bitte erneut hochladen."),
+              "error")
+        return redirect(url_for(".import_guests", slug=slug))
+    # Claim the file by renaming it: of two confirmations sent at once only one gets it, so a double click
+    # cannot import the list twice.
+    claimed = path.with_suffix(".importing")
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        flash(_("Dieser Import läuft schon."), "error")
+        return redirect(url_for(".import_guests", slug=slug))
+    filename = session.get(SESSION_KEY, {}).get("name", "")
+    data = claimed.read_bytes()
+    preview = csv_import.parse(data, event)  # again: the guest list may have changed since the preview
+    try:
+        counts = csv_import.apply(event, preview, skip_bad_rows=bool(confirm.skip_bad_rows.data))
+    except DomainError as exc:
+        os.replace(claimed, path)  # keep it for another try (e.g. with "skip bad rows")
+        confirm.skip_bad_rows.errors = [exc.message]
+        return _render_import(event, preview=preview, confirm=confirm, filename=filename, status=422)
+    claimed.unlink(missing_ok=True)
+    session.pop(SESSION_KEY, None)
+    flash(_("%(n)s Gäste importiert; %(bad)s fehlerhafte und %(dup)s doppelte Zeilen übersprungen.",
+            n=counts["imported"], bad=counts["skipped_bad"], dup=counts["skipped_duplicates"]), "ok")
+    return redirect(url_for(".guests", slug=slug))
+
+
+@bp.post("/guests/import/cancel")
+@staff_required()
+def import_cancel(slug):
+    _event(slug)
+    form = ActionForm()
+    entry = session.get(SESSION_KEY)
+    if form.validate_on_submit() and isinstance(entry, dict):
+        path = _pending(slug, entry.get("id"))
+        if path is not None:
+            path.unlink(missing_ok=True)
+        session.pop(SESSION_KEY, None)
+        flash(_("Import abgebrochen."), "ok")
+    return redirect(url_for(".import_guests", slug=slug))

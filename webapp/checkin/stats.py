@@ -1,0 +1,55 @@
+"""Arrival counters: registered and checked-in guests, per municipality and over time. No names: these
+numbers go to projectors and public API clients."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from ..agenda.models import Event
+from ..extensions import db
+from .models import CheckIn, Guest
+
+BUCKET_MINUTES = 5
+
+
+def arrival_stats(slug, connection=None):
+    """{registered, checked_in, by_city: {city: checked in}, registered_by_city, timeline: [[time, total]]}
+    or None for an unknown event. Runs on its own connection so it can be called right after a commit."""
+    own = connection is None
+    connection = connection or db.engine.connect()
+    try:
+        event = connection.execute(select(Event.id, Event.timezone).where(Event.slug == slug)).first()
+        if event is None:
+            return None
+        event_id, tz = event
+        registered = dict(connection.execute(
+            select(Guest.city, func.count(Guest.id))
+            .where(Guest.event_id == event_id, Guest.status == "registered").group_by(Guest.city)).all())
+        arrived = dict(connection.execute(
+            select(Guest.city, func.count(CheckIn.id)).join(CheckIn, CheckIn.guest_id == Guest.id)
+            .where(CheckIn.event_id == event_id).group_by(Guest.city)).all())
+        times = connection.execute(select(CheckIn.at).where(CheckIn.event_id == event_id)
+                                   .order_by(CheckIn.at)).scalars().all()
+    finally:
+        if own:
+            connection.close()
+    return {
+        "registered": sum(registered.values()),
+        "checked_in": sum(arrived.values()),
+        "by_city": {city or "–": n for city, n in sorted(arrived.items(), key=lambda kv: (-kv[1], kv[0] or ""))},
+        "registered_by_city": {city or "–": n for city, n in sorted(registered.items())},
+        "timeline": _timeline(times, ZoneInfo(tz)),
+        "at": datetime.now(timezone.utc).isoformat(),
+    }
+
+
+def _timeline(times, tz):
+    """Cumulative arrivals at the end of each 5-minute bucket that had any."""
+    buckets, total = {}, 0
+    for at in times:
+        at = at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at
+        local = at.astimezone(tz)
+        start = local.replace(minute=local.minute - local.minute % BUCKET_MINUTES, second=0, microsecond=0)
+        total += 1
+        buckets[start] = total
+    return [[start.isoformat(), n] for start, n in buckets.items()]

@@ -1,0 +1,91 @@
+"""Matchmaking JSON API (docs/api.md): the public board, a delegate's interests and meetings by ticket
+token, and staff edits of any municipality."""
+from flask import Blueprint, jsonify
+from sqlalchemy import or_, select
+
+from ..agenda.domain import get_event
+from ..api import API_PREFIX, json_body
+from ..errors import DomainError, not_found
+from ..extensions import db
+from ..staff.auth import actor_name, api_staff
+from . import board, scoring
+from .models import Interest, MeetingRequest
+
+bp = Blueprint("matchmaking_api", __name__, url_prefix=API_PREFIX)
+
+
+@bp.get("/events/<slug>/board")
+def public_board(slug):
+    event = get_event(slug)
+    revision = event.revision
+    return jsonify({"revision": revision, **board.board_json(event)})
+
+
+def delegate_view(guest):
+    """What a delegate sees on their page: their municipality's answers, suggestions, requests, plan."""
+    event, municipality = guest.event, guest.municipality
+    interests = db.session.execute(select(Interest).where(Interest.municipality_id == municipality.id)).scalars()
+    graph = scoring.match_graph(board.visible_stages(event))
+    requests = db.session.execute(select(MeetingRequest).where(
+        MeetingRequest.event_id == event.id,
+        or_(MeetingRequest.from_id == municipality.id, MeetingRequest.to_id == municipality.id))
+        .order_by(MeetingRequest.id)).scalars()
+    return {
+        "municipality": municipality.name,
+        "consent": municipality.board_consent,
+        "interests": [{"topic": i.topic.slug, "stage": i.stage, "note": i.note} for i in interests],
+        "suggestions": scoring.suggestions(graph, municipality.name),
+        "requests": [{"id": r.id, "topic": r.topic.name, "from": r.from_municipality.name,
+                      "to": r.to_municipality.name, "status": r.status,
+                      "incoming": r.to_id == municipality.id} for r in requests],
+        "plan": board.municipality_plan(event, municipality),
+        "revision": event.revision,
+    }
+
+
+@bp.get("/t/<token>/interests")
+def my_interests(token):
+    return jsonify(delegate_view(board.delegate(token)))
+
+
+@bp.put("/t/<token>/interests")
+def put_interests(token):
+    guest = board.delegate(token)
+    consent, interests, contact = board.parse_interests(guest.event, json_body())
+    board.set_interests(guest.event, guest.municipality, consent, interests,
+                        contact_guest=guest if contact and guest.consent_contact else None,
+                        actor=f"Delegierte/r {guest.municipality.name}")
+    return jsonify(delegate_view(guest))
+
+
+@bp.post("/t/<token>/meetings")
+def request_meeting(token):
+    guest = board.delegate(token)
+    data = json_body()
+    if not isinstance(data.get("with"), str) or not isinstance(data.get("topic"), str):
+        raise DomainError("invalid", "with (a municipality) and topic (a topic slug) are required")
+    request = board.request_meeting(guest.event, guest, data["with"], data["topic"])
+    return jsonify({"id": request.id, "status": request.status}), 201
+
+
+@bp.post("/t/<token>/meetings/<int:request_id>")
+def answer_meeting(token, request_id):
+    guest = board.delegate(token)
+    accept = json_body().get("accept")
+    if not isinstance(accept, bool):
+        raise DomainError("invalid", "accept must be true or false")
+    request, _ = board.answer_meeting(guest.event, guest, request_id, accept,
+                                      actor=f"Delegierte/r {guest.municipality.name}")
+    return jsonify({"id": request.id, "status": request.status, **delegate_view(guest)})
+
+
+@bp.put("/events/<slug>/municipalities/<municipality>/interests")
+def staff_put_interests(slug, municipality):
+    staff = api_staff()
+    event = get_event(slug)
+    target = next((m for m in event.municipalities if municipality in (m.slug, m.name)), None)
+    if target is None:
+        raise not_found("municipality")
+    consent, interests, _ = board.parse_interests(event, json_body())
+    board.set_interests(event, target, consent, interests, actor=actor_name(staff))
+    return jsonify({"revision": event.revision, **board.board_json(event)})

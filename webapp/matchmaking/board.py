@@ -1,0 +1,268 @@
+"""Board logic: interests in and out, the public board, meeting requests and the table plan. Every change
+of what the board shows is one live revision (webapp.live)."""
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from ..agenda.models import Municipality, Session, Topic
+from ..checkin.models import Guest
+from ..checkin.signals import guests_changed
+from ..errors import DomainError, not_found
+from ..extensions import db
+from ..live import record_change, register_snapshot_part
+from . import planner, scoring
+from .models import STAGES, Interest, MeetingRequest, TableAssignment
+
+MAX_INTERESTS = 60
+MEETING_BONUS = 10.0  # an accepted meeting request is placed before any suggestion
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+def visible_stages(event):
+    """{municipality name: {topic name: stage}} of the municipalities that agreed to be on the board."""
+    rows = db.session.execute(
+        select(Municipality.name, Topic.name, Interest.stage)
+        .join(Interest, Interest.municipality_id == Municipality.id).join(Topic, Topic.id == Interest.topic_id)
+        .where(Interest.event_id == event.id, Municipality.board_consent.is_(True))).all()
+    stages = {m.name: {} for m in event.municipalities if m.board_consent}
+    for city, topic, stage in rows:
+        stages[city][topic] = stage
+    return stages
+
+
+def board_json(event):
+    """The public board: only municipalities whose delegate agreed; no person's name unless that person
+    agreed to be a contact."""
+    stages = visible_stages(event)
+    graph = scoring.match_graph(stages)
+    visible = [m for m in event.municipalities if m.board_consent]
+    interests = db.session.execute(select(Interest).where(Interest.event_id == event.id)).scalars().all()
+    details = {(i.municipality_id, i.topic_id): i for i in interests}
+    topics = []
+    for topic in event.topics:
+        cities = []
+        for m in visible:
+            interest = details.get((m.id, topic.id))
+            if interest is None:
+                continue
+            entry = {"city": m.name, "stage": interest.stage}
+            if interest.note:
+                entry["note"] = interest.note
+            if interest.contact is not None and interest.contact.consent_contact:
+                entry["contact"] = interest.contact.name
+            cities.append(entry)
+        cities.sort(key=lambda c: (scoring.STAGE_ORDER[c["stage"]], c["city"]))
+        topics.append({"slug": topic.slug, "name": topic.name, "cities": cities})
+    return {
+        "municipalities": [{"name": m.name, "slug": m.slug, "is_host": m.is_host, "lat": m.latitude,
+                            "lon": m.longitude} for m in visible],
+        "topics": topics,
+        "matches": scoring.matches(graph),
+        "tables": plan_json(event),
+    }
+
+
+def board_part(event):
+    return {"board": board_json(event)}
+
+
+register_snapshot_part(board_part)
+
+
+def plan_json(event):
+    rows = db.session.execute(select(TableAssignment).where(TableAssignment.event_id == event.id)
+                              .order_by(TableAssignment.session_id, TableAssignment.table)).scalars().all()
+    names = {m.id: m.name for m in event.municipalities}
+    tz = event.timezone
+    from ..agenda.domain import expected_start, local_iso
+
+    return [{"session_id": r.session_id, "session": r.session.title, "start": local_iso(expected_start(r.session), tz),
+             "table": r.table + 1, "kind": r.kind, "topic": r.topic.name,
+             "cities": sorted(names[i] for i in r.members if i in names)} for r in rows]
+
+
+def municipality_plan(event, municipality):
+    """One municipality's own plan, for its delegates' page and printout."""
+    return [t for t in plan_json(event) if municipality.name in t["cities"]]
+
+
+# ---- interests from a delegate -------------------------------------------------------------------
+
+def parse_interests(event, data):
+    if not isinstance(data, dict):
+        raise DomainError("invalid", "expected a JSON object")
+    unknown = set(data) - {"consent", "interests", "contact"}
+    if unknown:
+        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
+    if not isinstance(data.get("consent"), bool):
+        raise DomainError("invalid", "consent must be true or false")
+    items = data.get("interests", [])
+    if not isinstance(items, list) or len(items) > MAX_INTERESTS:
+        raise DomainError("invalid", f"interests must be a list of at most {MAX_INTERESTS}")
+    topics = {t.slug: t for t in event.topics}
+    clean = {}
+    for n, item in enumerate(items, 1):
+        if not isinstance(item, dict) or set(item) - {"topic", "stage", "note"}:
+            raise DomainError("invalid", f"interest {n}: expected {{topic, stage, note?}}")
+        topic = topics.get(item.get("topic"))
+        if topic is None:
+            raise DomainError("unknown_topic", f"interest {n}: topic must be one of: " + ", ".join(sorted(topics)))
+        if item.get("stage") not in STAGES:
+            raise DomainError("invalid", f"interest {n}: stage must be one of: " + ", ".join(STAGES))
+        note = item.get("note", "")
+        if not isinstance(note, str) or len(note) > 200:
+            raise DomainError("invalid", f"interest {n}: note must be text of at most 200 characters")
+        if topic.id in clean:
+            raise DomainError("invalid", f"interest {n}: topic {topic.slug} is listed twice")
+        clean[topic.id] = (item["stage"], " ".join(note.split()))
+    contact = data.get("contact", False)
+    if not isinstance(contact, bool):
+        raise DomainError("invalid", "contact must be true or false")
+    return data["consent"], clean, contact
+
+
+def set_interests(event, municipality, consent, interests, contact_guest=None, actor=""):
+    """Replace a municipality's interests and its board consent; one revision if anything the board shows
+    changed (then the table plan is re-planned in the same transaction). Commits."""
+    before = board_json(event)
+    existing = {i.topic_id: i for i in db.session.execute(
+        select(Interest).where(Interest.municipality_id == municipality.id)).scalars()}
+    for topic_id, interest in existing.items():
+        if topic_id not in interests:
+            db.session.delete(interest)
+    now = datetime.now(timezone.utc)
+    for topic_id, (stage, note) in interests.items():
+        interest = existing.get(topic_id) or Interest(event_id=event.id, municipality_id=municipality.id,
+                                                     topic_id=topic_id)
+        if (interest.stage, interest.note) != (stage, note) or interest.id is None:
+            interest.stage, interest.note, interest.updated_at = stage, note, now
+        interest.contact_guest_id = contact_guest.id if contact_guest is not None else None
+        db.session.add(interest)
+    municipality.board_consent = consent
+    db.session.flush()
+    replan(event)
+    after = board_json(event)
+    if after == before:
+        db.session.commit()
+        return None
+    what = "auf dem Board" if consent else "nicht mehr auf dem Board"
+    change = record_change(event, "board.updated", f"{municipality.name}: {len(interests)} Themen, {what}",
+                           {"replace": {"board": after}}, actor)
+    db.session.commit()
+    return change
+
+
+def delegate(token):
+    """The guest whose ticket token this is, with their municipality; DomainError 404/409 otherwise."""
+    guest = db.session.execute(select(Guest).filter_by(token=token)).scalar_one_or_none() \
+        if isinstance(token, str) and 20 <= len(token) <= 64 else None
+    if guest is None or guest.status != "registered":
+        raise not_found("ticket")
+    if guest.municipality is None:
+        raise DomainError("no_municipality", "this ticket's municipality is not one of the event's", 409)
+    return guest
+
+
+# ---- meetings and the plan -----------------------------------------------------------------------
+
+def request_meeting(event, guest, other_slug, topic_slug, actor=""):
+    other = next((m for m in event.municipalities if m.slug == other_slug or m.name == other_slug), None)
+    topic = next((t for t in event.topics if t.slug == topic_slug), None)
+    if other is None or topic is None:
+        raise DomainError("invalid", "unknown municipality or topic")
+    if other.id == guest.municipality_id:
+        raise DomainError("invalid", "a municipality cannot meet itself")
+    if not other.board_consent:
+        raise DomainError("invalid", "that municipality is not on the board")
+    request = MeetingRequest(event_id=event.id, topic_id=topic.id, from_id=guest.municipality_id, to_id=other.id)
+    db.session.add(request)
+    db.session.commit()
+    return request
+
+
+def answer_meeting(event, guest, request_id, accept, actor=""):
+    request = db.session.get(MeetingRequest, request_id) if isinstance(request_id, int) else None
+    if request is None or request.event_id != event.id:
+        raise not_found("meeting request")
+    if request.to_id != guest.municipality_id:
+        raise DomainError("forbidden", "only the invited municipality can answer", 403)
+    if request.status != "requested":
+        raise DomainError("invalid", f"already {request.status}", 409)
+    request.status = "accepted" if accept else "declined"
+    request.answered_at = datetime.now(timezone.utc)
+    db.session.flush()
+    change = None
+    if accept:
+        replan(event)
+        change = record_change(event, "board.planned",
+                               f"Treffen {request.from_municipality.name} – {request.to_municipality.name}",
+                               {"replace": {"board": board_json(event)}}, actor)
+    db.session.commit()
+    return request, change
+
+
+@guests_changed.connect
+def refresh_plan(event, **_):
+    """Someone registered late or was cancelled: re-plan (keeping what still fits); one revision if the
+    tables changed. Runs in the transaction that changed the guests."""
+    before = plan_json(event)
+    replan(event)
+    after = plan_json(event)
+    if after != before:
+        record_change(event, "board.planned", "Tischplan angepasst", {"replace": {"board": board_json(event)}})
+
+
+def networking_slots(event):
+    sessions = db.session.execute(select(Session).where(
+        Session.event_id == event.id, Session.kind == "networking", Session.status == "scheduled")
+        .order_by(Session.planned_start)).scalars().all()
+    return [(s.id, event.tables_per_slot) for s in sessions]
+
+
+def plan_items(event):
+    """Accepted meetings, suggested topic tables and suggested pairs of the municipalities on the board
+    that have at least one registered guest (no one plans a table for a town that is not coming)."""
+    coming = set(db.session.execute(select(Guest.municipality_id).where(
+        Guest.event_id == event.id, Guest.status == "registered")).scalars())
+    ids = {m.name: m.id for m in event.municipalities if m.board_consent and m.id in coming}
+    stages = {city: topics for city, topics in visible_stages(event).items() if city in ids}
+    graph = scoring.match_graph(stages)
+    topic_ids = {t.name: t.id for t in event.topics}
+    items = {}
+
+    def add(kind, topic, cities, weight):
+        members = frozenset(ids[c] for c in cities)
+        key = (kind, topic_ids[topic], tuple(sorted(members)))
+        items.setdefault(key, planner.Item(key, kind, topic, members, weight))
+
+    accepted = db.session.execute(select(MeetingRequest).where(
+        MeetingRequest.event_id == event.id, MeetingRequest.status == "accepted")).scalars()
+    for request in accepted:
+        a, b = request.from_municipality.name, request.to_municipality.name
+        if a in ids and b in ids:
+            weight = graph[a][b]["weight"] if graph.has_edge(a, b) else 0
+            add("meeting", request.topic.name, (a, b), weight + MEETING_BONUS)
+    for topic, cities, weight in scoring.topic_tables(stages):
+        add("table", topic, cities, weight)
+    for a, b in scoring.meeting_pairs(graph):
+        add("meeting", graph[a][b]["topics"][0][0], (a, b), graph[a][b]["weight"])
+    return list(items.values())
+
+
+def replan(event):
+    """Re-plan the tables, keeping earlier placements that still fit. Part of the caller's transaction."""
+    rows = db.session.execute(select(TableAssignment).where(TableAssignment.event_id == event.id)).scalars().all()
+    previous = {(r.kind, r.topic_id, tuple(r.members)): (r.session_id, r.table) for r in rows}
+    items = plan_items(event)
+    placed = planner.plan(networking_slots(event), items, previous)
+    by_key = {item.key: item for item in items}
+    for r in rows:
+        db.session.delete(r)
+    db.session.flush()
+    for key, (session_id, table) in placed.items():
+        item = by_key[key]
+        db.session.add(TableAssignment(event_id=event.id, session_id=session_id, table=table, kind=item.kind,
+                                       topic_id=key[1], members=list(key[2]), weight=item.weight))
+    db.session.flush()
+    return planner.moves(previous, placed)

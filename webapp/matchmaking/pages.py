@@ -1,0 +1,180 @@
+"""Matchmaking pages: the public board (phones) and its projector view, and a delegate's own page and
+printable plan, reached by the ticket token.
+
+The public pages embed the live snapshot (its `board` part holds only municipalities that agreed to be on
+the board) and follow /live; the delegate page talks to the JSON API (webapp/matchmaking/api.py). Every /t/
+response gets the ticket headers of the check-in pages (no-store, no referrer)."""
+import json
+from datetime import datetime
+
+from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..agenda import domain
+from ..checkin import tickets
+from ..checkin.pages import ticket_headers
+from ..errors import DomainError
+from ..extensions import db
+from ..live import snapshot
+from . import board
+from .api import delegate_view
+from .models import Interest
+
+bp = Blueprint("matchmaking_pages", __name__)
+bp.after_request(ticket_headers)
+
+
+def _json(data):
+    """JSON for a <script type="application/json"> block (never executed; "</" cannot end the block)."""
+    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+
+
+def _event_or_404(slug):
+    try:
+        return domain.get_event(slug)
+    except DomainError:
+        abort(404)
+
+
+def _strings():
+    """The texts the board scripts need, translated (German msgids)."""
+    return {
+        "live": _("Live"), "connecting": _("Verbinde…"), "offline": _("Offline"),
+        "as_of": _("Stand {time} ({ago})"), "ago": _("vor {d}"), "just_now": _("gerade eben"),
+        "min": _("{n} min"), "hmin": _("{h} Std. {m} min"), "h": _("{h} Std."),
+        "stage_runs": _("betreibt"), "stage_plans": _("plant"), "stage_interested": _("interessiert"),
+        "stage_none": _("–"),
+        "reason_runs": _("{city} betreibt {topic}"), "reason_plans": _("{city} plant {topic}"),
+        "reason_interested": _("{city} interessiert sich für {topic}"),
+        "score": _("{score} Punkte"), "contact": _("Ansprechpartner/in: {name}"),
+        "table": _("Tisch {n}"), "meeting": _("Treffen"), "topic_table": _("Thementisch"),
+        "table_line": _("Tisch {n}, {time}: {topic} – {cities}"),
+        "at_time": _("{time} Uhr"),
+        "no_topics": _("Noch hat keine Kommune Themen eingetragen."),
+        "topics_empty": _("Noch ohne Kommune: {topics}"),
+        "no_cities": _("Noch keine Kommune auf dem Board."),
+        "no_matches": _("Noch keine Verbindungen: sobald zwei Kommunen dasselbe Thema angeben, erscheinen sie hier."),
+        "no_tables": _("Noch keine Tische geplant."),
+        "mine_only": _("Nur meine Kommune ({city})"),
+        "mine_missing": _("Ihre Kommune ({city}) ist noch nicht auf dem Board."),
+        "nothing_mine": _("Hier gibt es noch nichts für Ihre Kommune."),
+        "schematic": _("schematisch"),
+        "map_label": _("Karte von Rheinland-Pfalz (schematisch): {n} Kommunen, {m} Verbindungen"),
+        "graph_label": _("Netz aus Kommunen und Themen: {n} Kommunen, {m} Themen"),
+        "host": _("Gastgeberin"),
+        "next_tables": _("Nächste Tische"), "tables_at": _("{session}, {time} Uhr"),
+        "more_matches": _("und {n} weitere Verbindungen"),
+        "more_tables": _("und {n} weitere Tische"),
+        "show_all": _("Alle {n} Verbindungen zeigen"),
+        "new_link": _("Neue Verbindung"),
+    }
+
+
+def _public_page(template, event):
+    state = _json(snapshot(event))
+    return render_template(template, event=event, state=state, strings=_strings())
+
+
+@bp.get("/e/<slug>/board")
+def public_board(slug):
+    return _public_page("matchmaking/board.html", _event_or_404(slug))
+
+
+@bp.get("/e/<slug>/board/screen")
+def board_screen(slug):
+    return _public_page("matchmaking/screen.html", _event_or_404(slug))
+
+
+# ---- a delegate's own pages ------------------------------------------------------------------------
+
+def _delegate_or_404(token):
+    """(guest, None) for a delegate of one of the event's municipalities, (guest, "no_municipality") for a
+    guest whose town is not on the event's list; 404 for anything else (unknown or cancelled ticket)."""
+    try:
+        return board.delegate(token), None
+    except DomainError as exc:
+        if exc.code == "no_municipality":
+            from ..checkin.guests import guest_by_token
+
+            return guest_by_token(token), exc.code
+        abort(404)
+
+
+def _shows_contact(guest):
+    return db.session.execute(select(Interest.id).where(
+        Interest.municipality_id == guest.municipality_id, Interest.contact_guest_id == guest.id)).first() is not None
+
+
+def _sessions_by_id(event):
+    return {s.id: s for s in event.sessions}
+
+
+def _plan_rows(event, plan, municipality_name):
+    """The plan entries of one municipality with the time as text, the room and the partners."""
+    sessions = _sessions_by_id(event)
+    rows = []
+    for item in plan:
+        session = sessions.get(item["session_id"])
+        start = datetime.fromisoformat(item["start"])
+        rows.append({**item, "time": start.strftime("%H:%M"),
+                     "room": session.room.name if session is not None and session.room is not None else "",
+                     "partners": [c for c in item["cities"] if c != municipality_name]})
+    rows.sort(key=lambda r: (r["start"], r["table"]))
+    return rows
+
+
+def _delegate_strings():
+    return {
+        **_strings(),
+        "saving": _("Wird gespeichert…"), "saved": _("Gespeichert."),
+        "dirty": _("Nicht gespeicherte Änderungen"),
+        "draft_restored": _("Ihre noch nicht gespeicherten Eingaben wurden wiederhergestellt."),
+        "save_failed": _("Nicht gespeichert: {message}"),
+        "offline_failed": _("Keine Verbindung zum Server. Ihre Eingaben bleiben erhalten; bitte noch einmal versuchen."),
+        "request_failed": _("Das hat nicht geklappt: {message}"),
+        "request": _("Treffen anfragen"), "requested": _("Angefragt"),
+        "request_sent": _("Anfrage an {city} gesendet."),
+        "accept": _("Annehmen"), "decline": _("Ablehnen"),
+        "status_requested": _("offen"), "status_accepted": _("angenommen"), "status_declined": _("abgelehnt"),
+        "incoming": _("{city} möchte sich mit Ihnen zum Thema {topic} treffen."),
+        "outgoing": _("Ihre Anfrage an {city} zum Thema {topic}: {status}"),
+        "no_suggestions": _("Noch keine Vorschläge. Sie erscheinen, sobald Ihre Kommune auf dem Board ist und andere Kommunen dieselben Themen angeben."),
+        "no_requests": _("Keine Anfragen."),
+        "no_plan": _("Für Ihre Kommune ist noch kein Tisch geplant."),
+        "topic_for": _("Thema für das Treffen mit {city}"),
+        "with": _("mit {cities}"),
+        "plan_line": _("{time} Uhr · Tisch {n} · {topic}"),
+        "note_label": _("Notiz zu {topic} (optional)"),
+    }
+
+
+@bp.get("/t/<token>/board")
+def delegate_board(token):
+    guest, problem = _delegate_or_404(token)
+    event = guest.event
+    if problem:
+        return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=problem), 409
+    view = delegate_view(guest)
+    page = {
+        "token": guest.token,
+        "municipality": guest.municipality.name,
+        "consent_contact": guest.consent_contact,
+        "contact": _shows_contact(guest),
+        "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
+        "view": view,
+    }
+    return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=None,
+                           view=view, page=_json(page), state=_json(snapshot(event)),
+                           strings=_delegate_strings())
+
+
+@bp.get("/t/<token>/plan")
+def delegate_plan(token):
+    guest, problem = _delegate_or_404(token)
+    if problem:
+        abort(404)
+    event = guest.event
+    rows = _plan_rows(event, board.municipality_plan(event, guest.municipality), guest.municipality.name)
+    return render_template("matchmaking/plan.html", event=event, guest=guest, rows=rows,
+                           date=tickets.event_date(event)[0])

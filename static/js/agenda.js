@@ -3,8 +3,8 @@
 import { followEvent } from "./live.js";
 import {
   activeAnnouncements, byStart, countdown, delayLabel, describeChange, esc, eventPhase, installOffline,
-  isCancelled, isMoved, isRunning, liveBadge, makeClock, makeFormat, makeT, ms, nowAndNext, pageSource,
-  readJSON, storedCopy,
+  isCancelled, isMoved, isRunning, liveBadge, makeClock, makeFormat, makeT, ms, nowAndNext,
+  readJSON, cachedStateTime,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -48,14 +48,8 @@ let favOnly = load(FAVONLY_KEY, false) === true;
 // ---- the saved-copy age for the badge ------------------------------------------------------------
 
 {
-  const page = pageSource();
-  if (page.source === "cache") {
-    // Served by the service worker without the network: the state is as old as the copy.
-    const copy = storedCopy(slug);
-    let at = page.cachedAt;
-    if (copy && copy.state && copy.savedAt && copy.state.revision >= embedded.revision && (!at || copy.savedAt > at)) at = copy.savedAt;
-    badge.fromSavedCopy(at || new Date(0).toISOString());
-  }
+  const cachedAt = cachedStateTime(slug, embedded); // served by the service worker without the network
+  if (cachedAt) badge.fromSavedCopy(cachedAt);
 }
 
 // ---- rendering helpers ---------------------------------------------------------------------------

@@ -185,7 +185,9 @@ export function roomView(sessions, roomName, now) {
   const n = now.getTime();
   const here = sessions.filter((s) => s.room === roomName || (isMoved(s) && s.planned_room === roomName)).sort(byStart);
   const takesPlace = (s) => !isCancelled(s) && s.room === roomName;
-  const current = here.find((s) => takesPlace(s) && isRunning(s, now)) || null;
+  // Usually one session runs in a room; a double booking shows all of them rather than hide one.
+  const running = here.filter((s) => takesPlace(s) && isRunning(s, now));
+  const current = running[0] || null;
   // Nothing takes place here now, but something was planned: say it is cancelled or moved away.
   const instead = current ? null : here.find((s) => !takesPlace(s) && isRunning(s, now)) || null;
   const coming = here.filter((s) => ms(s.start) > n && s !== current);
@@ -198,7 +200,7 @@ export function roomView(sessions, roomName, now) {
       break;
     }
   }
-  return { current, instead, next, later: coming.slice(i), all: here };
+  return { current, running, instead, next, later: coming.slice(i), all: here };
 }
 
 /** A change of one session as the favourites banner tells it, or null if nothing a visitor cares about. */
@@ -292,6 +294,19 @@ export function installOffline(onMessage) {
 export function pageSource() {
   const el = document.querySelector("[data-page-source]");
   return { source: el ? el.dataset.pageSource : "network", cachedAt: el ? el.dataset.cachedAt || null : null };
+}
+
+/** For a page the service worker answered from its cache: the time its state is from (the newer of the
+ * cached page and live.js's saved copy), else null. */
+export function cachedStateTime(slug, embedded) {
+  const page = pageSource();
+  if (page.source !== "cache") return null;
+  const copy = storedCopy(slug);
+  let at = page.cachedAt;
+  if (copy && copy.savedAt && copy.state && copy.state.revision >= embedded.revision && (!at || copy.savedAt > at)) {
+    at = copy.savedAt;
+  }
+  return at || new Date(0).toISOString();
 }
 
 /** The saved copy of the state that live.js keeps: {state, savedAt} or null. */

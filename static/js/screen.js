@@ -4,7 +4,7 @@
 import { followEvent } from "./live.js";
 import {
   activeAnnouncements, byStart, countdown, delayLabel, esc, eventPhase, installOffline, isCancelled, isMoved,
-  liveBadge, makeClock, makeFormat, makeT, ms, pageSource, readJSON, roomView, storedCopy,
+  liveBadge, makeClock, makeFormat, makeT, ms, readJSON, roomView, cachedStateTime,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,13 +23,8 @@ const ROTATE_MS = 15000;
 const RELOAD_AFTER_MS = 60000;
 
 {
-  const page = pageSource();
-  if (page.source === "cache") {
-    const copy = storedCopy(slug);
-    let at = page.cachedAt;
-    if (copy && copy.savedAt && copy.state && copy.state.revision >= embedded.revision && (!at || copy.savedAt > at)) at = copy.savedAt;
-    badge.fromSavedCopy(at || new Date(0).toISOString());
-  }
+  const cachedAt = cachedStateTime(slug, embedded);
+  if (cachedAt) badge.fromSavedCopy(cachedAt);
 }
 
 function setHTML(el, html) {
@@ -106,8 +101,10 @@ function renderPanel(room, now, programme) {
   // The real next one first; what is cancelled or moved away before it follows in short.
   const off = (s) => isCancelled(s) || (isMoved(s) && s.room !== room.name);
   const nextItems = [...rv.next.filter((s) => !off(s)), ...rv.next.filter(off)].slice(0, roomFilter ? 4 : 3);
-  const nowItem = rv.current || rv.instead;
-  setHTML(el.children[1], nowItem ? item(nowItem, now, { ...opts, speakers: true, label: t("now") }) : free(t("now"), t("free")));
+  const nowItems = rv.running.length ? rv.running : rv.instead ? [rv.instead] : [];
+  setHTML(el.children[1], nowItems.length
+    ? nowItems.map((s, i) => item(s, now, { ...opts, speakers: nowItems.length === 1, label: i ? "" : t("now") })).join("")
+    : free(t("now"), t("free")));
   let nextHTML = nextItems.map((s, i) => item(s, now, { ...opts, label: i ? "" : t("next") })).join("");
   if (!nextItems.some((s) => !off(s))) nextHTML += free(nextItems.length ? "" : t("next"), t("nothing_more"));
   setHTML(el.children[2], nextHTML);

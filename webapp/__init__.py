@@ -6,7 +6,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
 from .config import INSTANCE, ROOT, Config
-from .extensions import babel, csrf, db, login_manager, migrate, socketio
+from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 
 VERSION = "0.1.0"
 
@@ -34,6 +34,7 @@ def create_app(config=Config, **overrides):
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    compress.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))

@@ -29,6 +29,10 @@ class Config:
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     # Socket.IO origins allowed besides our own (space separated); empty = same origin only.
     CORS_ALLOWED_ORIGINS = os.environ.get("CORS_ALLOWED_ORIGINS", "").split()
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+                          "application/xml", "text/calendar", "image/svg+xml", "application/manifest+json"]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 1024
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # schedule and guest-list uploads; larger bodies get 413
     SOCKETIO_MAX_BUFFER = 64 * 1024
     BABEL_DEFAULT_LOCALE = "de"

@@ -1,5 +1,6 @@
 """Flask extensions, created once here and attached to the app in create_app."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
@@ -21,3 +22,4 @@ socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+compress = Compress()  # gzip/brotli for pages, CSS, JS and JSON: weak venue Wi-Fi

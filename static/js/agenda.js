@@ -322,7 +322,7 @@ function renderHeader() {
 }
 
 function syncControls() {
-  for (const b of document.querySelectorAll("[data-view]")) b.setAttribute("aria-pressed", b.dataset.view === view ? "true" : "false");
+  for (const b of document.querySelectorAll("button[data-view]")) b.setAttribute("aria-pressed", b.dataset.view === view ? "true" : "false");
   $("fav-only").setAttribute("aria-pressed", favOnly ? "true" : "false");
 }
 
@@ -377,7 +377,7 @@ document.addEventListener("click", (e) => {
     render();
     return;
   }
-  const viewButton = e.target.closest("[data-view]");
+  const viewButton = e.target.closest("button[data-view]");
   if (viewButton) {
     view = viewButton.dataset.view === "rooms" ? "rooms" : "list";
     store(VIEW_KEY, view);

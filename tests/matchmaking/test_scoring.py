@@ -84,3 +84,12 @@ def test_replan_after_a_late_arrival_moves_fewer_than_planning_from_scratch():
     assert planner.double_bookings(replanned, late) == []
     assert planner.moves(before, replanned) < planner.moves(before, scratch)
     assert planner.moves(before, replanned) == 0
+
+
+def test_an_accepted_meeting_gets_a_table_even_if_kept_suggestions_hold_its_members():
+    table = Item(("table", "T", (1, 2, 3)), "table", "T", frozenset({1, 2, 3}), 4.0)
+    slots = [(100, 1)]
+    before = planner.plan(slots, [table])
+    promised = Item(("meeting", "M", (1, 2)), "meeting", "M", frozenset({1, 2}), 13.0, promised=True)
+    after = planner.plan(slots, [table, promised], previous=before)
+    assert promised.key in after and table.key not in after

@@ -64,7 +64,8 @@ def request_meeting(token):
     data = json_body()
     if not isinstance(data.get("with"), str) or not isinstance(data.get("topic"), str):
         raise DomainError("invalid", "with (a municipality) and topic (a topic slug) are required")
-    request = board.request_meeting(guest.event, guest, data["with"], data["topic"])
+    request = board.request_meeting(guest.event, guest, data["with"], data["topic"],
+                                   actor=f"Delegierte/r {guest.municipality.name}")
     return jsonify({"id": request.id, "status": request.status}), 201
 
 

@@ -14,7 +14,7 @@ from . import planner, scoring
 from .models import STAGES, Interest, MeetingRequest, TableAssignment
 
 MAX_INTERESTS = 60
-MEETING_BONUS = 10.0  # an accepted meeting request is placed before any suggestion
+MEETING_BONUS = 10.0  # an accepted meeting request outweighs any suggestion
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -177,6 +177,9 @@ def request_meeting(event, guest, other_slug, topic_slug, actor=""):
         raise DomainError("invalid", "that municipality is not on the board")
     request = MeetingRequest(event_id=event.id, topic_id=topic.id, from_id=guest.municipality_id, to_id=other.id)
     db.session.add(request)
+    # A revision without board content: the invited delegates' pages see it live and fetch their view.
+    record_change(event, "meeting.requested", f"Anfrage {guest.municipality.name} → {other.name}: {topic.name}",
+                  {}, actor)
     db.session.commit()
     return request
 
@@ -231,10 +234,10 @@ def plan_items(event):
     topic_ids = {t.name: t.id for t in event.topics}
     items = {}
 
-    def add(kind, topic, cities, weight):
+    def add(kind, topic, cities, weight, promised=False):
         members = frozenset(ids[c] for c in cities)
         key = (kind, topic_ids[topic], tuple(sorted(members)))
-        items.setdefault(key, planner.Item(key, kind, topic, members, weight))
+        items.setdefault(key, planner.Item(key, kind, topic, members, weight, promised))
 
     accepted = db.session.execute(select(MeetingRequest).where(
         MeetingRequest.event_id == event.id, MeetingRequest.status == "accepted")).scalars()
@@ -242,7 +245,7 @@ def plan_items(event):
         a, b = request.from_municipality.name, request.to_municipality.name
         if a in ids and b in ids:
             weight = graph[a][b]["weight"] if graph.has_edge(a, b) else 0
-            add("meeting", request.topic.name, (a, b), weight + MEETING_BONUS)
+            add("meeting", request.topic.name, (a, b), weight + MEETING_BONUS, promised=True)
     for topic, cities, weight in scoring.topic_tables(stages):
         add("table", topic, cities, weight)
     for a, b in scoring.meeting_pairs(graph):

@@ -44,16 +44,13 @@ def _strings():
         "as_of": _("Stand {time} ({ago})"), "ago": _("vor {d}"), "just_now": _("gerade eben"),
         "min": _("{n} min"), "hmin": _("{h} Std. {m} min"), "h": _("{h} Std."),
         "stage_runs": _("betreibt"), "stage_plans": _("plant"), "stage_interested": _("interessiert"),
-        "stage_none": _("–"),
         "reason_runs": _("{city} betreibt {topic}"), "reason_plans": _("{city} plant {topic}"),
         "reason_interested": _("{city} interessiert sich für {topic}"),
         "score": _("{score} Punkte"), "contact": _("Ansprechpartner/in: {name}"),
         "table": _("Tisch {n}"), "meeting": _("Treffen"), "topic_table": _("Thementisch"),
         "table_line": _("Tisch {n}, {time}: {topic} – {cities}"),
-        "at_time": _("{time} Uhr"),
         "no_topics": _("Noch hat keine Kommune Themen eingetragen."),
         "topics_empty": _("Noch ohne Kommune: {topics}"),
-        "no_cities": _("Noch keine Kommune auf dem Board."),
         "no_matches": _("Noch keine Verbindungen: sobald zwei Kommunen dasselbe Thema angeben, erscheinen sie hier."),
         "no_tables": _("Noch keine Tische geplant."),
         "mine_only": _("Nur meine Kommune ({city})"),
@@ -62,12 +59,13 @@ def _strings():
         "schematic": _("schematisch"),
         "map_label": _("Karte von Rheinland-Pfalz (schematisch): {n} Kommunen, {m} Verbindungen"),
         "graph_label": _("Netz aus Kommunen und Themen: {n} Kommunen, {m} Themen"),
-        "host": _("Gastgeberin"),
-        "next_tables": _("Nächste Tische"), "tables_at": _("{session}, {time} Uhr"),
+        "host": _("Gastgeberin"), "tables_at": _("{session}, {time} Uhr"),
         "more_matches": _("und {n} weitere Verbindungen"),
         "more_tables": _("und {n} weitere Tische"),
         "show_all": _("Alle {n} Verbindungen zeigen"),
         "new_link": _("Neue Verbindung"),
+        "more_new": _("(und {n} weitere)"),
+        "time_session": _("{time} Uhr · {session}"),
     }
 
 
@@ -133,7 +131,7 @@ def _delegate_strings():
         "save_failed": _("Nicht gespeichert: {message}"),
         "offline_failed": _("Keine Verbindung zum Server. Ihre Eingaben bleiben erhalten; bitte noch einmal versuchen."),
         "request_failed": _("Das hat nicht geklappt: {message}"),
-        "request": _("Treffen anfragen"), "requested": _("Angefragt"),
+        "request": _("Treffen anfragen"),
         "request_sent": _("Anfrage an {city} gesendet."),
         "accept": _("Annehmen"), "decline": _("Ablehnen"),
         "status_requested": _("offen"), "status_accepted": _("angenommen"), "status_declined": _("abgelehnt"),
@@ -145,7 +143,6 @@ def _delegate_strings():
         "topic_for": _("Thema für das Treffen mit {city}"),
         "with": _("mit {cities}"),
         "plan_line": _("{time} Uhr · Tisch {n} · {topic}"),
-        "note_label": _("Notiz zu {topic} (optional)"),
     }
 
 

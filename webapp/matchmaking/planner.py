@@ -11,6 +11,7 @@ class Item:
     topic: str
     members: frozenset
     weight: float
+    promised: bool = False  # an accepted meeting: placed before any suggestion, even a kept one
 
 
 def plan(slots, items, previous=None):
@@ -31,19 +32,23 @@ def plan(slots, items, previous=None):
         busy[session] |= item.members
         used[session].add(table)
 
+    def keep_then_place(group):
+        for item in group:  # first keep what was planned before
+            spot = previous.get(item.key)
+            if spot and fits(item, *spot):
+                seat(item, *spot)
+        for item in group:  # then place the rest where they fit first
+            if item.key in placed:
+                continue
+            for session, count in slots:
+                free = next((t for t in range(count) if fits(item, session, t)), None)
+                if free is not None:
+                    seat(item, session, free)
+                    break
+
     by_weight = sorted(items, key=lambda i: (-i.weight, i.key))
-    for item in by_weight:  # first keep what was planned before
-        spot = previous.get(item.key)
-        if spot and fits(item, *spot):
-            seat(item, *spot)
-    for item in by_weight:  # then place the rest where they fit first
-        if item.key in placed:
-            continue
-        for session, count in slots:
-            free = next((t for t in range(count) if fits(item, session, t)), None)
-            if free is not None:
-                seat(item, session, free)
-                break
+    keep_then_place([i for i in by_weight if i.promised])
+    keep_then_place([i for i in by_weight if not i.promised])
     return placed
 
 

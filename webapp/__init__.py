@@ -43,7 +43,7 @@ def create_app(config=Config, **overrides):
                       max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"], ping_interval=20, ping_timeout=20)
 
     from . import models  # noqa: F401  (every table known to Alembic and create_all)
-    from . import api, cli, web
+    from . import api, cli, security, web
     from .agenda import api as agenda_api, pages as agenda_pages
     from .checkin import api as checkin_api, pages as checkin_pages, staff_guests, staff_scan
     from .matchmaking import api as matchmaking_api, pages as matchmaking_pages
@@ -63,6 +63,7 @@ def create_app(config=Config, **overrides):
     bind_app(app)
     register_stats(arrival_stats)
     web.install(app)
+    security.install(app)
     cli.register(app)
     return app
 

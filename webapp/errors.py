@@ -14,3 +14,25 @@ class DomainError(Exception):
 
 def not_found(what):
     return DomainError("not_found", f"{what} not found", 404)
+
+
+def unstorable(text):
+    """True if no database can store this text as it is: a NUL character (PostgreSQL refuses it, even in a
+    comparison) or a lone surrogate such as JSON's "\\ud800" (not UTF-8). Such input is refused as invalid."""
+    if "\x00" in text:
+        return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+MAX_ID = 2 ** 63 - 1  # the largest id a database column holds; a bigger number names no row
+
+
+def valid_id(value):
+    """A whole number that can be an id (not a bool, within the databases' 64-bit range)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID

@@ -145,3 +145,84 @@ export async function openScanStore() {
     return new LocalStore();
   }
 }
+
+/** Count the scans waiting in the queue without creating or upgrading the database. */
+async function pendingInDatabase() {
+  if (!("indexedDB" in globalThis)) return 0;
+  if (typeof indexedDB.databases === "function") {
+    try {
+      const names = (await indexedDB.databases()).map((d) => d.name);
+      if (!names.includes(DB_NAME)) return 0;
+    } catch {
+      /* unknown: open it and look */
+    }
+  }
+  const db = await new Promise((resolve) => {
+    const request = indexedDB.open(DB_NAME);
+    // Not there yet: do not create it (aborting the upgrade leaves no database behind).
+    request.onupgradeneeded = () => request.transaction.abort();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+    request.onblocked = () => resolve(null);
+  });
+  if (!db) return 0;
+  try {
+    if (!db.objectStoreNames.contains("queue")) return 0;
+    return await promise(db.transaction("queue", "readonly").objectStore("queue").count());
+  } catch {
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function localKeys() {
+  const keys = [];
+  try {
+    for (let i = 0; i < localStorage.length; i += 1) {
+      const key = localStorage.key(i);
+      if (key && (key.startsWith(`${DB_NAME}:`) || key.startsWith("treffpunkt:scanner"))) keys.push(key);
+    }
+  } catch {
+    /* storage disabled */
+  }
+  return keys;
+}
+
+/**
+ * Log-out: delete everything the scanner keeps on this device — the IndexedDB database (queue, offline
+ * guest list, admitted, history) and its localStorage keys (the fallback store and the camera setting).
+ * With {keepPending: true} nothing is deleted while scans still wait to be sent: it resolves
+ * {wiped: false, pending: n} so the caller can ask first. Otherwise it resolves {wiped: true, pending}
+ * once the database is gone (or, if another tab holds it open, once the deletion is queued: the browser
+ * finishes it when that tab closes its connection, which open scanner pages do at once).
+ */
+export async function wipe({ keepPending = false } = {}) {
+  const keys = localKeys();
+  let pending = await pendingInDatabase();
+  const fallbackQueue = keys.find((key) => key === `${DB_NAME}:queue`);
+  if (fallbackQueue) {
+    try {
+      pending += Object.keys(JSON.parse(localStorage.getItem(fallbackQueue) || "{}")).length;
+    } catch {
+      /* unreadable: nothing to count */
+    }
+  }
+  if (keepPending && pending > 0) return { wiped: false, pending };
+  for (const key of keys) {
+    try {
+      localStorage.removeItem(key);
+    } catch {
+      /* storage disabled */
+    }
+  }
+  if ("indexedDB" in globalThis) {
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase(DB_NAME);
+      request.onsuccess = () => resolve();
+      request.onerror = () => resolve();
+      request.onblocked = () => resolve();
+    });
+  }
+  return { wiped: true, pending };
+}

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ..errors import DomainError, not_found
+from ..errors import DomainError, not_found, unstorable, valid_id
 from ..extensions import db
 from ..live import record_change, register_snapshot_part
 from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Event, Room, Session
@@ -27,7 +27,7 @@ def get_event(slug):
 
 
 def get_session(event, session_id):
-    session = db.session.get(Session, session_id) if isinstance(session_id, int) else None
+    session = db.session.get(Session, session_id) if valid_id(session_id) else None
     if session is None or session.event_id != event.id:
         raise not_found("session")
     return session
@@ -126,6 +126,8 @@ def _text(data, key, max_len, allow_empty=False):
     value = data[key]
     if not isinstance(value, str):
         raise DomainError("invalid", f"{key} must be text")
+    if unstorable(value):  # NUL or a lone surrogate: for the socket events (the API refuses these earlier)
+        raise DomainError("invalid", f"{key} must not contain NUL characters or lone surrogates")
     value = value.strip()
     if not value and not allow_empty:
         raise DomainError("invalid", f"{key} must not be empty")

@@ -133,3 +133,48 @@ def ticket_print(token):
     view = tickets.ticket_view(guest, _("QR-Code des Tickets"))
     return render_template("checkin/ticket_print.html", size=size, sheets=[view], event=guest.event,
                            token=token)
+
+
+# ---- the guest's own data: download and deletion (webapp/privacy.py) ---------------------------------
+# Rate limits on every /t/ request (unknown tokens especially) are applied centrally: webapp/security.py.
+
+class DeleteDataForm(FlaskForm):
+    confirm = BooleanField(_l("Ja, meine Anmeldung und meine Daten jetzt endgültig löschen."),
+                           validators=[DataRequired(_l("Bitte bestätigen Sie das Löschen mit dem Häkchen."))])
+
+
+def _my_data_page(guest, form, status=200):
+    from ..privacy import guest_export
+
+    data = guest_export(guest, guests.ticket_url(guest, external=True))
+    return render_template("checkin/my_data.html", guest=guest, event=guest.event, form=form, data=data,
+                           code=tickets.format_code(guest.code), checked_in=tickets.checked_in_time(guest)), status
+
+
+@bp.get("/t/<token>/my-data")
+def my_data(token):
+    return _my_data_page(_guest_or_404(token), DeleteDataForm())
+
+
+@bp.get("/t/<token>/my-data.json")
+def my_data_json(token):
+    from ..privacy import guest_export
+
+    guest = _guest_or_404(token)
+    body = json.dumps(guest_export(guest, guests.ticket_url(guest, external=True)), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="treffpunkt-meine-daten-{guest.event.slug}.json"'})
+
+
+@bp.post("/t/<token>/my-data/delete")
+@csrf.exempt  # the form checks its CSRF token itself: a stale page shows a message, and nothing is deleted
+def delete_my_data(token):
+    from ..privacy import delete_guest
+
+    guest = _guest_or_404(token)
+    form = DeleteDataForm()
+    if not form.validate_on_submit():
+        return _my_data_page(guest, form, 422)
+    event = guest.event
+    delete_guest(guest)
+    return render_template("checkin/my_data.html", guest=None, event=event, form=None, data=None, deleted=True)

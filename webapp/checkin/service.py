@@ -94,12 +94,20 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
     else:
         checkin = CheckIn(event_id=event.id, guest_id=guest.id, device=device, offline=offline,
                           at=scanned_at or datetime.now(timezone.utc))
+        # The check-in and its audit row go into ONE transaction (committed below). No savepoint: on SQLite
+        # (pysqlite) a SAVEPOINT opened before any write is the outermost transaction, so its RELEASE
+        # committed the check-in on its own, and a crash before the audit row's commit left a check-in
+        # without its `ok` row (found by tests/hardening/test_crash_safety.py).
+        db.session.add(checkin)
         try:
-            with db.session.begin_nested():  # a savepoint: a lost race rolls back this insert only
-                db.session.add(checkin)
+            db.session.flush()  # the unique guest_id decides here: of racing scans, one insert wins
             result = "ok"
             touch_stats(event)
         except IntegrityError:
+            db.session.rollback()  # this transaction had read only: nothing else is lost
+            earlier = _earlier_answer(event, nonce)  # the same nonce raced in from a retry: its answer wins
+            if earlier is not None:
+                return earlier
             checkin = db.session.execute(select(CheckIn).filter_by(guest_id=guest.id)).scalar_one()
             result = "already"
             # Two devices admitted the same guest while offline: both people were let in; staff review it.

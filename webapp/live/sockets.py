@@ -10,6 +10,7 @@ from flask import current_app
 from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
 
 from ..agenda.models import Event
+from ..errors import unstorable
 from ..extensions import db, socketio
 from . import NAMESPACE, room_for
 from .broadcast import ensure_heartbeat, stats_message
@@ -52,7 +53,7 @@ def on_connect(auth):
     auth = auth if isinstance(auth, dict) else {}
     slug = auth.get("event")
     event = db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none() \
-        if isinstance(slug, str) and len(slug) <= 64 else None
+        if isinstance(slug, str) and len(slug) <= 64 and not unstorable(slug) else None
     if event is None:
         raise ConnectionRefusedError({"code": "unknown_event", "message": "unknown event"})
     ensure_heartbeat(current_app._get_current_object())

@@ -58,3 +58,4 @@ class TestConfig(Config):
     ASYNC_MODE = "threading"
     SOCKETIO_MESSAGE_QUEUE = None
     WTF_CSRF_ENABLED = False
+    RATELIMIT_ENABLED = False  # the limit tests switch it on for themselves

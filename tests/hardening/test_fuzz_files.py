@@ -23,17 +23,8 @@ PROFILE = hypothesis_profile()
 TEXT, ANY_JSON = fuzz_strategies()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-# webapp/agenda/imports.py (not ours to fix) — see the hardening report:
-KNOWN_BUGS = {
-    "year_9999_overflow.json": "OverflowError: start + duration beyond 9999-12-31 (imports._session)",
-    "day_start_after_midnight.json": "OverflowError: start + 1 day beyond 9999-12-31 (imports._session)",
-    "year_0001_offset.json": "OverflowError on INSERT: 0001-01-01T00:00+14:00 is before year 1 in UTC",
-    "rooms_not_a_list.json": "TypeError: conference.rooms not a list (imports._parse_json)",
-    "text_nul_surrogate.json": "UnicodeEncodeError/NUL: texts are not checked for lone surrogates or NUL",
-    "deep_nesting.json": "RecursionError: json.loads of deeply nested JSON is not caught (imports._parse_json)",
-    "deep_nesting_objects.json": "RecursionError: json.loads of deeply nested JSON is not caught (imports._parse_json)",
-    "timezone_too_long.json": "OSError (file name too long) from ZoneInfo is not caught (imports._zone)",
-}
+# Corpus files that still hit a product bug (strict xfails; none at the moment).
+KNOWN_BUGS = {}
 # What those bugs raise; the property tests below count such hits instead of failing while KNOWN_BUGS is set.
 KNOWN_BUG_TYPES = (OverflowError, TypeError, UnicodeEncodeError, RecursionError, OSError) if KNOWN_BUGS else ()
 known_hits = []

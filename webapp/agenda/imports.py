@@ -8,13 +8,13 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 from sqlalchemy import select
 
-from ..errors import DomainError
+from ..errors import DomainError, unstorable
 from ..extensions import db
 from ..live import record_change
 from .domain import agenda_json
@@ -75,11 +75,17 @@ def parse_schedule(data):
     if not isinstance(data, (bytes, bytearray)):
         raise ImportError_("expected the file's bytes")
     head = bytes(data[:1024]).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"{"):
-        return _parse_json(data)
-    if head.startswith(b"<"):
-        return _parse_xml(data)
-    raise ImportError_("not a schedule file: expected a c3voc/pretalx schedule.json or a frab schedule.xml")
+    if not head.startswith((b"{", b"<")):
+        raise ImportError_("not a schedule file: expected a c3voc/pretalx schedule.json or a frab schedule.xml")
+    # What a hostile or broken file can still provoke deep inside the parsers becomes a clear refusal.
+    try:
+        return _parse_json(data) if head.startswith(b"{") else _parse_xml(data)
+    except RecursionError:
+        raise ImportError_("the file is nested too deeply to be a schedule") from None
+    except OverflowError:
+        raise ImportError_("a date, time or duration is out of range (years 1 to 9999)") from None
+    except (TypeError, AttributeError, KeyError) as exc:
+        raise ImportError_(f"the file does not have the structure of a schedule ({exc})") from None
 
 
 def _text(value, where, key, required=False):
@@ -90,6 +96,8 @@ def _text(value, where, key, required=False):
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ImportError_(f"{where}: '{key}' must be text")
+    if unstorable(str(value)):
+        raise ImportError_(f"{where}: '{key}' contains a NUL character or broken Unicode")
     return str(value).strip()
 
 
@@ -97,7 +105,7 @@ def _zone(name):
     name = name or DEFAULT_TIMEZONE
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ImportError_(f"conference: unknown time_zone_name '{name[:60]}'") from None
     return name
 
@@ -108,7 +116,9 @@ def _datetime(value, tz, where, key):
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ImportError_(f"{where}: '{key}' is not an ISO 8601 date-time: '{value[:40]}'") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
+    parsed.astimezone(timezone.utc)  # stored in UTC: OverflowError (a clear refusal above) if it does not fit
+    return parsed
 
 
 def _date(value, where, key):

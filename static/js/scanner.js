@@ -110,7 +110,11 @@ let mode = "connecting";
 let authProblem = false;
 let queueCount = 0;
 let list = null; // {record, byT, byC}
-let admittedByValue = new Map(); // "t:<token>" / "c:<code>" -> admitted record (offline, this phone)
+// Guests this phone let in offline, by "t:<hash>" / "c:<hash>": only the salted hash of what was scanned is
+// kept (the server's salt is stable per event), never the token or code itself.
+let admittedByValue = new Map();
+const SALT_KEY = `treffpunkt:scanner-salt:${slug}`; // wiped at logout with the rest (scan-store.js)
+const admittedKey = async (kind, value) => `${kind}:${await hashOf(list ? list.record.salt : localStorage.getItem(SALT_KEY) || "", value)}`;
 const inflight = new Set(); // nonces of scans whose own request is still running
 let history = [];
 let lastOk = null;
@@ -171,13 +175,13 @@ async function useList(record) {
   const stale = [];
   admittedByValue = new Map();
   for (const rec of await store.all("admitted", slug)) {
-    const entry = await lookup(rec.kind, rec.value);
+    const entry = (rec.kind === "t" ? byT : byC).get(rec.hash) || null;
     if (entry && entry.checked_in && !queued.has(rec.nonce)) {
       stale.push(rec.nonce);
       continue;
     }
     if (entry) entry.local = rec;
-    admittedByValue.set(`${rec.kind}:${rec.value}`, rec);
+    admittedByValue.set(`${rec.kind}:${rec.hash}`, rec);
   }
   await store.remove("admitted", stale);
   renderListStatus();
@@ -215,6 +219,7 @@ async function fetchList() {
     if (status !== 200 || !data || !Array.isArray(data.guests)) return;
     setMode("online");
     const record = { slug, salt: data.salt, guests: data.guests, fetchedAt: new Date().toISOString() };
+    try { localStorage.setItem(SALT_KEY, data.salt); } catch { /* storage off: the list in memory still works */ }
     await store.put("lists", record);
     await useList(record);
   } catch (exc) {
@@ -244,7 +249,7 @@ async function learn(text, answer) {
 
 async function validateLocally(text) {
   const parsed = parseScan(text);
-  const local = parsed && admittedByValue.get(`${parsed.kind}:${parsed.value}`);
+  const local = parsed && admittedByValue.get(await admittedKey(parsed.kind, parsed.value));
   if (local) {
     return { result: "already", parsed, guest: { name: local.name, city: local.city },
              detail: t("already_local", { time: fmtTime(local.at) }) };
@@ -268,11 +273,12 @@ async function validateLocally(text) {
 
 async function admitLocally(item, local) {
   if (!local.parsed) return;
-  const rec = { nonce: item.nonce, slug, kind: local.parsed.kind, value: local.parsed.value,
+  const key = await admittedKey(local.parsed.kind, local.parsed.value);
+  const rec = { nonce: item.nonce, slug, kind: local.parsed.kind, hash: key.slice(2),
                 name: local.guest ? local.guest.name : "", city: local.guest ? local.guest.city : "",
                 at: item.scanned_at };
   await store.put("admitted", rec);
-  admittedByValue.set(`${rec.kind}:${rec.value}`, rec);
+  admittedByValue.set(key, rec);
   if (local.entry) local.entry.local = rec;
 }
 

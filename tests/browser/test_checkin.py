@@ -5,6 +5,7 @@ tab, and reach the server after reconnecting; two paired devices admitting the s
 as a conflict. One real server process for the module (demo event kl-2018)."""
 import hashlib
 import io
+import json
 import re
 import time
 import uuid
@@ -328,3 +329,44 @@ def test_offline_double_admission_on_two_devices_is_a_conflict(server, new_conte
     expect(row).to_contain_text(f"Einlass Süd {suffix}")
     row.get_by_role("button", name=re.compile("Geprüft")).click()
     expect(admin.locator(f"tr[data-guest='{name}']")).to_contain_text("geprüft von tester")
+
+
+DUMP_STORES_JS = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open("treffpunkt-scanner");
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result, out = {}, names = [...db.objectStoreNames];
+    const tx = db.transaction(names);
+    for (const name of names) {
+      const all = tx.objectStore(name).getAll();
+      all.onsuccess = () => { out[name] = all.result; };
+    }
+    tx.oncomplete = () => { db.close(); resolve(JSON.stringify(out)); };
+    tx.onerror = () => reject(tx.error);
+  };
+})"""
+
+
+def test_the_phone_keeps_hashes_not_codes_and_forgets_everything_at_logout(server, new_context):
+    guest = add_guest(server, "Datensparsam Dora", "Koblenz")
+    context = new_context(**PHONE)
+    page = open_scanner_logged_in(context)
+    expect(page.locator("#net")).to_have_attribute("data-mode", "online")
+    context.set_offline(True)
+    expect(page.locator("#net")).to_have_attribute("data-mode", "offline")
+    type_code(page, guest["code"])  # admitted offline: the phone remembers her
+    expect(page.locator("#last")).to_contain_text("Datensparsam Dora")
+    remembered = json.loads(page.evaluate(DUMP_STORES_JS))["admitted"]
+    assert remembered and all("value" not in rec and "hash" in rec for rec in remembered)  # a salted hash only
+    context.set_offline(False)
+    expect(page.locator("#net")).to_have_attribute("data-queue", "0", timeout=15000)
+    # Once sent, the scanned text is gone from the phone (the queue held it only until the server had it).
+    stored = page.evaluate(DUMP_STORES_JS)
+    assert guest["token"] not in stored and guest["code"] not in stored
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("form.scan-logout button").click()
+    page.wait_for_url("**/staff/login**")
+    names = page.evaluate("async () => (await indexedDB.databases()).map(d => d.name)")
+    assert "treffpunkt-scanner" not in names
+    keys = page.evaluate("() => Object.keys(localStorage)")
+    assert not [k for k in keys if k.startswith("treffpunkt:scanner") or k.startswith("treffpunkt-scanner")]

@@ -1,8 +1,8 @@
 """Check-in JSON API under /api/v1 (docs/api.md): guests, check-ins, offline list, stats."""
 import hashlib
-import secrets
+import hmac
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from ..agenda.domain import get_event
 from ..api import API_PREFIX, json_body
@@ -90,7 +90,9 @@ def offline_list(slug):
     """What a scanner keeps for offline use: salted hashes of each ticket's token and code with the least
     needed to show a result (name, municipality, status). No e-mail, no organisation, no token."""
     _, event = door_staff(slug)
-    salt = secrets.token_hex(8)
+    # Stable per event (derived from the secret key), so a phone can keep the hash of a guest it admitted
+    # offline instead of the code itself and still find that guest in the next list.
+    salt = hmac.new(current_app.secret_key.encode(), f"checkin-list:{slug}".encode(), "sha256").hexdigest()[:16]
     rows = guests.all_guests(event)
     return jsonify({"salt": salt, "event": slug, "guests": [
         {"t": _hash(salt, g.token), "c": _hash(salt, g.code), "name": g.name, "city": g.city, "status": g.status,

@@ -4,7 +4,7 @@ import { followEvent } from "./live.js";
 import {
   activeAnnouncements, byStart, countdown, delayLabel, describeChange, esc, eventPhase, installOffline,
   isCancelled, isMoved, isRunning, liveBadge, makeClock, makeFormat, makeT, ms, nowAndNext,
-  readJSON, cachedStateTime,
+  placeChildren, readJSON, cachedStateTime,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -54,22 +54,6 @@ let favOnly = load(FAVONLY_KEY, false) === true;
 
 // ---- rendering helpers ---------------------------------------------------------------------------
 
-/** Make `container`'s children exactly `nodes`, in order, moving only what is out of place. */
-function place(container, nodes) {
-  let ref = container.firstChild;
-  for (const node of nodes) {
-    if (node === ref) {
-      ref = ref.nextSibling;
-      continue;
-    }
-    container.insertBefore(node, ref);
-  }
-  while (ref) {
-    const next = ref.nextSibling;
-    container.removeChild(ref);
-    ref = next;
-  }
-}
 
 /** Replace innerHTML only when it changed; keep keyboard focus on the element with the same data-focus-key. */
 function setHTML(el, html) {
@@ -192,8 +176,8 @@ function renderProgram(now) {
       list = document.createElement("div");
       list.className = "list";
     }
-    place(list, sessions.map((s) => updateCard(s, now, 3)));
-    place(container, [list]);
+    placeChildren(list, sessions.map((s) => updateCard(s, now, 3)));
+    placeChildren(container, [list]);
   } else {
     const names = state.rooms.map((r) => r.name);
     const sections = [];
@@ -204,11 +188,11 @@ function renderProgram(now) {
     if (other.length) sections.push(["", t("no_room"), other]);
     const nodes = sections.map(([key, label, list]) => {
       const g = group(key, label);
-      place(g.lastChild, list.map((s) => updateCard(s, now, 4)));
+      placeChildren(g.lastChild, list.map((s) => updateCard(s, now, 4)));
       g.hidden = favOnly && !list.some((s) => favs.has(s.id));
       return g;
     });
-    place(container, nodes);
+    placeChildren(container, nodes);
   }
   $("fav-empty").hidden = !(favOnly && !state.sessions.some((s) => favs.has(s.id)));
 }
@@ -279,7 +263,7 @@ function renderAnnouncements() {
     ul = document.createElement("ul");
     section.append(ul);
   }
-  place(ul, nodes);
+  placeChildren(ul, nodes);
   section.classList.toggle("has-items", nodes.length > 0);
 }
 

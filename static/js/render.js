@@ -309,6 +309,24 @@ export function cachedStateTime(slug, embedded) {
   return at || new Date(0).toISOString();
 }
 
+/** Make `container`'s children exactly `nodes`, in order, moving only what is out of place (keeps scroll
+ * position and focus inside nodes that stay). */
+export function placeChildren(container, nodes) {
+  let ref = container.firstChild;
+  for (const node of nodes) {
+    if (node === ref) {
+      ref = ref.nextSibling;
+      continue;
+    }
+    container.insertBefore(node, ref);
+  }
+  while (ref) {
+    const next = ref.nextSibling;
+    container.removeChild(ref);
+    ref = next;
+  }
+}
+
 /** The saved copy of the state that live.js keeps: {state, savedAt} or null. */
 export function storedCopy(slug) {
   try {

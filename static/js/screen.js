@@ -4,7 +4,7 @@
 import { followEvent } from "./live.js";
 import {
   activeAnnouncements, byStart, countdown, delayLabel, esc, eventPhase, installOffline, isCancelled, isMoved,
-  liveBadge, makeClock, makeFormat, makeT, ms, readJSON, roomView, cachedStateTime,
+  liveBadge, makeClock, makeFormat, makeT, ms, placeChildren, readJSON, roomView, cachedStateTime,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -154,7 +154,7 @@ function render() {
     if (shown.includes(room)) nodes.push(el);
   }
   if (pages > 1) container.dataset.page = `${panelPage + 1}/${pages}`;
-  placeAll(container, nodes);
+  placeChildren(container, nodes);
   for (const el of nodes) fit(el.querySelector(".next"));
 
   // The rest of the day: everything after what the panels show; sessions without a room too.
@@ -190,21 +190,6 @@ function fit(box) {
   });
 }
 
-function placeAll(container, nodes) {
-  let ref = container.firstChild;
-  for (const node of nodes) {
-    if (node === ref) {
-      ref = ref.nextSibling;
-      continue;
-    }
-    container.insertBefore(node, ref);
-  }
-  while (ref) {
-    const next = ref.nextSibling;
-    container.removeChild(ref);
-    ref = next;
-  }
-}
 
 function renderLater(now) {
   const list = $("later");

@@ -40,6 +40,20 @@ def make_staff(name, role="admin", password="pw-for-tests"):
 
 
 @pytest.fixture
+def web(app, client):
+    """The test client with each request in its own app context, as in production (Flask-Babel caches the
+    chosen locale in `g`, which the long-lived `app` fixture context would otherwise share)."""
+    class Web:
+        def __getattr__(self, method):
+            def call(*args, **kwargs):
+                with app.app_context():
+                    return getattr(client, method)(*args, **kwargs)
+            return call
+
+    return Web()
+
+
+@pytest.fixture
 def admin_token(app):
     return make_staff("admin-test")[1]
 

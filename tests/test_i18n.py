@@ -24,24 +24,6 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def web(app, client):
-    """The test client, each request in its own app context as in production. The `app` fixture keeps one app
-    context open for the whole test, and Flask-Babel caches the locale in `g`: without a fresh context the first
-    request's language would stick to all later ones in the test."""
-    class Web:
-        def __getattr__(self, method):
-            def call(*args, **kwargs):
-                with app.app_context():
-                    return getattr(client, method)(*args, **kwargs)
-            return call
-
-        def set_cookie(self, *args, **kwargs):
-            client.set_cookie(*args, **kwargs)
-
-    return Web()
-
-
 def html_lang(response):
     match = re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True))
     return match and match.group(1)

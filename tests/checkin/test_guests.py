@@ -24,18 +24,6 @@ def guest_count():
     return db.session.scalar(select(func.count(Guest.id)))
 
 
-@pytest.fixture
-def web(app, client):
-    """Each request in its own app context, as in production (Flask-Babel caches the locale in `g`)."""
-    class Web:
-        def __getattr__(self, method):
-            def call(*args, **kwargs):
-                with app.app_context():
-                    return getattr(client, method)(*args, **kwargs)
-            return call
-
-    return Web()
-
 
 def valid(**extra):
     return {"name": "Erika Mustermann", "municipality": "Trier", "organisation": "Stadtverwaltung Trier",

@@ -12,17 +12,6 @@ BOARD = f"/e/{SLUG}/board"
 SCREEN = f"/e/{SLUG}/board/screen"
 
 
-@pytest.fixture
-def web(app, client):
-    """Each request in its own app context, as in production (Flask-Babel caches the locale in `g`)."""
-    class Web:
-        def __getattr__(self, method):
-            def call(*args, **kwargs):
-                with app.app_context():
-                    return getattr(client, method)(*args, **kwargs)
-            return call
-    return Web()
-
 
 def delegate(web, auth, name, city, **extra):
     r = web.post(f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city, **extra}, headers=auth)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.conftest import SLUG
 from tests.security import app_on_copy, prepared_database, staff
+from tests.security.conftest import csrf_of
 from webapp import create_app
 from webapp.agenda.models import Event
 from webapp.checkin import guests as guest_domain
@@ -26,18 +27,6 @@ def template(tmp_path_factory):
     return prepared_database(tmp_path_factory.mktemp("headers"), board=True)
 
 
-@pytest.fixture
-def app(template, tmp_path):
-    app = app_on_copy(template, tmp_path, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
-
-def csrf_of(html):
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
-    return re.search(r'value="([^"]+)"', tag).group(1)
 
 
 def login(client, name="anna", password="pw-for-tests"):

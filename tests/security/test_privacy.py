@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import SLUG
 from webapp import cli as cli_module
-from tests.security import app_on_copy, prepared_database, staff
+from tests.security import prepared_database, staff
+from tests.security.conftest import csrf_of
 from webapp import privacy
 from webapp.agenda.models import Event, Session
 from webapp.checkin import devices as device_domain
@@ -29,23 +30,10 @@ def template(tmp_path_factory):
     return prepared_database(tmp_path_factory.mktemp("privacy"), board=True)
 
 
-@pytest.fixture
-def app(template, tmp_path):
-    """The demo event with its board; CSRF on (as in production): every form post carries its page's token."""
-    app = app_on_copy(template, tmp_path, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        db.engine.dispose()
-
 
 def event():
     return db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
 
-
-def csrf_of(html):
-    tag = re.search(r'<input[^>]*name="csrf_token"[^>]*>', html).group(0)
-    return re.search(r'value="([^"]+)"', tag).group(1)
 
 
 def everything_stored():

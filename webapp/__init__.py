@@ -41,6 +41,10 @@ def create_app(config=Config, **overrides):
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
                       cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
                       max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"], ping_interval=20, ping_timeout=20)
+    if app.config["LIVE_FAST_SEND"] and socketio.server.async_mode in ("eventlet", "gevent"):
+        from .live import fastsend
+
+        fastsend.install()  # one write per recipient for broadcasts (webapp/live/fastsend.py)
 
     from . import models  # noqa: F401  (every table known to Alembic and create_all)
     from . import api, cli, security, web

@@ -48,6 +48,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a staff laptop stays open all day; the token lives as long as the session
     # How many changes a reconnecting client may be sent one by one before it gets a snapshot instead.
     LIVE_MAX_REPLAY = 200
+    # Broadcasts written straight to each websocket (webapp/live/fastsend.py); 0 = python-engineio's queue
+    # and writer task for every message (for comparison in bench/).
+    LIVE_FAST_SEND = os.environ.get("LIVE_FAST_SEND", "1") == "1"
 
 
 class TestConfig(Config):

@@ -145,3 +145,14 @@ def test_staff_socket_events_work_for_a_logged_in_admin_only(app, socket_client)
     s = socket_client(since=0, flask_client=scanner)
     ack = s.emit("announce", {"text": "Hallo"}, namespace="/live", callback=True)
     assert ack["error"]["code"] == "forbidden" and revision() == 1
+
+
+def test_a_move_reaches_clients_with_the_room_it_was_planned_in(client, auth, socket_client):
+    sid = first_session_id()
+    c = socket_client(since=0)
+    c.get_received("/live")
+    r = patch(client, auth, sid, {"room": "Forum"})
+    [change] = by_name(c.get_received("/live"), "change")
+    assert change["kind"] == "session.moved"
+    assert change["sessions"][0]["room"] == "Forum" and change["sessions"][0]["planned_room"] is not None
+    assert r.json["session"] == change["sessions"][0]  # the API answers with what the clients got

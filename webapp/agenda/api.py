@@ -21,8 +21,11 @@ def patch_session(slug, session_id):
     event = domain.get_event(slug)
     session = domain.get_session(event, session_id)
     fields = domain.parse_session_fields(event, json_body())
-    domain.update_session(event, session, fields, actor=actor_name(staff))
-    return jsonify({"session": domain.session_json(session), "revision": event.revision})
+    change = domain.update_session(event, session, fields, actor=actor_name(staff))
+    if change is None:  # nothing changed
+        return jsonify({"session": domain.session_json(session), "revision": event.revision})
+    # the change carries the session as committed: no reload of the session and its details
+    return jsonify({"session": change.payload["sessions"][0], "revision": change.revision})
 
 
 @bp.post("/events/<slug>/sessions")

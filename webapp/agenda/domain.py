@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..errors import DomainError, not_found, unstorable, valid_id
 from ..extensions import db
@@ -26,8 +27,13 @@ def get_event(slug):
     return event
 
 
+# What session_json reads, loaded with the session (an edit reads it before and after the change).
+SESSION_DETAILS = (joinedload(Session.room), joinedload(Session.planned_room), selectinload(Session.speakers),
+                   selectinload(Session.topics))
+
+
 def get_session(event, session_id):
-    session = db.session.get(Session, session_id) if valid_id(session_id) else None
+    session = db.session.get(Session, session_id, options=SESSION_DETAILS) if valid_id(session_id) else None
     if session is None or session.event_id != event.id:
         raise not_found("session")
     return session
@@ -248,8 +254,8 @@ def update_session(event, session, fields, actor=""):
         delta = fields["delay_minutes"] - session.delay_minutes
         session.delay_minutes = fields["delay_minutes"]
     if "room" in fields:
-        if session.planned_room_id is None:
-            session.planned_room_id = session.room_id
+        if session.planned_room_id is None:  # the relationship, not the id: session_json reads it next
+            session.planned_room = session.room
         session.room = fields["room"]
     for key in ("status", "title", "abstract", "kind", "planned_start", "planned_end"):
         if key in fields:
@@ -281,7 +287,7 @@ def _change_kind(before, after):
         return "session.cancelled" if after["status"] == "cancelled" else "session.restored"
     if differs <= {"delay_minutes", "start", "end"}:
         return "session.delayed"
-    if differs <= {"room"}:
+    if differs <= {"room", "planned_room"}:
         return "session.moved"
     return "session.edited"
 

@@ -21,7 +21,8 @@ def record_change(event, kind, summary, payload, actor=""):
     from ..agenda.models import Event
 
     revision = db.session.execute(
-        update(Event).where(Event.id == event.id).values(revision=Event.revision + 1).returning(Event.revision)
+        update(Event).where(Event.id == event.id).values(revision=Event.revision + 1).returning(Event.revision),
+        execution_options={"synchronize_session": False},  # the expire below is all the session needs
     ).scalar_one()
     db.session.expire(event, ["revision"])
     change = Change(event_id=event.id, revision=revision, kind=kind, summary=summary[:500], actor=actor[:120],

@@ -5,6 +5,7 @@ from flask import redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..errors import DomainError
 from ..extensions import db, login_manager
@@ -17,8 +18,18 @@ def load_user(user_id):
     return user if user is not None and user.active else None
 
 
+BEARER_KEY = "treffpunkt.bearer_staff"
+
+
 def bearer_staff():
-    """The staff member whose bearer token is in the Authorization header, or None."""
+    """The staff member whose bearer token is in the Authorization header, or None (looked up once per
+    request: the rate limiter asks too)."""
+    if BEARER_KEY not in request.environ:
+        request.environ[BEARER_KEY] = _bearer_lookup()
+    return request.environ[BEARER_KEY]
+
+
+def _bearer_lookup():
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return None
@@ -26,7 +37,8 @@ def bearer_staff():
     if not token or len(token) > 200:
         return None
     row = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        select(ApiToken).options(joinedload(ApiToken.staff))
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).scalar_one_or_none()
     return row.staff if row is not None and row.staff.active else None
 

@@ -39,6 +39,7 @@ def create_app(config=Config, **overrides):
     login_manager.login_view = "staff.login"
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+                      channel=app.config["SOCKETIO_CHANNEL"],
                       cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
                       max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"], ping_interval=20, ping_timeout=20)
     if app.config["LIVE_FAST_SEND"] and socketio.server.async_mode in ("eventlet", "gevent"):

@@ -26,6 +26,8 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'treffpunkt.sqlite3'}"
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    # The message queue's channel: deployments sharing one Redis need different channels.
+    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL") or "treffpunkt"
     ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
     # Socket.IO origins allowed besides our own (space separated); empty = same origin only.
     CORS_ALLOWED_ORIGINS = os.environ.get("CORS_ALLOWED_ORIGINS", "").split()

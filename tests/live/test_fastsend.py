@@ -132,3 +132,25 @@ def test_tls_and_blocking_sockets_keep_the_usual_path():
     assert _plain_os_socket(type("WS", (), {"socket": TLS(plain)})()) is None
     for s in (plain, other, blocking, other2):
         s.close()
+
+
+def test_the_writer_keeps_waiting_while_broadcasts_bypass_its_queue():
+    # python-engineio's writer gives up after ping interval + timeout without a queued packet; with direct
+    # writes that would close every quiet connection after 40 s (the bench's 60-s storm found it).
+    conn, server_end, client_end = connection()
+    conn.server.ping_interval, conn.server.ping_timeout = 0.05, 0.05
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(conn.poll()), daemon=True)
+    waiter.start()
+    waiter.join(0.5)
+    assert waiter.is_alive()  # five timeouts later, still waiting
+    conn.queue.put(packet.Packet(packet.MESSAGE, "late"))
+    waiter.join(2)
+    assert [p.data for p in got[0]] == ["late"]
+    conn.raw = None  # no longer a direct-write websocket: the library's timeout applies again
+    try:
+        conn.poll()
+        raise AssertionError("poll should time out")
+    except engineio.exceptions.QueueEmpty:
+        pass
+    server_end.close(), client_end.close()

@@ -20,7 +20,7 @@ Only eventlet and gevent servers use this (create_app installs it); the threadin
 path. The code is cooperative-scheduling safe: nothing here yields between the checks and the write."""
 import struct
 
-from engineio import server as eio_server, socket as eio_socket
+from engineio import exceptions as eio_exceptions, server as eio_server, socket as eio_socket
 
 
 class _Rest(bytes):
@@ -130,6 +130,17 @@ class LiveSocket(eio_socket.Socket):
             return
         if sent < len(frame):
             self.queue.put(_RestPacket(frame[sent:] if sent else frame))
+
+    def poll(self):
+        """The writer task's wait for queued packets. python-engineio ends the connection when nothing was
+        queued for ping interval + timeout; with direct writes the queue may rightly stay empty that long,
+        so here only a close (or the reader ending) ends the wait. Long-polling keeps the library's wait."""
+        while True:
+            try:
+                return super().poll()
+            except eio_exceptions.QueueEmpty:
+                if self.raw is None or self.closed:
+                    raise
 
     def _websocket_handler(self, ws):
         raw = _plain_os_socket(ws)

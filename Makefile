@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test install install-dev translations translations-update cert clean
+.PHONY: run test bench install install-dev translations translations-update cert clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -36,6 +36,16 @@ run: install
 # REQUIRE_BROWSER=1. Redis/PostgreSQL tests likewise with REQUIRE_SERVICES=1.
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The bench (bench/run.py, ~10 min, 127.0.0.1 only): fan-out against Node socket.io, check-in storm, page
+# weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.
+# BENCH_ARGS=--quick for a short run. Tables on stdout; bench/results/bench.json and bench.png.
+$(VENV)/.installed-bench: requirements-bench.txt requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-bench.txt
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench translations
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # A self-signed certificate for the venue LAN (phones give the camera only to HTTPS pages):
 # `make cert` then `CERT_FILE=instance/lan-cert.pem KEY_FILE=instance/lan-key.pem HOST=0.0.0.0 PORT=8443 make run`.

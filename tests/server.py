@@ -45,9 +45,14 @@ class ServerProcess:
         self.token = self.flask("staff", "token", "tester").strip().splitlines()[-1]
         return self
 
+    def command(self):
+        """What serves: `python run.py`, as `make run` does (subclasses serve otherwise)."""
+        return [sys.executable, "run.py"], ROOT
+
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "run.py"], cwd=ROOT, env=self.env, stdout=self.log,
+        command, cwd = self.command()
+        self.proc = subprocess.Popen(command, cwd=cwd, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         end = time.monotonic() + timeout
         while time.monotonic() < end:

@@ -168,7 +168,7 @@ def _make_limiter(app):
     limiter = Limiter(client_ip, application_limits=limits, storage_uri=storage_uri(app.config),
                       strategy=app.config.get("RATELIMIT_STRATEGY", "moving-window"),
                       swallow_errors=True, in_memory_fallback_enabled=True,
-                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "treffpunkt"))
+                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or app.config["SOCKETIO_CHANNEL"])
     limiter.request_filter(is_working_scanner)
     return limiter
 

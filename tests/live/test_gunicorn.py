@@ -4,10 +4,8 @@ through the API reaches a connected client with the next revision."""
 import shlex
 import subprocess
 import sys
-import time
 
 import pytest
-import requests
 import websocket
 
 from tests.live.client import LiveClient
@@ -50,21 +48,8 @@ class GunicornProcess(ServerProcess):
         self.token = out.stdout.strip().splitlines()[-1]
         return self
 
-    def start(self, timeout=30):
-        self.command = unit_command(self.port)
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(self.base_url + "/healthz", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not start: {self.log_path.read_text()[-3000:]}")
+    def command(self):
+        return unit_command(self.port), ROOT
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +62,7 @@ def gunicorn_server(tmp_path_factory):
 
 
 def test_the_unit_runs_gunicorn_with_the_gevent_websocket_worker(gunicorn_server):
-    command = gunicorn_server.command
+    command, _ = gunicorn_server.command()
     assert command[command.index("--worker-class") + 1] == WORKER
     assert command[command.index("--workers") + 1] == "1"  # Socket.IO state lives in one process
     assert f"Using worker: {WORKER}" in gunicorn_server.log_path.read_text()

@@ -1,0 +1,251 @@
+// The bench's clients: N websocket connections speaking Engine.IO 4 / Socket.IO 5 to /live the way a phone
+// does (auth {event, since}), plus the staff side that makes the changes (fan-out) or scans tickets (storm).
+// One lean client for every server under test, so the servers are compared with the same clients.
+// Written on raw `ws` rather than socket.io-client: 5,000 of them must fit in one process beside the server.
+//
+//   node load-client.mjs '<json config>'     (bench/fanout.py builds the config)
+//
+// stdout: one JSON object per line: {"type":"progress"|"phase"|"result", ...}. The bench reads the server's
+// CPU time when it sees phase "measuring" and phase "measured".
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+
+const cfg = JSON.parse(process.argv[2]);
+const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const NS = "/live";
+let messageBytes = null; // size of a `change` frame's text, to give the reference server the same payload
+const wsUrl = cfg.url.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket";
+
+function intAfter(text, key) {
+  // The number after `"key":` — cheaper than JSON.parse of every message on 5,000 sockets.
+  const i = text.indexOf(`"${key}":`);
+  return i < 0 ? null : parseInt(text.slice(i + key.length + 3, i + key.length + 16), 10);
+}
+
+class Phone {
+  constructor() {
+    this.arrivals = []; // [revision, ms]
+    this.heartbeats = 0;
+    this.checkedIn = null;
+    this.statsAt = 0;
+    this.synced = false;
+    this.closed = false;
+  }
+
+  connect() {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+      this.ws = ws;
+      const timer = setTimeout(() => reject(new Error("connect timeout")), cfg.connectTimeoutMs || 30000);
+      ws.on("message", (buf) => {
+        const now = performance.now();
+        const text = buf.toString();
+        if (text === "2") {
+          ws.send("3");
+        } else if (text[0] === "0") {
+          ws.send(`40${NS},` + JSON.stringify({ event: cfg.event, since: cfg.since }));
+        } else if (text.startsWith(`44${NS},`)) {
+          clearTimeout(timer);
+          reject(new Error("refused: " + text));
+        } else if (text.startsWith(`42${NS},["change"`)) {
+          this.arrivals.push([intAfter(text, "revision"), now]);
+          messageBytes = text.length;
+        } else if (text.startsWith(`42${NS},["stats"`)) {
+          this.checkedIn = intAfter(text, "checked_in");
+          this.statsAt = now;
+        } else if (text.startsWith(`42${NS},["heartbeat"`)) {
+          this.heartbeats += 1;
+        } else if (text.startsWith(`42${NS},["synced"`)) {
+          this.synced = true;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      ws.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      ws.on("close", () => {
+        this.closed = true;
+      });
+    });
+  }
+}
+
+async function connectAll(n) {
+  const phones = Array.from({ length: n }, () => new Phone());
+  let next = 0;
+  let done = 0;
+  let failed = 0;
+  const started = performance.now();
+  let lastReport = 0;
+  async function worker() {
+    while (next < n) {
+      const phone = phones[next++];
+      try {
+        await phone.connect();
+      } catch (err) {
+        failed += 1;
+        if (failed <= 3) out({ type: "progress", message: `connect failed: ${err.message}` });
+      }
+      done += 1;
+      if (performance.now() - lastReport > 1000 || done === n) {
+        lastReport = performance.now();
+        out({ type: "progress", connected: done - failed, of: n, failed });
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(cfg.concurrency || 100, n) }, worker));
+  return { phones, failed, seconds: (performance.now() - started) / 1000 };
+}
+
+async function request(method, path, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`;
+  const res = await fetch(cfg.url + path, { method, headers, body: JSON.stringify(body) });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
+  return data;
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function summary(values) {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    n: sorted.length,
+    p50_ms: percentile(sorted, 50),
+    p99_ms: percentile(sorted, 99),
+    max_ms: sorted.length ? sorted[sorted.length - 1] : null,
+  };
+}
+
+// Fire `count` requests at a steady rate, not waiting for answers (a slow server must not slow the rate).
+async function steady(count, perSecond, send) {
+  const start = performance.now();
+  const pending = [];
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    pending.push(send(i));
+  }
+  return Promise.all(pending);
+}
+
+async function fanout(phones) {
+  const sent = []; // [revision, ms sent]
+  const sessions = cfg.sessions || [];
+  const results = await steady(cfg.changes, cfg.rate, async (i) => {
+    const t0 = performance.now();
+    let answer;
+    if (cfg.target === "reference") {
+      answer = await request("POST", "/bench/change", { event: cfg.event, payload: cfg.payload });
+    } else {
+      // alternate delays so every PATCH is a real change (and one revision)
+      const id = sessions[i % sessions.length];
+      answer = await request("PATCH", `/api/v1/events/${cfg.event}/sessions/${id}`, {
+        delay_minutes: (Math.floor(i / sessions.length) % 2) ? 0 : 5,
+      });
+    }
+    sent.push([answer.revision, t0]);
+    return performance.now() - t0;
+  });
+  const revisions = new Set(sent.map(([r]) => r));
+  const deadline = performance.now() + (cfg.drainMs || 15000);
+  const complete = () => phones.every((p) => p.closed || p.arrivals.length >= revisions.size);
+  while (!complete() && performance.now() < deadline) await sleep(50);
+  const sentAt = new Map(sent);
+  const latencies = [];
+  let delivered = 0;
+  let lost = 0;
+  let duplicates = 0;
+  for (const phone of phones) {
+    const seen = new Set();
+    for (const [revision, at] of phone.arrivals) {
+      if (seen.has(revision)) duplicates += 1;
+      seen.add(revision);
+      if (sentAt.has(revision)) {
+        delivered += 1;
+        latencies.push(at - sentAt.get(revision));
+      }
+    }
+    for (const r of revisions) if (!seen.has(r)) lost += 1;
+  }
+  return {
+    changes: revisions.size,
+    expected: revisions.size * phones.length,
+    delivered,
+    lost,
+    duplicates,
+    latency: summary(latencies),
+    trigger: summary(results),
+    heartbeats: phones.reduce((s, p) => s + p.heartbeats, 0),
+    message_bytes: messageBytes,
+  };
+}
+
+async function storm(phones) {
+  // 20 scans/s of distinct tickets (plus a few rescans, as at a real door): answer time of each scan, then
+  // how long until every connected client shows the final count.
+  const codes = cfg.codes;
+  const before = cfg.checkedInBefore || 0;
+  let ok = 0;
+  const answers = await steady(cfg.scans, cfg.rate, async (i) => {
+    const rescan = i % 10 === 9; // every tenth scan is a guest scanned twice
+    const code = codes[rescan ? i - 1 : i];
+    const t0 = performance.now();
+    const answer = await request("POST", `/api/v1/events/${cfg.event}/checkins`, {
+      code,
+      nonce: `bench-${cfg.runId}-${i}`,
+    });
+    if (answer.result === "ok") ok += 1;
+    return [performance.now() - t0, answer.result];
+  });
+  const lastAnswer = performance.now();
+  const target = before + ok;
+  const deadline = lastAnswer + (cfg.drainMs || 15000);
+  const converged = () => phones.every((p) => p.closed || p.checkedIn === target);
+  while (!converged() && performance.now() < deadline) await sleep(20);
+  const settled = phones.filter((p) => p.checkedIn === target);
+  const lastStats = settled.length ? Math.max(...settled.map((p) => p.statsAt)) : null;
+  const results = {};
+  for (const [, r] of answers) results[r] = (results[r] || 0) + 1;
+  return {
+    scans: answers.length,
+    results,
+    ok,
+    expected_count: target,
+    clients_converged: settled.length,
+    clients: phones.length,
+    converge_ms: lastStats === null ? null : Math.max(0, lastStats - lastAnswer),
+    answer: summary(answers.map(([ms]) => ms)),
+  };
+}
+
+async function main() {
+  out({ type: "progress", message: `connecting ${cfg.clients} clients to ${wsUrl}` });
+  const { phones, failed, seconds } = await connectAll(cfg.clients);
+  const live = phones.filter((p) => p.synced);
+  out({ type: "phase", phase: "connected", clients: live.length, failed, connect_s: seconds });
+  await sleep(cfg.settleMs ?? 1000); // let connect-time work (stats, catch-up) finish before measuring
+  out({ type: "phase", phase: "measuring" });
+  await sleep(200);
+  const started = performance.now();
+  const result = cfg.mode === "storm" ? await storm(live) : await fanout(live);
+  out({ type: "phase", phase: "measured", seconds: (performance.now() - started) / 1000 });
+  await sleep(200);
+  const closedEarly = live.filter((p) => p.closed).length;
+  out({ type: "result", clients: live.length, connect_failed: failed, connect_s: seconds, closed_early: closedEarly, ...result });
+  for (const p of phones) p.ws && p.ws.terminate();
+  process.exit(0);
+}
+
+main().catch((err) => {
+  out({ type: "error", message: String(err && err.stack || err) });
+  process.exit(1);
+});

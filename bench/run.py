@@ -184,6 +184,7 @@ def plot(results, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib import ticker
 
     runs = [r for r in results.get("fanout", []) if r["fast_send"]]
     if not runs:
@@ -212,6 +213,8 @@ def plot(results, path):
         ax.grid(True, alpha=0.3, which="both")
         if ax is axes[0]:
             ax.set_yscale("log")  # 100 clients cost ~7x more per message than 2,000: keep both readable
+            ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%g"))
         else:
             ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=8)

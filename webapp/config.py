@@ -53,6 +53,9 @@ class Config:
     # Broadcasts written straight to each websocket (webapp/live/fastsend.py); 0 = python-engineio's queue
     # and writer task for every message (for comparison in bench/).
     LIVE_FAST_SEND = os.environ.get("LIVE_FAST_SEND", "1") == "1"
+    # How long connecting clients share one computation of the counters (one process, no queue): at most
+    # this stale for changes made by the CLI; changes made through the server end it at once.
+    LIVE_STATS_CACHE_SECONDS = 2.0
 
 
 class TestConfig(Config):
@@ -62,5 +65,6 @@ class TestConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS = {}
     ASYNC_MODE = "threading"
     SOCKETIO_MESSAGE_QUEUE = None
+    LIVE_STATS_CACHE_SECONDS = 0  # tests change counters behind the server's back; test_broadcast turns it on
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False  # the limit tests switch it on for themselves

@@ -1,5 +1,7 @@
 """Sending live messages. Each message is built once and handed to Socket.IO once per event room; with
 SOCKETIO_MESSAGE_QUEUE set, Flask-SocketIO publishes it to every server process."""
+import time
+from collections import Counter
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -14,6 +16,8 @@ _stats_builder = None
 _stats_dirty = set()
 _stats_started = False
 _app = None
+_connect_stats = {}  # slug -> (monotonic time, message): the counters a newly connected client gets
+_stats_generation = Counter()  # slug -> number of counter changes seen by this process
 
 
 def send_changes(pending):
@@ -39,6 +43,9 @@ def mark_stats_dirty(slugs):
     """Called after a commit that changed counters. Under test (TESTING) the message goes out at once;
     in a server, a background task sends at most one message per event every STATS_SECONDS."""
     global _stats_started
+    for slug in slugs:
+        _stats_generation[slug] += 1
+        _connect_stats.pop(slug, None)
     if _app is None or _stats_builder is None:
         return
     if _app.config.get("TESTING"):
@@ -53,6 +60,26 @@ def mark_stats_dirty(slugs):
 
 def stats_message(slug):
     return _stats_builder(slug) if _stats_builder is not None else None
+
+
+def connect_stats_message(slug):
+    """The counters for a client that just connected. After a restart thousands of phones connect within
+    seconds; they share one computation until the counters change. That is safe in one process, where
+    every change passes mark_stats_dirty; changes from the CLI (another process) show after at most
+    LIVE_STATS_CACHE_SECONDS. With a message queue other processes change the counters unseen, so each
+    connection computes its own."""
+    ttl = _app.config["LIVE_STATS_CACHE_SECONDS"] if _app is not None else 0
+    if ttl <= 0 or _app.config["SOCKETIO_MESSAGE_QUEUE"]:
+        return stats_message(slug)
+    now = time.monotonic()
+    cached = _connect_stats.get(slug)
+    if cached and now - cached[0] < ttl:
+        return cached[1]
+    generation = _stats_generation[slug]
+    message = stats_message(slug)
+    if _stats_generation[slug] == generation:  # no change committed while it was being computed
+        _connect_stats[slug] = (now, message)
+    return message
 
 
 def send_stats(slug):

@@ -13,7 +13,7 @@ from ..agenda.models import Event
 from ..errors import unstorable
 from ..extensions import db, socketio
 from . import NAMESPACE, room_for
-from .broadcast import ensure_heartbeat, stats_message
+from .broadcast import connect_stats_message, ensure_heartbeat
 from .revisions import change_message, changes_since, snapshot
 
 
@@ -43,7 +43,7 @@ def connected_event_slug():
 
 def send_stats_to_client(slug):
     """Counters start with the current totals; later `stats` messages come coalesced to the room."""
-    message = stats_message(slug)
+    message = connect_stats_message(slug)
     if message is not None:
         emit("stats", message)
 

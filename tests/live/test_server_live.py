@@ -98,3 +98,41 @@ def test_concurrent_writers_get_consecutive_revisions(live_server):
             "POST", f"/api/v1/events/{SLUG}/announcements", json={"text": f"Nachricht {i}"}), range(20)))
     assert all(r.status_code == 201 for r in answers)
     assert sorted(r.json()["revision"] for r in answers) == list(range(rev + 1, rev + 21))
+
+
+def test_a_phone_that_stops_reading_gets_every_change_whole_and_in_order_later(live_server):
+    """Broadcasts are written straight to each socket (webapp/live/fastsend.py); when a phone stops reading,
+    the kernel's buffers fill and the rest must wait, in order, without holding up the other clients."""
+    import json
+    import socket
+
+    import websocket
+
+    rev = current_revision(live_server)
+    slow = websocket.create_connection(
+        live_server.base_url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket", timeout=10,
+        sockopt=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)])
+    assert slow.recv().startswith("0")
+    slow.send(f'40/live,{{"event":"{SLUG}","since":{rev}}}')
+    while '"synced"' not in slow.recv():
+        pass
+    fast = LiveClient(live_server.base_url, since=rev)
+    try:
+        assert fast.wait_for(lambda c: c.received("synced"))
+        sid = a_session_id(live_server)
+        for n in range(40):  # ~5 KB each: far more than the slow phone's buffers hold
+            r = live_server.api("PATCH", f"/api/v1/events/{SLUG}/sessions/{sid}",
+                                json={"abstract": f"Änderung {n}: " + "Ä" * 4900})
+            assert r.status_code == 200
+        assert fast.wait_revision(rev + 40, timeout=5), "a phone that stopped reading held up the others"
+        got = []
+        while len(got) < 40:
+            message = slow.recv()
+            if message == "2":
+                slow.send("3")
+            elif message.startswith('42/live,["change"'):
+                got.append(json.loads(message[len("42/live,"):])[1])
+        assert [m["revision"] for m in got] == list(range(rev + 1, rev + 41))
+        assert [m["sessions"][0]["abstract"] for m in got] == [f"Änderung {n}: " + "Ä" * 4900 for n in range(40)]
+    finally:
+        slow.close(), fast.close()

@@ -65,6 +65,6 @@ class TestConfig(Config):
     SQLALCHEMY_ENGINE_OPTIONS = {}
     ASYNC_MODE = "threading"
     SOCKETIO_MESSAGE_QUEUE = None
-    LIVE_STATS_CACHE_SECONDS = 0  # tests change counters behind the server's back; test_broadcast turns it on
+    LIVE_STATS_CACHE_SECONDS = 0  # tests change counters behind the server's back; test_connect_stats turns it on
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False  # the limit tests switch it on for themselves

@@ -17,7 +17,10 @@ takes the usual queued path, so the order of a connection's messages is kept:
   - the kernel takes only part of the frame (a full send buffer): the rest is queued for the writer task,
     which sends it before anything later.
 Only eventlet and gevent servers use this (create_app installs it); the threading mode keeps the library's
-path. The code is cooperative-scheduling safe: nothing here yields between the checks and the write."""
+path. The code is cooperative-scheduling safe: nothing here yields between the checks and the write, the
+writer task does not yield between taking packets from the queue and starting their send (during which it
+is marked busy), and eventlet's and gevent's queues keep a packet until the waiting writer actually runs
+and takes it, so an empty queue and an idle writer mean nothing is waiting for this connection."""
 import struct
 
 from engineio import exceptions as eio_exceptions, server as eio_server, socket as eio_socket
@@ -58,13 +61,20 @@ def websocket_frame(pkt):
     return frame
 
 
-def _plain_os_socket(ws):
-    """The non-blocking OS socket under a websocket of eventlet or gevent-websocket, or None when there is
-    none we may write to directly (TLS, a blocking socket, an unknown server)."""
-    green = getattr(ws, "socket", None)  # eventlet's websocket: a GreenSocket
-    if green is None:  # engineio's gevent wrapper around gevent-websocket
+def _green_socket(ws):
+    """The cooperative socket under a websocket of eventlet (a GreenSocket) or of gevent-websocket (behind
+    engineio's gevent wrapper), or None for another server."""
+    green = getattr(ws, "socket", None)
+    if green is None:
         handler = getattr(getattr(ws, "_sock", None), "handler", None)
         green = getattr(handler, "socket", None)
+    return green
+
+
+def _plain_os_socket(ws):
+    """The non-blocking OS socket under that, or None when there is none we may write to directly (TLS, a
+    blocking socket, an unknown server)."""
+    green = _green_socket(ws)
     if green is None or hasattr(green, "getpeercert"):  # unknown, or TLS
         return None
     raw = getattr(green, "fd", None) or getattr(green, "_sock", None)  # eventlet, gevent
@@ -78,11 +88,9 @@ class _TrackedWebSocket:
     busy while a send is under way (a send may wait for a slow client) and sends queued frame rests."""
 
     def __init__(self, ws, owner, raw):
-        self._ws, self._owner, self._raw_send = ws, owner, None
-        green = getattr(ws, "socket", None) or getattr(getattr(getattr(ws, "_sock", None), "handler", None),
-                                                       "socket", None)
-        if raw is not None:
-            self._raw_send = green.sendall  # cooperative: waits for the client without blocking the server
+        self._ws, self._owner = ws, owner
+        # cooperative: waits for a slow client without blocking the server
+        self._raw_send = _green_socket(ws).sendall if raw is not None else None
 
     def send(self, data):
         self._owner.busy = True
@@ -129,7 +137,7 @@ class LiveSocket(eio_socket.Socket):
             self.raw = None
             return
         if sent < len(frame):
-            self.queue.put(_RestPacket(frame[sent:] if sent else frame))
+            self.queue.put(_RestPacket(frame[sent:]))
 
     def poll(self):
         """The writer task's wait for queued packets. python-engineio ends the connection when nothing was

@@ -2,22 +2,16 @@
 // the live badge. Renders from the live state (live.js) on every change without losing scroll or focus.
 import { followEvent } from "./live.js";
 import {
-  activeAnnouncements, byStart, countdown, delayLabel, describeChange, esc, eventPhase, installOffline,
-  isCancelled, isMoved, isRunning, liveBadge, makeClock, makeFormat, makeT, ms, nowAndNext,
-  placeChildren, readJSON, cachedStateTime,
+  activeAnnouncements, byStart, cachedStateTime, countdown, delayLabel, describeChange, esc, eventPhase,
+  installOffline, isCancelled, isMoved, isRunning, livePage, makeFormat, ms, nowAndNext, placeChildren,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
-const app = $("app");
-const slug = app.dataset.slug;
-const lang = document.documentElement.lang || "de";
-const t = makeT(readJSON("i18n"));
-const embedded = readJSON("live-state");
+const page = livePage();
+const { slug, lang, t, embedded, clock, badge } = page;
 
 let state = embedded;
-let fmt = makeFormat(state.event.timezone, lang);
-const clock = makeClock(state.event);
-const badge = liveBadge($("live-status"), t, fmt);
+let fmt = page.fmt;
 
 // ---- preferences and favourites (this device only, no account) ----------------------------------
 

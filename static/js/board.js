@@ -4,20 +4,15 @@
 // picture (board-draw.js). On a phone whose ticket is known, "meine Kommune" narrows everything down.
 import { drawBoard, matchReasons, pairKey } from "./board-draw.js";
 import { followEvent } from "./live.js";
-import { esc, installOffline, liveBadge, makeClock, makeFormat, makeT, ms, readJSON } from "./render.js";
+import { esc, installOffline, livePage, makeFormat, ms } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
-const app = $("app");
-const slug = app.dataset.slug;
+const page = livePage();
+const { app, slug, lang, t, embedded, clock, badge } = page;
 const onScreen = app.dataset.view === "screen";
-const lang = document.documentElement.lang || "de";
-const t = makeT(readJSON("i18n"));
-const embedded = readJSON("live-state");
 
 let state = embedded;
-let fmt = makeFormat(state.event.timezone, lang);
-const clock = makeClock(state.event);
-const badge = liveBadge($("live-status"), t, fmt);
+let fmt = page.fmt;
 const number = new Intl.NumberFormat(lang === "en" ? "en-GB" : "de-DE", { maximumFractionDigits: 1 });
 
 function setHTML(el, html) {

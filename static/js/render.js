@@ -335,3 +335,17 @@ export function storedCopy(slug) {
     return null;
   }
 }
+
+// What every live page starts from: its #app element and event slug, the language and texts, the state the
+// server embedded in the page, the (possibly virtual) clock and the live badge.
+export function livePage() {
+  const app = document.getElementById("app");
+  const lang = document.documentElement.lang || "de";
+  const t = makeT(readJSON("i18n"));
+  const embedded = readJSON("live-state");
+  const fmt = makeFormat(embedded.event.timezone, lang);
+  return {
+    app, slug: app.dataset.slug, lang, t, embedded, fmt, clock: makeClock(embedded.event),
+    badge: liveBadge(document.getElementById("live-status"), t, fmt),
+  };
+}

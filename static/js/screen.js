@@ -3,22 +3,17 @@
 // keeps the display awake, resyncs by itself and reloads after a long outage to pick up new code.
 import { followEvent } from "./live.js";
 import {
-  activeAnnouncements, byStart, countdown, delayLabel, esc, eventPhase, installOffline, isCancelled, isMoved,
-  liveBadge, makeClock, makeFormat, makeT, ms, placeChildren, readJSON, roomView, cachedStateTime,
+  activeAnnouncements, byStart, cachedStateTime, countdown, delayLabel, esc, eventPhase, installOffline,
+  isCancelled, isMoved, livePage, makeFormat, ms, placeChildren, roomView,
 } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
-const app = $("app");
-const slug = app.dataset.slug;
+const page = livePage();
+const { app, slug, lang, t, embedded, clock, badge } = page;
 const roomFilter = app.dataset.room || null;
-const lang = document.documentElement.lang || "de";
-const t = makeT(readJSON("i18n"));
-const embedded = readJSON("live-state");
 
 let state = embedded;
-let fmt = makeFormat(state.event.timezone, lang);
-const clock = makeClock(state.event);
-const badge = liveBadge($("live-status"), t, fmt);
+let fmt = page.fmt;
 const ROTATE_MS = 15000;
 const RELOAD_AFTER_MS = 60000;
 

@@ -107,14 +107,18 @@ def devices(slug):
     return _devices_page(event, pairing=_pairing(device, code))
 
 
+def _device(event, device_id):
+    try:
+        return device_domain.get_device(event, device_id)
+    except DomainError:
+        abort(404)
+
+
 @bp.post("/e/<slug>/devices/<int:device_id>/code")
 @staff_required()
 def device_code(slug, device_id):
     event = _event(slug)
-    try:
-        device = device_domain.get_device(event, device_id)
-    except DomainError:
-        abort(404)
+    device = _device(event, device_id)
     if not ActionForm().validate_on_submit():
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
         return redirect(url_for(".devices", slug=slug))
@@ -130,10 +134,7 @@ def device_code(slug, device_id):
 @staff_required()
 def revoke(slug, device_id):
     event = _event(slug)
-    try:
-        device = device_domain.get_device(event, device_id)
-    except DomainError:
-        abort(404)
+    device = _device(event, device_id)
     if ActionForm().validate_on_submit():
         device_domain.revoke_device(event, device)
         flash(_("Gerät „%(name)s“ gesperrt: Es ist ab sofort abgemeldet.", name=device.name), "ok")

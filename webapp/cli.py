@@ -1,4 +1,5 @@
-"""Commands for `flask --app wsgi …`: demo, staff add/token/bootstrap, schedule import, purge."""
+"""Commands for `flask --app wsgi …`: demo, staff add/token/tokens/revoke-token/disable/enable/bootstrap,
+schedule import, purge."""
 import secrets
 import sys
 
@@ -66,8 +67,12 @@ def staff_add(name, role, password):
     if created:
         user = StaffUser(name=name)
         db.session.add(user)
+        user.set_password(password)
+    else:
+        from .staff.auth import reset_password
+
+        reset_password(user, password)  # a new password ends every login of the account
     user.role = role
-    user.set_password(password)
     db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {role} {name}")
     if printed:
@@ -85,6 +90,73 @@ def staff_token(name, label):
     db.session.commit()
     click.echo(f"Bearer token for {name} (shown once; send it as 'Authorization: Bearer <token>'):")
     click.echo(bare)
+
+
+def _when(value):
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+@staff.command("tokens")
+@click.argument("name")
+def staff_tokens(name):
+    """List NAME's bearer tokens: id, label, created, revoked."""
+    from .staff.auth import tokens_of
+
+    rows = [(str(t.id), t.label or "-", _when(t.created_at), _when(t.revoked_at)) for t in tokens_of(_get_staff(name))]
+    if not rows:
+        click.echo(f"{name} has no tokens")
+        return
+    rows.insert(0, ("id", "label", "created", "revoked"))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+
+
+@staff.command("revoke-token")
+@click.argument("name")
+@click.argument("token_id", type=int, required=False)
+@click.option("--all", "all_tokens", is_flag=True, help="Revoke every token of NAME.")
+def staff_revoke_token(name, token_id, all_tokens):
+    """Revoke bearer token TOKEN_ID of NAME (ids: `staff tokens NAME`), or all of them with --all."""
+    from .errors import DomainError
+    from .staff.auth import revoke_token, revoke_tokens
+
+    if (token_id is None) == (not all_tokens):
+        raise click.UsageError("give either TOKEN_ID or --all")
+    user = _get_staff(name)
+    if all_tokens:
+        click.echo(f"Revoked {revoke_tokens(user)} token(s) of {name}")
+        return
+    try:
+        token = revoke_token(user, token_id)
+    except DomainError:
+        raise click.ClickException(f"{name} has no token {token_id}") from None
+    click.echo(f"Revoked token {token.id} ({token.label or '-'}) of {name}")
+
+
+@staff.command("disable")
+@click.argument("name")
+def staff_disable(name):
+    """Disable NAME: every session, remember cookie and token is refused from the next request on."""
+    from .staff.auth import set_active
+
+    set_active(_get_staff(name), False)
+    click.echo(f"Disabled {name}: its logins are ended, its tokens refused while disabled")
+
+
+@staff.command("enable")
+@click.argument("name")
+def staff_enable(name):
+    """Enable NAME again (it signs in anew; tokens not revoked meanwhile work again)."""
+    from .checkin.models import Device
+    from .staff.auth import set_active
+
+    user = _get_staff(name)
+    device = db.session.execute(select(Device).filter_by(staff_id=user.id)).scalar_one_or_none()
+    if device is not None and device.revoked_at is not None:
+        raise click.ClickException(f"{name} is a revoked scanner device: add a new device instead")
+    set_active(user, True)
+    click.echo(f"Enabled {name}")
 
 
 @staff.command("bootstrap")
@@ -145,6 +217,7 @@ PURGE_LABELS = {
     "device_accounts": "staff accounts of those devices deleted",
     "device_tokens": "API tokens of those devices deleted",
     "change_log_cleaned": "change-log entries cleaned of contact names",
+    "guest_list_uploads": "guest-list uploads deleted (CSV files waiting for an import)",
 }
 KEPT_LABELS = {
     "sessions": "sessions", "rooms": "rooms", "speakers": "speakers", "topics": "topics",

@@ -3,4 +3,4 @@ from .agenda.models import Announcement, Event, Municipality, Room, Session, Spe
 from .checkin.models import CheckIn, Device, Guest, Scan  # noqa: F401
 from .live.models import Change  # noqa: F401
 from .matchmaking.models import Interest, MeetingRequest, TableAssignment  # noqa: F401
-from .staff.models import ApiToken, StaffUser  # noqa: F401
+from .staff.models import ApiToken, StaffLogin, StaffUser  # noqa: F401

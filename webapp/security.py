@@ -7,18 +7,22 @@ without decorating its views:
 | class | applies to | limit (config key) | counted per |
 | --- | --- | --- | --- |
 | login | POST /staff/login | 10/minute (RATELIMIT_LOGIN) | IP |
-| login_account | POST /staff/login answered 401 | 5/minute, 30/hour (RATELIMIT_LOGIN_ACCOUNT) | account name |
+| login_account | POST /staff/login answered 401 | 5/minute, 30/hour (RATELIMIT_LOGIN_ACCOUNT) | IP and account name |
 | ticket | /t/<token>… and /api/v1/t/<token>… | 300/minute (RATELIMIT_TICKET) | IP |
 | ticket_miss | the same, answered 404 (unknown token) | 60/minute (RATELIMIT_TICKET_MISS) | IP |
 | pairing | /staff/pair/<code> | 30/minute (RATELIMIT_PAIRING) | IP |
 | lookup | GET /api/v1/events/<slug>/guests?q= | 60/minute (RATELIMIT_LOOKUP) | staff account (else IP) |
 | register | POST /e/<slug>/register | 20/minute (RATELIMIT_REGISTER) | IP |
 | auth_fail | /api/ requests without a valid credential, answered 401 | 20/minute (RATELIMIT_AUTH_FAIL) | IP |
+| public | GET of public pages and public API reads (not by valid staff) | 300/minute (RATELIMIT_PUBLIC) | IP |
 
 A "miss"/"fail" class only counts the failed answers but, once over, refuses every request of its class from
-that client. A request carrying a valid staff credential (bearer token or session) is never in auth_fail, and
-the check-in writes of a valid staff member or device (…/checkins, …/checkins/batch, …/undo) are exempt from
-every limit: a working scanner is never slowed down.
+that client. Failed logins count per (IP, account name) pair: a guesser elsewhere cannot lock the real person
+out, while the login class still caps every guessing address. The public class (300 per IP and minute, as for
+the ticket pages: a whole delegation behind one NAT) keeps one address from flooding the pages while the door
+scans; static files are not in it. A request carrying a valid staff credential (bearer token or session) is
+never in auth_fail nor public, and the check-in writes of a valid staff member or device (…/checkins,
+…/checkins/batch, …/undo) are exempt from every limit: a working scanner is never slowed down.
 
 Storage: memory (per process) by default; the Redis of SOCKETIO_MESSAGE_QUEUE when that is a redis:// URL,
 so that several server processes share their counts; RATELIMIT_STORAGE_URI (environment or config) overrides
@@ -43,10 +47,14 @@ DEFAULT_LIMITS = {
     "RATELIMIT_LOOKUP": "60 per minute",
     "RATELIMIT_REGISTER": "20 per minute",
     "RATELIMIT_AUTH_FAIL": "20 per minute",
+    "RATELIMIT_PUBLIC": "300 per minute",
 }
 # The check-in writes of a valid staff member or paired device: never limited.
 SCANNER_ENDPOINTS = ("checkin_api.check_in", "checkin_api.check_in_batch", "checkin_api.undo")
 PUBLIC_API_READS = ("agenda_api.", "matchmaking_api.public_board", "checkin_api.stats")
+# Anonymous pages (a name ending in "." is a whole blueprint). Not static files, not /t/ (its own classes).
+PUBLIC_PAGES = ("agenda_pages.", "matchmaking_pages.public_board", "matchmaking_pages.board_screen",
+                "checkin_pages.register", "web.index")
 SERVER_HEADER = "Treffpunkt"
 STAFF_KEY = "treffpunkt.valid_staff"
 
@@ -81,10 +89,11 @@ def valid_staff():
     return request.environ[STAFF_KEY]
 
 
-def account_key():
+def address_account_key():
+    """Failed logins: the client's address with the account name (case and spaces ignored)."""
     name = request.form.get("name", "") if request.mimetype in (
         "application/x-www-form-urlencoded", "multipart/form-data") else ""
-    return "account:" + (" ".join(name.split()).casefold()[:80] or "-")
+    return f"account:{client_ip()}:" + (" ".join(name.split()).casefold()[:80] or "-")
 
 
 def staff_or_ip_key():
@@ -124,6 +133,17 @@ def _is_auth_fail_scope():
     return valid_staff() is None
 
 
+def _endpoint_in(names):
+    endpoint = request.endpoint or ""
+    return any(endpoint.startswith(name) if name.endswith(".") else endpoint == name for name in names)
+
+
+def _is_public():
+    # Staff (a valid token or session) are never held up by visitors sharing their address.
+    return request.method in ("GET", "HEAD") and _endpoint_in(PUBLIC_PAGES + PUBLIC_API_READS) \
+        and valid_staff() is None
+
+
 def is_working_scanner():
     """A check-in write of a valid staff member or device: exempt from every limit."""
     return request.endpoint in SCANNER_ENDPOINTS and valid_staff() is not None
@@ -136,13 +156,14 @@ def _status(*codes):
 CLASSES = (
     # name, config key, applies, key function, deduct only when (None: every request counts)
     ("login", "RATELIMIT_LOGIN", _is_login, client_ip, None),
-    ("login_account", "RATELIMIT_LOGIN_ACCOUNT", _is_login, account_key, _status(401)),
+    ("login_account", "RATELIMIT_LOGIN_ACCOUNT", _is_login, address_account_key, _status(401)),
     ("ticket", "RATELIMIT_TICKET", _is_token, client_ip, None),
     ("ticket_miss", "RATELIMIT_TICKET_MISS", _is_token, client_ip, _status(404)),
     ("pairing", "RATELIMIT_PAIRING", _is_pairing, client_ip, None),
     ("lookup", "RATELIMIT_LOOKUP", _is_lookup, staff_or_ip_key, None),
     ("register", "RATELIMIT_REGISTER", _is_register, client_ip, None),
     ("auth_fail", "RATELIMIT_AUTH_FAIL", _is_auth_fail_scope, client_ip, _status(401)),
+    ("public", "RATELIMIT_PUBLIC", _is_public, client_ip, None),
 )
 
 
@@ -232,8 +253,8 @@ def socket_origin_check(app):
 
 def install(app):
     """Called by create_app after web.install."""
-    for key, value in DEFAULT_LIMITS.items():
-        app.config.setdefault(key, value)
+    for key, value in DEFAULT_LIMITS.items():  # each also from the environment, e.g. RATELIMIT_PUBLIC="900 per minute"
+        app.config.setdefault(key, os.environ.get(key) or value)
     app.config.setdefault("RATELIMIT_ENABLED", os.environ.get("RATELIMIT_ENABLED", "1") == "1"
                           and not app.config.get("TESTING"))
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or None)

@@ -44,7 +44,9 @@ PUBLIC = {
 # What scanner-role accounts (paired phones) may use; everything else staff-only needs an admin.
 SCANNER_API = {"checkin_api.check_in", "checkin_api.check_in_batch", "checkin_api.undo", "checkin_api.offline_list",
                "checkin_api.list_guests"}
-SCANNER_PAGES = {"staff.index", "staff.logout", "checkin_scan.scan"}
+SCANNER_PAGES = {"staff.index", "staff.logout", "checkin_scan.scan",
+                 # one's own account (password, own tokens, own logins): every account has one
+                 "staff.account", "staff.account_password", "staff.account_revoke_token", "staff.account_revoke_logins"}
 PUBLIC_SOCKET_EVENTS = {"connect", "disconnect", "sync"}
 SCANNER_SOCKET_EVENTS = set()
 TICKET_PATH = re.compile(r"^(/api/v1)?/t/<token>")

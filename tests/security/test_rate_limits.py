@@ -42,8 +42,10 @@ def app(template, tmp_path):
 
 
 def a_guest():
+    """A delegate of Trier who registered herself with Trier's invitation code."""
     event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
-    return guest_domain.create_guest(event, {"name": "Erika Mustermann", "city": "Trier"}, source="self")
+    return guest_domain.create_guest(event, {"name": "Erika Mustermann", "city": "Trier", "delegate": True},
+                                     source="self")
 
 
 def assert_429(response, api):
@@ -62,7 +64,8 @@ def test_the_chosen_limits():
         "RATELIMIT_LOGIN": "10 per minute", "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
         "RATELIMIT_TICKET": "300 per minute", "RATELIMIT_TICKET_MISS": "60 per minute",
         "RATELIMIT_PAIRING": "30 per minute", "RATELIMIT_LOOKUP": "60 per minute",
-        "RATELIMIT_REGISTER": "20 per minute", "RATELIMIT_AUTH_FAIL": "20 per minute"}
+        "RATELIMIT_REGISTER": "20 per minute", "RATELIMIT_AUTH_FAIL": "20 per minute",
+        "RATELIMIT_PUBLIC": "300 per minute"}
 
 
 def test_limits_are_off_unless_switched_on(template, tmp_path):
@@ -87,21 +90,32 @@ def test_login_ten_a_minute_per_address(app, client):
                        environ_base=ip(2)).status_code == 302
 
 
-def test_failed_logins_per_account_name_from_any_address(app, client):
+def test_failed_logins_per_address_and_account_name(app, client):
+    """5 failed logins a minute (30 an hour) per address and account name: the guessing address is locked
+    out of that account, the real person signing in from elsewhere is not."""
     app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3 per minute"  # 5/minute in production; fewer hashes here
     staff("anna", password="right-password")
     staff("bert", password="bert-password")
-    for n in range(3):
-        r = client.post("/staff/login", data={"name": "Anna ", "password": f"guess-{n}"}, environ_base=ip(10 + n))
+    for n in range(3):  # spelled differently: case and spaces do not make another account name
+        r = client.post("/staff/login", data={"name": ("Anna ", "anna", " ANNA")[n], "password": f"guess-{n}"},
+                        environ_base=ip(10))
         assert r.status_code == 401
-    # The next attempt on the account is refused even with the right password and from a fresh address.
+    # The next attempt on the account from that address is refused, even with the right password …
     assert_429(client.post("/staff/login", data={"name": "anna", "password": "right-password"},
-                           environ_base=ip(20)), api=False)
-    # Successful logins do not count: bert signs in four times from four addresses.
+                           environ_base=ip(10)), api=False)
+    # … while anna herself, from another address, signs in.
+    with app.test_client() as own:
+        assert own.post("/staff/login", data={"name": "anna", "password": "right-password"},
+                        environ_base=ip(20)).status_code == 302
+    # The guessing address can still sign in to another account (its per-address limit is 10 a minute).
+    with app.test_client() as other:
+        assert other.post("/staff/login", data={"name": "bert", "password": "bert-password"},
+                          environ_base=ip(10)).status_code == 302
+    # Successful logins do not count: bert signs in four times from one address.
     for n in range(4):
         with app.test_client() as other:
             assert other.post("/staff/login", data={"name": "bert", "password": "bert-password"},
-                              environ_base=ip(30 + n)).status_code == 302
+                              environ_base=ip(30)).status_code == 302
 
 
 def test_unknown_ticket_tokens_sixty_a_minute_per_address(app, client):
@@ -143,11 +157,50 @@ def test_registration_twenty_a_minute_per_address(app, client):
     assert db.session.scalar(select(db.func.count(Guest.id)).where(Guest.name.like("Gast %"))) == 20
 
 
+PUBLIC_PATHS = ["/", f"/e/{SLUG}/", f"/e/{SLUG}/screen", f"/e/{SLUG}/screen/forum", f"/e/{SLUG}/agenda.ics",
+                f"/e/{SLUG}/schedule.xml", f"/e/{SLUG}/schedule.json", f"/e/{SLUG}/manifest.webmanifest",
+                f"/e/{SLUG}/board", f"/e/{SLUG}/board/screen", f"/e/{SLUG}/register",
+                f"/api/v1/events/{SLUG}/agenda", f"/api/v1/events/{SLUG}/board", f"/api/v1/events/{SLUG}/stats"]
+
+
+def test_public_pages_are_capped_per_address_but_never_for_staff_static_files_or_scans(app, client, admin_token):
+    """300 public page loads and reads a minute per address (a delegation behind one NAT); one address cannot
+    keep the server busy while the door scans. Staff, static files, tickets and check-ins are not counted."""
+    app.config["RATELIMIT_PUBLIC"] = f"{len(PUBLIC_PATHS)} per minute"  # 300 in production; shorter here
+    _, door = staff("Einlass 2", role="scanner")
+    staff("anna", password="right-password")
+    guest = a_guest()
+    statuses = [client.get(path, environ_base=ip(11)).status_code for path in PUBLIC_PATHS]
+    assert all(code in (200, 302) for code in statuses), dict(zip(PUBLIC_PATHS, statuses))
+    assert_429(client.get(f"/e/{SLUG}/", environ_base=ip(11)), api=False)
+    assert_429(client.get(f"/api/v1/events/{SLUG}/agenda", environ_base=ip(11)), api=True)
+    assert client.get(f"/e/{SLUG}/register", environ_base=ip(11)).status_code == 429
+    # Another address is served; from the limited one, static files and the guest's own ticket still are.
+    assert client.get(f"/e/{SLUG}/", environ_base=ip(12)).status_code == 200
+    assert client.get("/static/css/base.css", environ_base=ip(11)).status_code == 200
+    assert client.get(f"/t/{guest.token}", environ_base=ip(11)).status_code == 200
+    # Staff behind the same address: a bearer token, a signed-in browser, a scanner checking someone in.
+    bearer = {"Authorization": f"Bearer {admin_token}"}
+    assert client.get(f"/api/v1/events/{SLUG}/agenda", headers=bearer, environ_base=ip(11)).status_code == 200
+    browser = app.test_client()
+    with app.app_context():  # each request in its own context, as in production (Flask-Login keeps the user in g)
+        assert browser.post("/staff/login", data={"name": "anna", "password": "right-password"},
+                            environ_base=ip(11)).status_code == 302
+    with app.app_context():
+        assert browser.get(f"/e/{SLUG}/", environ_base=ip(11)).status_code == 200
+    r = client.post(f"/api/v1/events/{SLUG}/checkins", headers={"Authorization": f"Bearer {door}"},
+                    json={"code": guest.code, "nonce": str(uuid.uuid4())}, environ_base=ip(11))
+    assert r.status_code == 200 and r.json["result"] == "ok"
+    # A made-up token does not pass as staff.
+    assert client.get(f"/api/v1/events/{SLUG}/agenda", headers={"Authorization": "Bearer made-up"},
+                      environ_base=ip(11)).status_code == 429
+
+
 def test_guest_search_is_limited_per_staff_account(app, client):
     app.config["RATELIMIT_LOOKUP"] = "15 per minute"  # 60 in production (test_the_chosen_limits); shorter here
     _, door = staff("door-1", role="scanner")
     _, other = staff("door-2", role="scanner")
-    url = f"/api/v1/events/{SLUG}/guests?q=tr"
+    url = f"/api/v1/events/{SLUG}/guests?q=tri"
     for _ in range(15):
         assert client.get(url, headers={"Authorization": f"Bearer {door}"}, environ_base=ip(6)).status_code == 200
     assert_429(client.get(url, headers={"Authorization": f"Bearer {door}"}, environ_base=ip(6)), api=True)

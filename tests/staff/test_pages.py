@@ -13,7 +13,9 @@ from webapp.extensions import db
 # one-time code; tests/checkin/test_devices.py covers it).
 PUBLIC = {"staff.login", "checkin_scan.pair"}
 # What a scanner-role account (a door phone) may open besides the admin's pages.
-SCANNER_OK = {"staff.index", "staff.logout", "checkin_scan.scan"}
+SCANNER_OK = {"staff.index", "staff.logout", "checkin_scan.scan",
+              # everyone's own account: password, tokens, logins
+              "staff.account", "staff.account_password", "staff.account_revoke_token", "staff.account_revoke_logins"}
 
 
 def staff_rules(app, skip=PUBLIC):

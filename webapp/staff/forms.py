@@ -3,15 +3,36 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateTimeLocalField, IntegerField, PasswordField, SelectField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from ..labels import choices
+from .auth import PASSWORD_MIN
 
 
 class LoginForm(FlaskForm):
     name = StringField(_l("Benutzername"), validators=[DataRequired(), Length(max=80)])
     password = PasswordField(_l("Passwort"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Angemeldet bleiben"))
+
+
+PASSWORD_MAX = 200
+
+
+def _at_most():
+    return Length(max=PASSWORD_MAX, message=_l("Das Passwort darf höchstens %(n)d Zeichen lang sein.", n=PASSWORD_MAX))
+
+
+class PasswordForm(FlaskForm):
+    """The account page: the current password proves it is the person, not someone at an open session."""
+    current_password = PasswordField(_l("Aktuelles Passwort"), validators=[
+        DataRequired(_l("Bitte das aktuelle Passwort eingeben.")), _at_most()])
+    new_password = PasswordField(_l("Neues Passwort"), validators=[
+        DataRequired(_l("Bitte ein neues Passwort eingeben.")),
+        Length(min=PASSWORD_MIN, message=_l("Das neue Passwort muss mindestens %(n)d Zeichen lang sein.",
+                                            n=PASSWORD_MIN)), _at_most()])
+    new_password_again = PasswordField(_l("Neues Passwort wiederholen"), validators=[
+        DataRequired(_l("Bitte das neue Passwort wiederholen.")),
+        EqualTo("new_password", message=_l("Die beiden neuen Passwörter stimmen nicht überein."))])
 
 
 class ActionForm(FlaskForm):

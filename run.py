@@ -1,7 +1,9 @@
 """Serve Treffpunkt: `python run.py` (what `make run` does). HOST/PORT/ASYNC_MODE from the environment.
 
 This is the one place that knows the async server: it monkey-patches before anything else is imported,
-raises the open-file limit and eventlet's connection cap, and prints where to point phones and screens."""
+raises the open-file limit and eventlet's connection cap, sets eventlet's socket timeout (SERVER_SOCKET_TIMEOUT),
+writes the access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
+screens."""
 import os
 import sys
 import warnings
@@ -29,6 +31,7 @@ from webapp import create_app  # noqa: E402
 from webapp.extensions import socketio  # noqa: E402
 
 MAX_CONNECTIONS = 10_000
+MIN_SOCKET_TIMEOUT = 25.0  # SERVER_SOCKET_TIMEOUT must stay above the 20 s Socket.IO ping interval
 
 
 def raise_file_limit():
@@ -63,8 +66,19 @@ def main():
         kwargs.update(certfile=os.environ["CERT_FILE"], keyfile=os.environ["KEY_FILE"])
     if ASYNC_MODE == "eventlet":
         kwargs["max_size"] = MAX_CONNECTIONS  # eventlet's default of 1,024 connections stalls the server
-    socketio.run(app, host=host, port=port, log_output=os.environ.get("ACCESS_LOG") == "1",
-                 allow_unsafe_werkzeug=True, **kwargs)
+        timeout = app.config["SERVER_SOCKET_TIMEOUT"]
+        if timeout > 0:  # a silent connection (idle keep-alive, half a request) is closed after this long;
+            # live websockets hear a ping every 20 s and answer it, so they are never silent that long
+            kwargs["socket_timeout"] = max(timeout, MIN_SOCKET_TIMEOUT)
+    if ASYNC_MODE == "threading":  # Werkzeug logs every request line itself (tokens included)
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if app.config["ACCESS_LOG"]:  # our own log, which redacts ticket tokens and pairing codes
+        from webapp.live.transport import install_access_log
+
+        install_access_log(app)
+    socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True, **kwargs)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,8 @@ class Treffpunkt:
 
     def __init__(self, workdir, async_mode, env=None):
         self.name = async_mode
-        self.server = ServerProcess(workdir, async_mode=async_mode, env=env)
+        # Thousands of clients from one address (127.0.0.1): no per-address cap on /live connections.
+        self.server = ServerProcess(workdir, async_mode=async_mode, env={"LIVE_MAX_PER_ADDRESS": "0", **(env or {})})
         if Treffpunkt._template is None:
             self.server.prepare()
             template = Path(workdir).parent / "template.sqlite3"

@@ -5,6 +5,7 @@ from flask import Flask, request
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
+from . import dbhealth
 from .config import INSTANCE, ROOT, Config
 from .extensions import babel, compress, csrf, db, login_manager, migrate, socketio
 
@@ -31,6 +32,7 @@ def create_app(config=Config, **overrides):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    dbhealth.install(app)  # before db.init_app: PostgreSQL timeouts; 503 for an unavailable database
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -38,10 +40,14 @@ def create_app(config=Config, **overrides):
     login_manager.init_app(app)
     login_manager.login_view = "staff.login"
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
+    from .live import transport
+
+    # The client manager carries SOCKETIO_CHANNEL; for Redis it reconnects quickly and resyncs after an outage.
     socketio.init_app(app, async_mode=app.config["ASYNC_MODE"], message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
-                      channel=app.config["SOCKETIO_CHANNEL"],
+                      client_manager=transport.client_manager(app.config),
                       cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"] or None,
                       max_http_buffer_size=app.config["SOCKETIO_MAX_BUFFER"], ping_interval=20, ping_timeout=20)
+    transport.install(app, socketio)  # long-polling body guard, bounded disconnect, sessions per address
     if app.config["LIVE_FAST_SEND"] and socketio.server.async_mode in ("eventlet", "gevent"):
         from .live import fastsend
 

@@ -83,10 +83,16 @@ def install(app):
 
     @app.errorhandler(Exception)
     def unexpected(exc):
-        app.logger.exception("unhandled error")
+        from . import dbhealth
         from .extensions import db
 
-        db.session.rollback()
+        if dbhealth.is_unavailable(exc):  # the database refuses service: 503 + Retry-After, one log line
+            return dbhealth.unavailable_response(exc)
+        app.logger.exception("unhandled error")
+        try:
+            db.session.rollback()
+        except Exception:  # a rollback that fails too must not turn this answer into another traceback
+            db.session.invalidate()
         if request.path.startswith("/api/"):
             return jsonify({"error": {"code": "server_error", "message": "internal error"}}), 500
         return "Interner Fehler / internal error", 500

@@ -36,7 +36,15 @@ class Config:
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIN_SIZE = 1024
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # schedule and guest-list uploads; larger bodies get 413
-    SOCKETIO_MAX_BUFFER = 64 * 1024
+    SOCKETIO_MAX_BUFFER = 64 * 1024  # Socket.IO messages and long-polling POST bodies (webapp/live/transport.py)
+    # Open Engine.IO sessions per client address (REMOTE_ADDR, the proxy's X-Forwarded-For with PROXY_FIX);
+    # more are refused at the handshake. 0 = no cap (load tests from one address).
+    LIVE_MAX_PER_ADDRESS = int(os.environ.get("LIVE_MAX_PER_ADDRESS", "256"))
+    # run.py: one access-log line per request on stderr, ticket tokens and pairing codes redacted.
+    ACCESS_LOG = os.environ.get("ACCESS_LOG", "0") == "1"
+    # run.py under eventlet: seconds a client connection may stay silent (idle keep-alive, a half-sent
+    # request); above the 20 s Socket.IO ping, so live websockets are never cut. 0 = wait for ever.
+    SERVER_SOCKET_TIMEOUT = float(os.environ.get("SERVER_SOCKET_TIMEOUT", "60"))
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     LANGUAGES = ("de", "en")

@@ -34,7 +34,11 @@ def service_worker():
 
 @bp.get("/healthz")
 def healthz():
-    return {"ok": True}
+    """200 {"ok": true, "database": "ok"} if the database answers and takes writes (a probe that writes
+    nothing, webapp/dbhealth.py); 503 {"ok": false, "database": "unavailable"} with Retry-After otherwise."""
+    from . import dbhealth
+
+    return dbhealth.health()
 
 
 def install(app):

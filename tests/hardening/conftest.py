@@ -352,3 +352,25 @@ def iso_times():
     offsets = st.one_of(st.none(), st.integers(min_value=-14 * 60, max_value=14 * 60).map(
         lambda m: timezone(timedelta(minutes=m))))
     return st.builds(lambda dt, tz: (dt.replace(tzinfo=tz) if tz else dt).isoformat(), st.datetimes(), offsets)
+
+
+class LoopThread:
+    """An asyncio event loop in a thread of its own, for tests that drive many async clients in steps: in a
+    full run, Playwright's sync API (the browser tests) keeps a loop running in the main thread, where another
+    loop refuses to run."""
+
+    def __init__(self):
+        import asyncio
+
+        self._asyncio = asyncio
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="test-loop", daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine, timeout=None):
+        return self._asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()

@@ -116,8 +116,8 @@ def test_sync_and_unknown_events_with_any_payload(f):
             if name in ("connect", "disconnect"):
                 return  # not events a client can send
             answer = c.emit(name, payload, namespace=NS, callback=True)
-            if name == "sync":
-                assert answer == {"ok": True}, answer
+            if name == "sync":  # served, or refused at once: a connection gets 3 in a row, then 1 per 2 s
+                assert answer == {"ok": True} or answer["error"]["code"] == "rate_limited", answer
             elif name in staff_events():
                 assert is_error_json(answer) or isinstance(answer, dict), answer
             else:
@@ -249,7 +249,7 @@ def test_messages_over_max_http_buffer_size_are_refused_and_others_go_on(servers
         time.sleep(0.3)
         big = requests.post(url, data=f"42{NS}," + json.dumps(["sync", {"since": 0, "pad": pad}]), timeout=10)
         waiting.join(10)
-        assert big.status_code == 400
+        assert big.status_code == 413  # refused before the body is read (webapp/live/transport.py)
         assert poll["r"].text.startswith("1")  # engine.io CLOSE: the session is over
         assert requests.get(url, timeout=5).status_code == 400  # and stays over
         assert requests.get(f"{server.base_url}/healthz", timeout=5).ok and good.connected

@@ -100,8 +100,19 @@ def _stats_loop(app):
                 for slug in slugs:
                     send_stats(slug)
                 db.session.remove()
-        except Exception:
-            app.logger.exception("stats broadcast failed")
+        except Exception as exc:
+            report_loop_failure(app, "stats broadcast failed", exc)
+
+
+def report_loop_failure(app, what, exc):
+    """A background loop's failure: a database outage is reported once by webapp.dbhealth (not with a
+    traceback every few seconds for as long as it lasts); anything else with its traceback."""
+    from ..dbhealth import is_unavailable, note_unavailable  # the live mechanism sits below dbhealth's users
+
+    if is_unavailable(exc):
+        note_unavailable(exc, app)
+    else:
+        app.logger.exception(what)
 
 
 def ensure_heartbeat(app):
@@ -113,20 +124,30 @@ def ensure_heartbeat(app):
         socketio.start_background_task(send_heartbeats, app)
 
 
-def send_heartbeats(app):
-    """Every few seconds each event's current revision goes to its room: a client that lost a message (or
-    missed a change made by a process that could not broadcast) sees the gap and asks to resync."""
+def send_heartbeat(app, local_only=True):
+    """One heartbeat now: each event's current revision to its room, to this process's clients only
+    (local_only; used after a message queue outage, webapp/live/transport.py) or through the message queue
+    to every process's clients."""
     from ..agenda.models import Event
 
+    with app.app_context():
+        rows = db.session.execute(select(Event.slug, Event.revision)).all()
+        db.session.remove()
+    now = datetime.now(timezone.utc).isoformat()
+    extra = {"ignore_queue": True} if local_only else {}
+    for slug, revision in rows:
+        socketio.emit("heartbeat", {"revision": revision, "server_time": now},
+                      to=room_for(slug), namespace=NAMESPACE, **extra)
+
+
+def send_heartbeats(app):
+    """Every few seconds each event's current revision goes to its room: a client that lost a message (or
+    missed a change made by a process that could not broadcast) sees the gap and asks to resync. Each
+    process that serves clients runs this loop for its own clients (not through the message queue: with N
+    processes a client would get N heartbeats, and none during a queue outage)."""
     while True:
         socketio.sleep(HEARTBEAT_SECONDS)
         try:
-            with app.app_context():
-                rows = db.session.execute(select(Event.slug, Event.revision)).all()
-                db.session.remove()
-            now = datetime.now(timezone.utc).isoformat()
-            for slug, revision in rows:
-                socketio.emit("heartbeat", {"revision": revision, "server_time": now},
-                              to=room_for(slug), namespace=NAMESPACE)
-        except Exception:  # a database hiccup must not end the heartbeat for the rest of the day
-            app.logger.exception("heartbeat failed")
+            send_heartbeat(app, local_only=True)
+        except Exception as exc:  # a database hiccup must not end the heartbeat for the rest of the day
+            report_loop_failure(app, "heartbeat failed", exc)

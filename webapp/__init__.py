@@ -52,6 +52,7 @@ def create_app(config=Config, **overrides):
         from .live import fastsend
 
         fastsend.install()  # one write per recipient for broadcasts (webapp/live/fastsend.py)
+    live_sockets.install(socketio.server)  # /live catch-up after the CONNECT acknowledgement
 
     from . import models  # noqa: F401  (every table known to Alembic and create_all)
     from . import api, cli, security, web
@@ -76,6 +77,10 @@ def create_app(config=Config, **overrides):
     web.install(app)
     security.install(app)
     cli.register(app)
+    if not app.testing:
+        from .checkin import uploads
+
+        uploads.sweep(app)  # guest-list uploads a crash or an abandoned preview left behind
     return app
 
 

@@ -64,6 +64,8 @@ class Config:
     # How long connecting clients share one computation of the counters (one process, no queue): at most
     # this stale for changes made by the CLI; changes made through the server end it at once.
     LIVE_STATS_CACHE_SECONDS = 2.0
+    # How long a built snapshot is shared at the same revision (webapp/live/revisions.snapshot).
+    LIVE_SNAPSHOT_SECONDS = 5.0
 
 
 class TestConfig(Config):
@@ -74,5 +76,6 @@ class TestConfig(Config):
     ASYNC_MODE = "threading"
     SOCKETIO_MESSAGE_QUEUE = None
     LIVE_STATS_CACHE_SECONDS = 0  # tests change counters behind the server's back; test_connect_stats turns it on
+    LIVE_SNAPSHOT_SECONDS = 0  # likewise for the snapshot; tests/live/test_protocol_order.py turns it on
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False  # the limit tests switch it on for themselves

@@ -4,12 +4,14 @@
 class DomainError(Exception):
     """A refused request: `code` is stable for scripts, `message` is for people, `status` the HTTP status."""
 
-    def __init__(self, code, message, status=400):
+    def __init__(self, code, message, status=400, **details):
         super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        self.code, self.message, self.status, self.details = code, message, status, details
 
     def as_json(self):
-        return {"error": {"code": self.code, "message": self.message}}
+        """{error: {code, message, …details}}: details tell a client what it needs to act (e.g. the newer
+        answers it would have overwritten)."""
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
 
 
 def not_found(what):

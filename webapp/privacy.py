@@ -17,7 +17,8 @@ from sqlalchemy import delete, func, or_, select, update
 from .agenda.domain import local_iso
 from .agenda.models import Announcement, Event, Municipality, Room, Session, Speaker, Topic
 from .checkin.models import CheckIn, Device, Guest, Scan
-from .checkin.service import normalise_code
+from .checkin import uploads
+from .checkin.service import DELETED, normalise_code
 from .checkin.signals import guests_changed
 from .extensions import db
 from .live import record_change, touch_stats
@@ -25,7 +26,6 @@ from .live.models import Change
 from .matchmaking.models import Interest, MeetingRequest
 from .staff.models import ApiToken, StaffUser
 
-DELETED = "gelöscht"
 DEVICE_PSEUDONYM = "Gerät {n}"
 
 
@@ -58,6 +58,7 @@ def guest_export(guest, ticket_url=None):
                                                       "import": "the organisers (guest list import)"}
             .get(guest.source, guest.source),
             "registered_at": _iso(guest.created_at, event),
+            "speaks_for_municipality_on_the_board": guest.is_delegate,
         },
         "ticket": {"code": guest.code, "url": ticket_url},
         "check_in": ({"at": _iso(guest.checkin.at, event), "offline": guest.checkin.offline}
@@ -260,4 +261,5 @@ def purge_event(event):
     except Exception:
         db.session.rollback()
         raise
+    removed["guest_list_uploads"] = uploads.discard_event(event.slug)  # files, after the rows are gone
     return {"removed": removed, "final": final, "kept": kept}

@@ -51,7 +51,7 @@ function renderCities(stats) {
   $("cities").innerHTML = cities.length ? cities.map((city) => {
     const n = arrived[city] || 0;
     const of = registered[city] || 0;
-    return `<tr data-city="${esc(city)}"><th scope="row">${esc(city)}</th><td class="num">${n}</td><td class="num">${of}</td>`
+    return `<tr data-city="${esc(city)}"><th scope="row">${esc(city === "–" ? t("other_towns") : city)}</th><td class="num">${n}</td><td class="num">${of}</td>`
       + `<td class="bar-col">${bar(n, of)}</td></tr>`;
   }).join("") : `<tr><td colspan="4">${esc(t("no_guests"))}</td></tr>`;
 }

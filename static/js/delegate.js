@@ -21,6 +21,9 @@ const number = new Intl.NumberFormat(lang === "en" ? "en-GB" : "de-DE", { maximu
 
 let state = embedded;
 let view = page.view;
+// The version of the answers the form was filled from: sent with every save, so that a save over answers
+// another delegate of our municipality changed meanwhile is refused (409) instead of silently winning.
+let basis = view.version;
 let fmt = makeFormat(state.event.timezone, lang);
 const badge = liveBadge($("live-status"), t, fmt);
 const form = $("interests");
@@ -159,10 +162,19 @@ async function save() {
   try {
     let response;
     try {
-      response = await call("PUT", "/interests", body);
+      response = await call("PUT", "/interests", { ...body, version: basis });
     } catch {
       showError("save-error", t("offline_failed"));
       status(t("dirty"));
+      return;
+    }
+    if (response.status === 409) {
+      // Another delegate saved first: say so, show their answers behind ours, and let a second save win.
+      const data = await response.clone().json().catch(() => ({}));
+      showError("save-error", await problem(response));
+      status(t("dirty"));
+      await refresh();
+      if (data.error && Number.isInteger(data.error.version)) basis = data.error.version;
       return;
     }
     if (!response.ok) {
@@ -171,6 +183,7 @@ async function save() {
       return;
     }
     view = await response.json();
+    basis = view.version;
     saved = { ...body, consent: view.consent, interests: view.interests };
     const dirty = markDirty(); // the delegate may have typed on while we saved
     if (!dirty) status(t("saved"));
@@ -346,6 +359,7 @@ async function refresh() {
       // Someone else from our municipality may have changed the answers: show them unless we are editing.
       if (!form.classList.contains("is-dirty") && !saving) {
         fill({ ...saved });
+        basis = view.version;
         markDirty();
       }
       renderView();

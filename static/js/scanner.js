@@ -836,7 +836,7 @@ async function search(q) {
   const hits = $("hits");
   q = q.trim();
   const seq = ++searchSeq;
-  if (q.length < 2) {
+  if (q.length < 3) {
     hits.innerHTML = "";
     status.textContent = q ? t("search_short") : "";
     return;
@@ -869,9 +869,10 @@ async function search(q) {
     const done = g.checked_in_at !== null && g.checked_in_at !== undefined;
     const state = g.status === "cancelled" ? `<span class="badge cancelled">${esc(t("status_cancelled"))}</span>`
       : done || g.local ? `<span class="badge done">${esc(t("checked_in_at", { time: fmtTime(g.checked_in_at || (g.local && g.local.at)) }))}${g.checked_in_by ? ` · ${esc(g.checked_in_by)}` : ""}</span>` : "";
-    const can = g.code && g.status !== "cancelled";
+    // `ref` checks the guest in like their code (door accounts are not given the codes).
+    const can = (g.ref || g.code) && g.status !== "cancelled";
     return `<li><div class="hit-text"><strong>${esc(g.name)}</strong><span class="muted">${esc([g.city, g.organisation].filter(Boolean).join(" · "))}</span>${state}</div>`
-      + `<button type="button" class="primary" data-code="${esc(g.code || "")}"${can ? "" : " disabled"}`
+      + `<button type="button" class="primary" data-code="${esc(g.ref || g.code || "")}"${can ? "" : " disabled"}`
       + ` aria-label="${esc(`${t("checkin")}: ${g.name}`)}">${esc(t("checkin"))}</button></li>`;
   }).join("");
 }

@@ -240,7 +240,7 @@ function renderArrivals() {
   const shown = cities.slice(arrivalsPage * CITIES_PER_PAGE, (arrivalsPage + 1) * CITIES_PER_PAGE);
   setHTML($("arrivals-cities"), shown.map((city) => {
     const n = arrived[city] || 0;
-    return `<li><span class="city">${esc(city)}</span><span class="n">${n} / ${registered[city]}</span>`
+    return `<li><span class="city">${esc(city === "–" ? t("other_towns") : city)}</span><span class="n">${n} / ${registered[city]}</span>`
       + `<svg class="city-bar" viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true">`
       + `<rect class="all" width="100" height="4"></rect><rect class="in" width="${pct(n, registered[city])}" height="4"></rect></svg></li>`;
   }).join(""));

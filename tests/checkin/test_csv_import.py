@@ -234,12 +234,12 @@ def test_import_page_upload_preview_confirm(admin, tmp_path):
     assert "Erika Mustermann" in body and "Neustadt an der Weinstraße" in body
     assert count() == 0  # a preview writes nothing
     ident = upload_id(r)
-    assert (tmp_path / "imports" / f"{ident}.csv").is_file()
+    assert (tmp_path / "imports" / SLUG / f"{ident}.csv").is_file()
 
     r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": ident})
     assert r.status_code == 302 and r.location == f"/staff/e/{SLUG}/guests"
     assert count() == 3
-    assert not list((tmp_path / "imports").iterdir())  # the upload is gone
+    assert not list((tmp_path / "imports" / SLUG).iterdir())  # the upload is gone
     assert "3 Gäste importiert" in admin.get(r.location).get_data(as_text=True)
     # A second confirmation (double click, back button) imports nothing.
     r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": ident})
@@ -267,7 +267,7 @@ def test_import_page_file_errors_and_tampering(admin, client, tmp_path):
 
     r = upload(admin, csv_bytes(["Name", "Anna"]))
     ident = upload_id(r)
-    other = tmp_path / "imports" / ("B" * 22 + ".csv")
+    other = tmp_path / "imports" / SLUG / ("B" * 22 + ".csv")
     other.write_bytes(csv_bytes(["Name", "Eingeschleust"]))
     for forged in ("B" * 22, "../../secret_key", "", ident + "x"):
         r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": forged})
@@ -275,7 +275,7 @@ def test_import_page_file_errors_and_tampering(admin, client, tmp_path):
     assert count() == 0
     # Cancel removes the upload.
     admin.post(f"/staff/e/{SLUG}/guests/import/cancel")
-    assert not (tmp_path / "imports" / f"{ident}.csv").exists()
+    assert not (tmp_path / "imports" / SLUG / f"{ident}.csv").exists()
     r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": ident})
     assert r.status_code == 302 and count() == 0
 
@@ -283,13 +283,39 @@ def test_import_page_file_errors_and_tampering(admin, client, tmp_path):
 def test_import_page_sweeps_old_uploads(admin, tmp_path):
     import os
 
-    folder = tmp_path / "imports"
-    folder.mkdir()
+    folder = tmp_path / "imports" / SLUG
+    folder.mkdir(parents=True)
     old = folder / ("C" * 22 + ".csv")
     old.write_bytes(b"Name\r\nAlt\r\n")
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     upload(admin, csv_bytes(["Name", "Neu"]))
     assert not old.exists()
+
+
+def test_uploads_left_by_a_crash_go_at_start_and_with_the_purge(app, admin, tmp_path):
+    """A crash between preview and import used to leave the guest list in instance/imports for good, and
+    `purge` missed it: the server's start removes stale and half-imported files, the purge every file of
+    its event."""
+    import os
+
+    from webapp import create_app
+    from webapp.config import Config
+    from webapp.privacy import purge_event
+
+    folder = tmp_path / "imports" / SLUG
+    folder.mkdir(parents=True)
+    crashed, waiting = folder / ("D" * 22 + ".importing"), folder / ("E" * 22 + ".csv")
+    for path in (crashed, waiting):
+        path.write_bytes(b"Name\r\nErika Mustermann\r\n")
+        os.utime(path, (time.time() - 900, time.time() - 900))
+    create_app(Config, GUEST_IMPORT_DIR=str(tmp_path / "imports"), SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert not crashed.exists() and waiting.exists()  # the preview of 15 minutes ago may still be confirmed
+    upload(admin, csv_bytes(["Name", "Neu"]))
+    assert len(list(folder.iterdir())) == 2
+    from webapp.agenda.domain import get_event
+
+    result = purge_event(get_event(SLUG))
+    assert result["removed"]["guest_list_uploads"] == 2 and not folder.exists()
 
 
 def test_import_page_with_two_thousand_rows(admin):

@@ -62,6 +62,18 @@ def test_same_nonce_twice_gives_the_first_answer(client, auth):
     assert db.session.scalar(select(func.count(Scan.id))) == 1
 
 
+def test_a_nonce_reused_for_another_guest_is_refused_not_taken_for_the_first(client, auth):
+    """The same nonce with another guest's code used to answer with the first guest, and the second guest
+    was never admitted: now it is a 409 and the client makes a new nonce."""
+    a, b = add_guest(client, auth, "Erste"), add_guest(client, auth, "Zweite")
+    assert scan(client, auth, a["code"], "reused").json["result"] == "ok"
+    r = scan(client, auth, b["code"], "reused")
+    assert r.status_code == 409 and r.json["error"]["code"] == "nonce_reused"
+    assert scan(client, auth, "ZZZZZZZZ", "first-unknown").json["result"] == "unknown"
+    assert scan(client, auth, b["code"], "first-unknown").status_code == 409
+    assert scan(client, auth, b["code"], "fresh").json["result"] == "ok"
+
+
 def test_unknown_wrong_event_and_cancelled(client, auth, app):
     assert scan(client, auth, "ZZZZZZZZ", "a").json["result"] == "unknown"
     assert scan(client, auth, "http://elsewhere/t/" + "x" * 43, "b").json["result"] == "unknown"
@@ -113,7 +125,7 @@ def test_undo_within_30_seconds_only(client, auth, app):
     assert r.status_code == 200 and r.json["result"] == "undone"
     assert scan(client, auth, g["code"], "n2").json["result"] == "ok"  # can be admitted again
     late = db.session.execute(select(CheckIn)).scalar_one()
-    late.at = datetime.now(timezone.utc) - timedelta(seconds=31)
+    late.recorded_at = datetime.now(timezone.utc) - timedelta(seconds=31)
     db.session.commit()
     r = client.post(f"/api/v1/events/{SLUG}/checkins/{late.id}/undo", json={"nonce": "u2"}, headers=auth)
     assert r.status_code == 409 and r.json["error"]["code"] == "too_late"
@@ -181,3 +193,60 @@ def test_municipality_is_matched_case_insensitively(client, auth):
     assert guest.city == "Zweibrücken" and guest.municipality is not None
     other = add_guest(client, auth, city="Kusel")
     assert db.session.get(Guest, other["id"]).municipality is None
+
+
+def test_a_device_clock_cannot_write_impossible_check_in_times(client, auth, socket_client):
+    """A scan with scanned_at 9999-12-31 used to be stored and broke /stats, every new /live connection,
+    the dashboard, the guest list, attendance.csv and the ticket page; 50 years ahead was stored and its undo
+    never closed; a time out of range after UTC conversion answered 500. Now a device time is kept only
+    when it lies on the event's days and not after the server's clock; the undo window runs on server
+    time."""
+    bad_times = ["9999-12-31T23:59:59+00:00", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+14:00",
+                 (datetime.now(timezone.utc) + timedelta(days=365 * 50)).isoformat(), "2000-01-01T10:00:00+01:00"]
+    for n, at in enumerate(bad_times):
+        g = add_guest(client, auth, f"Uhr {n}")
+        r = client.post(f"/api/v1/events/{SLUG}/checkins", headers=auth,
+                        json={"code": g["code"], "nonce": f"clock-{n}", "scanned_at": at})
+        assert r.status_code in (200, 400), (at, r.status_code)
+        if r.status_code == 200:
+            assert r.json["result"] == "ok"
+            stored = datetime.fromisoformat(r.json["checked_in_at"])
+            assert abs(stored - datetime.now(timezone.utc)) < timedelta(minutes=1), at  # the server's time
+    batch = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=auth, json={"scans": [
+        {"code": add_guest(client, auth, "Batch")["code"], "nonce": "clock-b", "scanned_at": bad_times[0]}]})
+    assert batch.status_code == 200
+    make_staff("clock-admin", password="pw-clock-admin")
+    client.post("/staff/login", data={"name": "clock-admin", "password": "pw-clock-admin"})
+    for url in (f"/api/v1/events/{SLUG}/stats", f"/staff/e/{SLUG}/attendance.csv", f"/staff/e/{SLUG}/checkin",
+                f"/staff/e/{SLUG}/guests", f"/t/{g['token']}"):
+        assert client.get(url).status_code == 200, url
+    assert socket_client(since=None).is_connected("/live")
+    assert max(db.session.execute(select(CheckIn.at)).scalars()) < datetime.now(timezone.utc) + timedelta(minutes=5)
+    # a time on the event's day is kept (an offline scan), and its undo window runs from when it was stored
+    g = add_guest(client, auth, "Offline")
+    day = "2018-10-26T14:05:00+02:00"
+    r = client.post(f"/api/v1/events/{SLUG}/checkins", headers=auth,
+                    json={"code": g["code"], "nonce": "clock-day", "scanned_at": day})
+    assert datetime.fromisoformat(r.json["checked_in_at"]) == datetime.fromisoformat(day)
+    undo = client.post(f"/api/v1/events/{SLUG}/checkins/{r.json['checkin_id']}/undo", json={"nonce": "u-day"},
+                       headers=auth)
+    assert undo.status_code == 200
+
+
+def test_a_town_typed_as_other_is_never_named_in_public_counts(client, auth, socket_client):
+    """Free text typed as "Andere Kommune" at registration used to appear in the public stats and on the
+    projector: it is one person's entry, so public counters name only the event's municipalities and
+    count the rest under "–" (shown as "Andere Kommunen")."""
+    r = client.post(f"/e/{SLUG}/register", data={"name": "Gast", "municipality": "__other__",
+                                                  "other_city": "Geheimweiler am See", "consent": "y"})
+    assert r.status_code == 302
+    guest = db.session.execute(select(Guest).filter_by(name="Gast")).scalar_one()
+    live = socket_client()
+    scan(client, auth, guest.code, "other-town")
+    stats = client.get(f"/api/v1/events/{SLUG}/stats").json
+    assert "Geheimweiler" not in str(stats)
+    assert stats["registered_by_city"]["–"] >= 1 and stats["by_city"]["–"] == 1
+    messages = [m["args"][0] for m in live.get_received("/live") if m["name"] == "stats"]
+    assert messages and "Geheimweiler" not in str(messages)
+    screen = client.get(f"/e/{SLUG}/screen").get_data(as_text=True)
+    assert "Geheimweiler" not in screen

@@ -126,3 +126,24 @@ def test_a_cancellation_replans_and_keeps_the_other_tables(client, auth):
     assert not any("Mayen" in key[2] for key in after)
     kept = [key for key in before if key in after]
     assert kept and all(after[key] == before[key] for key in kept)  # nothing that still fits moved
+
+
+def test_a_replayed_change_honours_todays_consent(client, auth, socket_client):
+    """A client catching up after a municipality withdrew its consent is not replayed the board as it was
+    then (with the note and the contact person): replayed board changes carry today's board only."""
+    start = board(client)["revision"]
+    r = client.post(f"/api/v1/events/{SLUG}/guests", headers=auth,
+                    json={"name": "Erika Kontakt", "city": "Trier", "consent_contact": True})
+    token = r.json["token"]
+    assert client.put(f"/api/v1/t/{token}/interests", json={"consent": True, "contact": True, "interests": [
+        {"topic": "park-app", "stage": "plans", "note": "Vertrauliche Notiz"}]}).status_code == 200
+    assert "Vertrauliche Notiz" in str(board(client)) and "Erika Kontakt" in str(board(client))
+    put(client, token, {"park-app": "plans"}, consent=False)
+    late = socket_client(since=start)
+    received = late.get_received("/live")
+    changes = [m["args"][0] for m in received if m["name"] == "change"]
+    assert [c["revision"] for c in changes] == list(range(start + 1, board(client)["revision"] + 1))
+    everything = str(received)
+    assert "Vertrauliche Notiz" not in everything and "Erika Kontakt" not in everything
+    boards = [c["replace"]["board"] for c in changes if c.get("replace", {}).get("board")]
+    assert len(boards) == 1 and "Trier" not in str(boards[0]["topics"])

@@ -46,12 +46,12 @@ def everything_stored():
 
 @pytest.fixture
 def erika(client):
-    """A delegate of Trier who registered herself, agreed to be a contact, named her city's topics, and was
-    checked in (typed code, then the ticket URL again)."""
+    """A delegate of Trier who registered herself (with Trier's invitation code), agreed to be a contact,
+    named her city's topics, and was checked in (typed code, then the ticket URL again)."""
     guest = guest_domain.create_guest(event(), {"name": "Erika Mustermann", "city": "Trier",
                                                 "organisation": "Stadtverwaltung Trier, Amt 12", "role": "CDO",
-                                                "email": "erika@trier.example", "consent_contact": True},
-                                      source="self")
+                                                "email": "erika@trier.example", "consent_contact": True,
+                                                "delegate": True}, source="self")
     r = client.put(f"/api/v1/t/{guest.token}/interests", json={
         "consent": True, "contact": True, "interests": [{"topic": "park-app", "stage": "plans"},
                                                         {"topic": "bildung", "stage": "runs"}]})
@@ -205,7 +205,8 @@ def test_purge_removes_personal_data_keeps_agenda_and_counts(app, after_the_even
         "audit-log entries anonymised (input, guest, device name, staff account, stored answer)": 3,
         "meeting requests deleted": 1, "contact persons removed from board entries": 2,
         "scanner devices deleted": 1, "staff accounts of those devices deleted": 1,
-        "API tokens of those devices deleted": 1, "change-log entries cleaned of contact names": 1}
+        "API tokens of those devices deleted": 1, "change-log entries cleaned of contact names": 1,
+        "guest-list uploads deleted (CSV files waiting for an import)": 0}
     db.session.expire_all()
     for model in (Guest, CheckIn, MeetingRequest, Device):
         assert db.session.scalar(select(func.count(model.id))) == 0, model.__name__

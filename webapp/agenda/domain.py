@@ -27,13 +27,15 @@ def get_event(slug):
     return event
 
 
-# What session_json reads, loaded with the session (an edit reads it before and after the change).
-SESSION_DETAILS = (joinedload(Session.room), joinedload(Session.planned_room), selectinload(Session.speakers),
-                   selectinload(Session.topics))
+def session_details():
+    """What session_json reads, loaded with the session (an edit reads it before and after the change).
+    Built when first needed: loader options configure every mapper, which must not happen at import."""
+    return (joinedload(Session.room), joinedload(Session.planned_room), selectinload(Session.speakers),
+            selectinload(Session.topics))
 
 
 def get_session(event, session_id):
-    session = db.session.get(Session, session_id, options=SESSION_DETAILS) if valid_id(session_id) else None
+    session = db.session.get(Session, session_id, options=session_details()) if valid_id(session_id) else None
     if session is None or session.event_id != event.id:
         raise not_found("session")
     return session

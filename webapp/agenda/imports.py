@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from lxml import etree
-from sqlalchemy import select
+from types import SimpleNamespace
 
+from lxml import etree
+from sqlalchemy import bindparam, delete, insert, select, update
+
+from ..cooperative import paced, tick
 from ..errors import DomainError, unstorable
 from ..extensions import db
 from ..live import record_change
-from .domain import agenda_json
+from .domain import event_json, session_json
 from .exports import slugify
-from .models import SESSION_KINDS, Event, Room, Session, Speaker, Topic
+from .models import SESSION_KINDS, Event, Room, Session, Speaker, Topic, session_speakers, session_topics
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{1,63}")
@@ -173,6 +176,8 @@ def _session(raw, where, day_date, day_start, tz):
         raise ImportError_(f"{where}: missing 'duration'")
     if end <= start:
         raise ImportError_(f"{where}: it must end after it starts")
+    start.astimezone(timezone.utc), end.astimezone(timezone.utc)  # stored in UTC: OverflowError if out of range
+    tick()
     abstract, description = _text(raw.get("abstract"), where, "abstract"), _text(raw.get("description"), where,
                                                                                   "description")
     persons = raw.get("persons") or []
@@ -303,6 +308,9 @@ def _parse_xml(data):
 
 
 # ---- writing it into the database ---------------------------------------------------------------------
+# Two steps again: a plan is worked out from the parsed file and the event's rows as they are (read only,
+# pausing now and then: a file of 20,000 sessions must not hold up the door), then the plan is written in
+# one transaction of set-wise statements, which takes a fraction of a second even for such a file.
 
 def _unique_slug(name, taken, fallback):
     base = slugify(name, fallback)[:MAX["slug"] - 4]
@@ -322,7 +330,7 @@ def _span(parsed):
     return min(starts), max(max(ends), min(starts) + timedelta(minutes=1))
 
 
-def _free_guids(event, parsed):
+def _free_guids(event_id, parsed):
     """Guids from the file where possible; a new one when missing, invalid, repeated in the file or used by
     another event (guids are unique across the database)."""
     wanted = []
@@ -332,9 +340,10 @@ def _free_guids(event, parsed):
         except ValueError:
             wanted.append(None)
     candidates = [g for g in wanted if g]
-    taken = set(db.session.execute(
-        select(Session.guid).where(Session.guid.in_(candidates), Session.event_id != event.id)
-    ).scalars()) if candidates else set()
+    taken = set()
+    for chunk in _chunks(candidates):
+        taken.update(db.session.execute(
+            select(Session.guid).where(Session.guid.in_(chunk), Session.event_id != (event_id or 0))).scalars())
     guids = []
     for guid in wanted:
         if not guid or guid in taken:
@@ -348,107 +357,222 @@ def _topic_slug(track):
     return slugify(track, "track")[:MAX["slug"]]
 
 
-def _new(row):
-    """SQLAlchemy 2 does not add a row to the session just because it names an event that is in it."""
-    db.session.add(row)
-    return row
+def _chunks(items, size=500):
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
-def _keep_matching(event, parsed, guids):
-    """Drop the event's rows the file no longer names and detach the kept sessions from everything, then
-    flush: deletions run before the inserts, so a new row can take a freed name, slug or guid. Returns the
-    kept rows by natural key."""
-    sessions = {s.guid: s for s in event.sessions if s.guid in set(guids)}
-    for session in list(event.sessions):
-        session.room = session.planned_room = None
-        session.speakers, session.topics = [], []
-        if session.guid not in sessions:
-            event.sessions.remove(session)
-    db.session.flush()
-    room_names = {s.room for s in parsed.sessions} | set(parsed.rooms)
-    speaker_names = {name for s in parsed.sessions for name, _ in s.persons}
-    topic_slugs = {_topic_slug(s.track) for s in parsed.sessions if s.track}
-    rooms = {r.name: r for r in event.rooms if r.name in room_names}
-    speakers = {}
-    for speaker in event.speakers:
-        if speaker.name in speaker_names:
-            speakers.setdefault(speaker.name, speaker)
-    topics = {t.slug: t for t in event.topics if t.slug in topic_slugs}
-    for collection, kept in ((event.rooms, rooms), (event.speakers, speakers), (event.topics, topics)):
-        for row in [row for row in collection if row not in kept.values()]:
-            collection.remove(row)
-    db.session.flush()
-    return sessions, rooms, speakers, topics
+@dataclass
+class ImportPlan:
+    """What an import will do to one event, worked out without writing: the rows it keeps (with their ids)
+    and makes (id None), the ids it removes, and the counts it reports."""
+    slug: str
+    event_id: int | None
+    title: str
+    timezone: str
+    span: tuple
+    rooms: list = field(default_factory=list)  # {"id", "name", "slug", "position"}
+    topics: list = field(default_factory=list)  # {"id", "slug", "name"}
+    speakers: list = field(default_factory=list)  # {"id", "name", "role"}
+    sessions: list = field(default_factory=list)  # {"id", "guid", …columns, "room", "speakers", "topic"}
+    removed: dict = field(default_factory=dict)  # model -> [ids]
+
+    @property
+    def counts(self):
+        return {"rooms": len(self.rooms), "sessions": len(self.sessions), "speakers": len(self.speakers),
+                "topics": len(self.topics)}
 
 
-def _replace_agenda(event, parsed, progress):
-    """Make the event's rooms, topics, speakers and sessions those of the file; kept rows are updated in
-    place. A session's delay and status start afresh: the file's times are the new plan."""
-    guids = _free_guids(event, parsed)
-    sessions, rooms, speakers, topics = _keep_matching(event, parsed, guids)
+def _rows(model, event_id, *columns):
+    if event_id is None:
+        return []
+    return db.session.execute(select(model.id, *columns).where(model.event_id == event_id).order_by(model.id)).all()
 
-    taken_slugs = {r.slug for r in rooms.values()}
-    room_names = dict.fromkeys(n for n in parsed.rooms + [s.room for s in parsed.sessions] if n)
+
+def plan_import(slug, parsed, progress=None):
+    """The ImportPlan for `parsed` into event `slug` (created if there is none). Rows are matched by their
+    natural keys: sessions by guid, rooms and speakers by name, topics by slug; so a re-import keeps
+    session ids and door-screen URLs. A session's delay and status start afresh: the file's times are the
+    new plan."""
+    progress = progress or (lambda done, total: None)
+    event = db.session.execute(select(Event.id, Event.title, Event.timezone).filter_by(slug=slug)).first()
+    if event is None and (not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug)):
+        raise ImportError_(f"event slug '{str(slug)[:70]}' must be 2 to 64 lowercase letters, digits, '-' or '_'")
+    event_id = event.id if event else None
+    plan = ImportPlan(slug=slug, event_id=event_id, title=event.title if event else parsed.title[:MAX["title"]],
+                      timezone=event.timezone if event else parsed.timezone, span=_span(parsed))
+    guids = _free_guids(event_id, parsed)
+
+    rooms = {name: (room_id, room_slug) for room_id, name, room_slug in _rows(Room, event_id, Room.name, Room.slug)}
+    room_names = list(dict.fromkeys(n for n in parsed.rooms + [s.room for s in parsed.sessions] if n))
+    taken_slugs = {rooms[name][1] for name in room_names if name in rooms}
     for position, name in enumerate(room_names):
-        if name not in rooms:
-            rooms[name] = _new(Room(event=event, name=name, slug=_unique_slug(name, taken_slugs, "raum")))
-        rooms[name].position = position
-    for s in parsed.sessions:
-        if s.track and _topic_slug(s.track) not in topics:
-            topics[_topic_slug(s.track)] = _new(Topic(event=event, slug=_topic_slug(s.track), name=s.track))
-        for name, role in s.persons:
-            if name not in speakers:
-                speakers[name] = _new(Speaker(event=event, name=name, role=role))
-            elif role:  # frab files carry no roles: keep the one staff typed in
-                speakers[name].role = role
+        room_id, room_slug = rooms.get(name) or (None, _unique_slug(name, taken_slugs, "raum"))
+        plan.rooms.append({"id": room_id, "name": name, "slug": room_slug, "position": position})
 
+    topics = {topic_slug: topic_id for topic_id, topic_slug in _rows(Topic, event_id, Topic.slug)}
+    wanted_topics = {}
+    for s in parsed.sessions:
+        if s.track:
+            wanted_topics.setdefault(_topic_slug(s.track), s.track)
+    plan.topics = [{"id": topics.get(topic_slug), "slug": topic_slug, "name": name}
+                   for topic_slug, name in wanted_topics.items()]
+
+    speakers = {}
+    for speaker_id, name, role in _rows(Speaker, event_id, Speaker.name, Speaker.role):
+        speakers.setdefault(name, (speaker_id, role))  # of two with one name, the first stays
+    wanted_speakers = {}
+    for s in parsed.sessions:
+        for name, role in s.persons:
+            current = wanted_speakers.get(name) or speakers.get(name, (None, role))[1]
+            wanted_speakers[name] = role or current  # frab files carry no roles: keep the one staff typed in
+    plan.speakers = [{"id": speakers.get(name, (None,))[0], "name": name, "role": role}
+                     for name, role in wanted_speakers.items()]
+
+    sessions = {guid: (session_id, language) for session_id, guid, language
+                in _rows(Session, event_id, Session.guid, Session.language)}
     total = len(parsed.sessions)
     progress(0, total)
-    for done, (parsed_session, guid) in enumerate(zip(parsed.sessions, guids), 1):
-        session = sessions.get(guid) or _new(Session(event=event, guid=guid))
-        session.title = parsed_session.title
-        session.abstract = parsed_session.abstract
-        session.kind = parsed_session.kind
-        session.language = parsed_session.language or session.language or "de"
-        session.planned_start, session.planned_end = parsed_session.start, parsed_session.end
-        session.delay_minutes, session.status = 0, "scheduled"
-        session.room = rooms.get(parsed_session.room)
-        session.speakers = list(dict.fromkeys(speakers[name] for name, _ in parsed_session.persons))
-        session.topics = [topics[_topic_slug(parsed_session.track)]] if parsed_session.track else []
+    for done, (s, guid) in enumerate(paced(zip(parsed.sessions, guids)), 1):
+        session_id, language = sessions.get(guid, (None, None))
+        plan.sessions.append({
+            "id": session_id, "guid": guid, "title": s.title, "abstract": s.abstract, "kind": s.kind,
+            "language": s.language or language or "de", "planned_start": s.start, "planned_end": s.end,
+            "room": s.room or None, "speakers": list(dict.fromkeys(name for name, _ in s.persons)),
+            "topic": _topic_slug(s.track) if s.track else None})
         progress(done, total)
-    event.starts_at, event.ends_at = _span(parsed)
-    db.session.flush()
-    return {"rooms": len(rooms), "sessions": total, "speakers": len(speakers), "topics": len(topics)}
+
+    kept = {Room: {r["id"] for r in plan.rooms}, Topic: {t["id"] for t in plan.topics},
+            Speaker: {sp["id"] for sp in plan.speakers}, Session: {s["id"] for s in plan.sessions}}
+    existing = {Room: [r[0] for r in rooms.values()], Topic: list(topics.values()),
+                Speaker: [row[0] for row in _rows(Speaker, event_id)], Session: [v[0] for v in sessions.values()]}
+    plan.removed = {model: [i for i in ids if i not in kept[model]] for model, ids in existing.items()}
+    return plan
+
+
+def _insert_ids(model, rows, key, event_id):
+    """Insert rows of `model` for one event; returns {natural key: id} of all of its rows."""
+    if rows:
+        db.session.execute(insert(model.__table__), rows)
+    return dict(db.session.execute(select(getattr(model, key), model.id).where(model.event_id == event_id)
+                                   .order_by(model.id.desc())).all())  # the lowest id of a key wins
+
+
+def apply_plan(plan, actor=""):
+    """Write an ImportPlan in one transaction; returns (event, counts). An existing event gets exactly one
+    live change, `agenda.imported`, whose `replace` carries the new agenda; a new event starts at revision 0
+    without one (nobody can be following it yet)."""
+    created = plan.event_id is None
+    # Reading and computing first, before the first write takes the database's write lock.
+    payloads = _session_payloads(plan, plan.timezone) if not created else None
+    try:
+        starts_at, ends_at = plan.span
+        if created:
+            event = Event(slug=plan.slug, title=plan.title, timezone=plan.timezone, starts_at=starts_at,
+                          ends_at=ends_at)
+            db.session.add(event)
+            db.session.flush()
+        else:
+            event = db.session.get(Event, plan.event_id)
+            event.starts_at, event.ends_at = starts_at, ends_at
+        eid = event.id
+        # Kept sessions are detached from everything first, so that removed rooms, speakers and topics can go
+        # and a new row can take a freed name, slug or guid.
+        in_event = select(Session.id).where(Session.event_id == eid).scalar_subquery()
+        db.session.execute(delete(session_speakers).where(session_speakers.c.session_id.in_(in_event)))
+        db.session.execute(delete(session_topics).where(session_topics.c.session_id.in_(in_event)))
+        db.session.execute(update(Session).where(Session.event_id == eid).values(room_id=None, planned_room_id=None)
+                           .execution_options(synchronize_session=False))
+        for model in (Session, Room, Speaker, Topic):
+            for chunk in _chunks(plan.removed.get(model, ())):
+                db.session.execute(delete(model).where(model.id.in_(chunk)).execution_options(synchronize_session=False))
+        for model, rows in ((Room, [r for r in plan.rooms if r["id"]]), (Speaker, [s for s in plan.speakers if s["id"]])):
+            columns = [c for c in rows[0] if c != "id"] if rows else []
+            if rows:
+                db.session.execute(update(model.__table__).where(model.__table__.c.id == bindparam("_id"))
+                                   .values({c: bindparam(c) for c in columns}),
+                                   [{**{c: r[c] for c in columns}, "_id": r["id"]} for r in rows])
+        room_ids = _insert_ids(Room, [{"event_id": eid, **{k: r[k] for k in ("name", "slug", "position")}}
+                                      for r in plan.rooms if not r["id"]], "name", eid)
+        topic_ids = _insert_ids(Topic, [{"event_id": eid, "slug": t["slug"], "name": t["name"]}
+                                        for t in plan.topics if not t["id"]], "slug", eid)
+        speaker_ids = _insert_ids(Speaker, [{"event_id": eid, "name": s["name"], "role": s["role"]}
+                                            for s in plan.speakers if not s["id"]], "name", eid)
+        columns = ("guid", "title", "abstract", "kind", "language", "planned_start", "planned_end")
+
+        def values(s):
+            return {**{c: s[c] for c in columns}, "room_id": room_ids.get(s["room"]), "planned_room_id": None,
+                    "delay_minutes": 0, "status": "scheduled"}
+
+        kept = [{**values(s), "_id": s["id"]} for s in plan.sessions if s["id"]]
+        if kept:
+            table = Session.__table__
+            db.session.execute(update(table).where(table.c.id == bindparam("_id"))
+                               .values({c: bindparam(c) for c in kept[0] if c != "_id"}), kept)
+        new = [{**values(s), "event_id": eid} for s in plan.sessions if not s["id"]]
+        session_ids = _insert_ids(Session, new, "guid", eid)
+        links = [{"session_id": session_ids[s["guid"]], "speaker_id": speaker_ids[name]}
+                 for s in plan.sessions for name in s["speakers"]]
+        if links:
+            db.session.execute(insert(session_speakers), links)
+        tagged = [{"session_id": session_ids[s["guid"]], "topic_id": topic_ids[s["topic"]]}
+                  for s in plan.sessions if s["topic"]]
+        if tagged:
+            db.session.execute(insert(session_topics), tagged)
+        db.session.expire(event)
+        if not created:
+            counts = plan.counts
+            summary = f"Programm neu eingelesen: {counts['sessions']} Programmpunkte in {counts['rooms']} Räumen"
+            record_change(event, "agenda.imported", summary,
+                          {"replace": _agenda_after(event, plan, payloads, session_ids)}, actor)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return event, plan.counts
+
+
+def _session_payloads(plan, timezone_name):
+    """The imported sessions as session_json shows them, worked out before anything is written (the
+    ids of new sessions are filled in after their insert). A session's speakers are in the order of their
+    ids, as the ORM relationship has them: kept speakers keep theirs, new ones get higher ids in the plan's
+    order."""
+    rooms = {r["name"]: SimpleNamespace(name=r["name"]) for r in plan.rooms}
+    topics = {t["slug"]: SimpleNamespace(name=t["name"]) for t in plan.topics}
+    highest = max((sp["id"] for sp in plan.speakers if sp["id"]), default=0)
+    order, fresh = {}, 0
+    for sp in plan.speakers:
+        if sp["id"]:
+            order[sp["name"]] = sp["id"]
+        else:
+            fresh += 1
+            order[sp["name"]] = highest + fresh
+    place = SimpleNamespace(timezone=timezone_name)
+    payloads = []
+    for s in paced(plan.sessions):
+        session = SimpleNamespace(
+            id=s["id"], event=place, room=rooms.get(s["room"]), planned_room=None, delay_minutes=0,
+            status="scheduled", speakers=[SimpleNamespace(name=n) for n in sorted(s["speakers"], key=order.get)],
+            topics=[topics[s["topic"]]] if s["topic"] else [],
+            **{k: s[k] for k in ("guid", "title", "abstract", "kind", "language", "planned_start", "planned_end")})
+        payloads.append(session_json(session))
+    return payloads
+
+
+def _agenda_after(event, plan, payloads, session_ids):
+    """The imported agenda as agenda_json shows it ({event, rooms, sessions})."""
+    starts = {s["guid"]: s["planned_start"] for s in plan.sessions}
+    for payload in payloads:
+        payload["id"] = session_ids[payload["guid"]]
+    payloads.sort(key=lambda p: (starts[p["guid"]], p["id"]))
+    return {"event": event_json(event),
+            "rooms": [{"name": r["name"], "slug": r["slug"]} for r in sorted(plan.rooms, key=lambda r: r["position"])],
+            "sessions": payloads}
 
 
 def import_schedule(slug, data, progress=None, actor=""):
     """Import a schedule file into event `slug`: a new event from the file's conference, or the agenda
     (rooms, sessions, speakers, topics) of an existing one replaced. One transaction: on any error nothing is
-    written. An existing event gets exactly one live change, `agenda.imported`, whose `replace` carries the
-    new agenda; a new event starts at revision 0 without one (nobody can be following it yet).
-    Returns (event, counts)."""
-    parsed = parse_schedule(data)
-    try:
-        event = db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none()
-        created = event is None
-        if created:
-            if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug):
-                raise ImportError_(f"event slug '{str(slug)[:70]}' must be 2 to 64 lowercase letters, digits, "
-                                   f"'-' or '_'")
-            starts_at, ends_at = _span(parsed)
-            event = Event(slug=slug, title=parsed.title[:MAX["title"]], timezone=parsed.timezone,
-                          starts_at=starts_at, ends_at=ends_at)
-            db.session.add(event)
-            db.session.flush()
-        counts = _replace_agenda(event, parsed, progress or (lambda done, total: None))
-        if not created:
-            db.session.expire(event, ["rooms", "sessions", "speakers", "topics"])  # reload in their order
-            agenda = agenda_json(event)
-            summary = f"Programm neu eingelesen: {counts['sessions']} Programmpunkte in {counts['rooms']} Räumen"
-            record_change(event, "agenda.imported", summary,
-                          {"replace": {key: agenda[key] for key in ("event", "rooms", "sessions")}}, actor)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return event, counts
+    written. Returns (event, counts)."""
+    return apply_plan(plan_import(slug, parse_schedule(data), progress), actor)

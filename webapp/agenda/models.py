@@ -1,4 +1,5 @@
 """Agenda data: events, rooms, sessions, speakers, topics, announcements. Logic lives in domain.py."""
+import secrets
 import uuid
 
 from ..db_types import UTCDateTime, utcnow
@@ -61,8 +62,21 @@ class Room(db.Model):
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
 
 
+INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no look-alikes, as the ticket codes
+INVITE_LENGTH = 10  # ~50 bits
+
+
+def new_invite_code():
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+
+
 class Municipality(db.Model):
-    """A town taking part (host or guest); guests register for one, the matchmaking board links them."""
+    """A town taking part (host or guest); guests register for one, the matchmaking board links them.
+
+    Who speaks for it on the board: guests the organisers added or confirmed, and guests who registered with
+    its invitation code (`invite_code`, handed out by the organisers). `answers_version` counts changes of
+    its board answers, so that a delegate saving over another delegate's newer answers is told, not
+    silently overwritten."""
 
     id = db.Column(db.Integer, primary_key=True)
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
@@ -74,6 +88,8 @@ class Municipality(db.Model):
     note = db.Column(db.String(200), nullable=False, default="")
     # On the public matchmaking board only while a delegate's latest answer agreed to it.
     board_consent = db.Column(db.Boolean, nullable=False, default=False)
+    invite_code = db.Column(db.String(INVITE_LENGTH), nullable=False, default=new_invite_code)
+    answers_version = db.Column(db.Integer, nullable=False, default=0)
     event = db.relationship("Event", back_populates="municipalities")
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
 

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
 from ..errors import DomainError
+from ..html import json_script
 from ..live import snapshot
 from . import domain, exports
 
@@ -21,8 +22,7 @@ def _event_or_404(slug):
 def _page(template, event, **extra):
     # The state is embedded as JSON (not executed, so the CSP needs no inline script): the page shows the
     # agenda at once and the live connection continues from this revision.
-    state = json.dumps(snapshot(event), ensure_ascii=False).replace("</", "<\\/")
-    return render_template(template, event=event, state=state, **extra)
+    return render_template(template, event=event, state=json_script(snapshot(event)), **extra)
 
 
 @bp.get("/e/<slug>/")

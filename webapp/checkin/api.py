@@ -14,6 +14,8 @@ from .stats import arrival_stats
 
 bp = Blueprint("checkin_api", __name__, url_prefix=API_PREFIX)
 MAX_BATCH = 500
+DOOR_SEARCH_MIN = 3
+DOOR_SEARCH_LIMIT = 10
 
 
 def door_staff(slug):
@@ -38,9 +40,16 @@ def add_guest(slug):
 
 @bp.get("/events/<slug>/guests")
 def list_guests(slug):
-    _, event = door_staff(slug)
-    found = guests.search_guests(event, request.args.get("q", ""), limit=50)
-    return jsonify({"guests": [guests.guest_admin_json(g) for g in found]})
+    staff, event = door_staff(slug)
+    query = " ".join(request.args.get("q", "").split())
+    if staff.is_admin:
+        found = guests.search_guests(event, query, limit=50)
+        return jsonify({"guests": [guests.guest_admin_json(g) for g in found]})
+    # Door accounts look people up by name to let them in, not to browse the list.
+    if len(query) < DOOR_SEARCH_MIN:
+        raise DomainError("invalid", f"type at least {DOOR_SEARCH_MIN} characters of a name")
+    found = guests.search_guests(event, query, limit=DOOR_SEARCH_LIMIT)
+    return jsonify({"guests": [guests.door_json(g) for g in found]})
 
 
 @bp.patch("/events/<slug>/guests/<int:guest_id>")

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from ..db_types import utcnow
 from ..errors import DomainError, not_found
 from ..extensions import db
+from ..staff.auth import revoke_logins
 from ..staff.models import ApiToken, StaffUser
 from .models import Device, Scan
 
@@ -118,6 +119,7 @@ def revoke_device(event, device, now=None):
     staff = device.staff
     staff.active = False
     staff.name = f"{device.name[:NAME_MAX - 20]} (gesperrt {device.id})"
+    revoke_logins(staff, now=now)  # its session and remember cookie end too, not only while it stays disabled
     db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
                        .values(revoked_at=now).execution_options(synchronize_session=False))
     db.session.commit()

@@ -1,13 +1,17 @@
 """Guests: validating input, creating, editing, cancelling, searching. Used by the API, the registration
 page, the staff pages, the CSV import and the CLI."""
-from flask import url_for
+import hmac
+
+from flask import current_app, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 
-from ..agenda.models import Municipality
+from ..agenda.models import Municipality, new_invite_code
 from ..errors import DomainError, not_found
 from ..extensions import db
 from ..live import touch_stats
-from .models import GUEST_STATUSES, Guest
+from ..db_types import utcnow
+from .models import GUEST_STATUSES, Guest, new_code, new_token
 from .signals import guests_changed
 
 FIELDS = {"name": 200, "city": 120, "organisation": 200, "role": 200, "email": 254}
@@ -17,7 +21,7 @@ def parse_guest(data, required=("name",)):
     """Clean guest fields from a JSON object or form; unknown keys are refused."""
     if not isinstance(data, dict):
         raise DomainError("invalid", "expected a JSON object")
-    unknown = set(data) - set(FIELDS) - {"consent_contact", "status"}
+    unknown = set(data) - set(FIELDS) - {"consent_contact", "status", "delegate"}
     if unknown:
         raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
     clean = {}
@@ -35,10 +39,11 @@ def parse_guest(data, required=("name",)):
             raise DomainError("invalid", f"{key} must not be empty")
     if clean.get("email") and ("@" not in clean["email"] or " " in clean["email"]):
         raise DomainError("invalid", "email is not an e-mail address")
-    if "consent_contact" in data:
-        if not isinstance(data["consent_contact"], bool):
-            raise DomainError("invalid", "consent_contact must be true or false")
-        clean["consent_contact"] = data["consent_contact"]
+    for key in ("consent_contact", "delegate"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise DomainError("invalid", f"{key} must be true or false")
+            clean[key] = data[key]
     if "status" in data:
         if data["status"] not in GUEST_STATUSES:
             raise DomainError("invalid", "status must be one of: " + ", ".join(GUEST_STATUSES))
@@ -50,15 +55,64 @@ def municipality_for(event, city):
     """The event's municipality of that name (case-insensitive), or None for "other". Looks in the
     event's list already loaded, so an import of thousands of rows makes no query per row."""
     wanted = (city or "").casefold()
-    return next((m for m in event.municipalities if m.name.casefold() == wanted), None) if wanted else None
+    if not wanted:
+        return None
+    by_name = event.__dict__.get("_municipalities_by_name")  # kept on the object for one import's rows
+    if by_name is None:
+        by_name = event.__dict__["_municipalities_by_name"] = {m.name.casefold(): m for m in event.municipalities}
+    return by_name.get(wanted)
+
+
+def invite_matches(municipality, typed):
+    """Whether `typed` is the municipality's invitation code (case, spaces and dashes do not matter)."""
+    code = "".join((typed or "").split()).replace("-", "").upper()
+    return hmac.compare_digest(code.encode(), municipality.invite_code.encode())
+
+
+def renew_invite_code(municipality):
+    """A new invitation code (the old one stops working; delegates confirmed with it stay). Commits."""
+    municipality.invite_code = new_invite_code()
+    db.session.commit()
+    return municipality.invite_code
+
+
+def guest_values(event, fields, source="staff"):
+    """The columns of a new guest from clean fields. Guests the organisers add speak for their
+    municipality unless `delegate` says otherwise; self-registered ones only with `delegate` (the
+    registration page sets it for a matching invitation code)."""
+    municipality = municipality_for(event, fields.get("city", ""))
+    values = {k: v for k, v in fields.items() if k not in ("city", "delegate")}
+    values.update(event_id=event.id, source=source, is_delegate=fields.get("delegate", source != "self"),
+                  city=municipality.name if municipality else fields.get("city", ""),
+                  municipality_id=municipality.id if municipality else None)
+    return values
+
+
+class BulkGuests:
+    """Rows for one INSERT of many guests (the CSV import): every row with every column, typed codes
+    unique against the installation's and each other."""
+
+    def __init__(self, event, source):
+        self.event, self.source = event, source
+        self.taken = set(db.session.execute(select(Guest.code)).scalars())
+        self.now = utcnow()
+        self.rows = []
+
+    def add(self, fields):
+        row = {key: "" for key in FIELDS}
+        row.update(consent_contact=False, status="registered")
+        row.update(guest_values(self.event, fields, self.source))
+        code = new_code()
+        while code in self.taken:
+            code = new_code()
+        self.taken.add(code)
+        row.update(code=code, token=new_token(), created_at=self.now)
+        self.rows.append(row)
 
 
 def new_guest(event, fields, source="staff"):
-    """A guest object, added to the session but not committed (the CSV import adds many at once)."""
-    municipality = municipality_for(event, fields.get("city", ""))
-    guest = Guest(event=event, source=source, **{k: v for k, v in fields.items() if k != "city"},
-                  city=municipality.name if municipality else fields.get("city", ""),
-                  municipality=municipality)
+    """A guest object, added to the session but not committed."""
+    guest = Guest(**guest_values(event, fields, source))
     db.session.add(guest)
     return guest
 
@@ -78,7 +132,9 @@ def update_guest(event, guest, fields):
         guest.municipality = municipality
         guest.city = municipality.name if municipality else fields["city"]
     for key, value in fields.items():
-        if key != "city":
+        if key == "delegate":
+            guest.is_delegate = value
+        elif key != "city":
             setattr(guest, key, value)
     db.session.flush()
     touch_stats(event)
@@ -105,20 +161,54 @@ def search_guests(event, query, limit=20):
     query = " ".join((query or "").split())[:100]
     stmt = select(Guest).where(Guest.event_id == event.id)
     if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(Guest.name).like(like), func.lower(Guest.organisation).like(like),
-                              func.lower(Guest.city).like(like), Guest.code == query.upper().replace("-", "")))
+        # % and _ are searched for as themselves: "%" must not list everyone.
+        like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(func.lower(Guest.name).like(like, escape="\\"),
+                              func.lower(Guest.organisation).like(like, escape="\\"),
+                              func.lower(Guest.city).like(like, escape="\\"),
+                              Guest.code == query.upper().replace("-", "")))
     return db.session.execute(stmt.order_by(Guest.name).limit(limit)).scalars().all()
+
+
+SEARCH_REF = "guest:"  # what the scanner sends to check in a guest found by name (service.find_guest)
+SEARCH_REF_HOURS = 12
+
+
+def _search_signer():
+    return URLSafeTimedSerializer(current_app.secret_key, salt="treffpunkt-guest-search")
+
+
+def search_ref(guest):
+    """A signed, expiring reference to a guest found by the door's search: it checks that guest in like
+    their code, without handing the code (which admits the guest) to every door phone."""
+    return SEARCH_REF + _search_signer().dumps(guest.id)
+
+
+def guest_for_search_ref(text):
+    try:
+        guest_id = _search_signer().loads(text[len(SEARCH_REF):], max_age=SEARCH_REF_HOURS * 3600)
+    except BadData:
+        return None
+    return db.session.get(Guest, guest_id) if isinstance(guest_id, int) else None
 
 
 def ticket_url(guest, external=False):
     return url_for("checkin_pages.ticket", token=guest.token, _external=external)
 
 
-def guest_admin_json(guest):
-    """What staff see of a guest (never the token: it is the guest's key to their own page)."""
+def door_json(guest):
+    """What door staff see of a guest found by name: no typed code (it would admit the guest; a door phone
+    searching for "a" must not collect them), a search reference to check them in instead."""
     return {"id": guest.id, "name": guest.name, "city": guest.city, "organisation": guest.organisation,
-            "role": guest.role, "code": guest.code, "status": guest.status,
+            "role": guest.role, "status": guest.status, "ref": search_ref(guest), "code": None,
+            "checked_in_at": guest.checkin.at.isoformat() if guest.checkin else None,
+            "checked_in_by": guest.checkin.device if guest.checkin else None}
+
+
+def guest_admin_json(guest):
+    """What organisers see of a guest (never the token: it is the guest's key to their own page)."""
+    return {"ref": search_ref(guest), "id": guest.id, "name": guest.name, "city": guest.city, "organisation": guest.organisation,
+            "role": guest.role, "code": guest.code, "status": guest.status, "delegate": guest.is_delegate,
             "checked_in_at": guest.checkin.at.isoformat() if guest.checkin else None,
             "checked_in_by": guest.checkin.device if guest.checkin else None}
 

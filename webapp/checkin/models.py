@@ -16,7 +16,14 @@ def new_token():
 
 
 def new_code():
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    """One random number read as CODE_LENGTH digits in base 31 (one call to the random source: an import
+    makes thousands)."""
+    n = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
+    digits = []
+    for _ in range(CODE_LENGTH):
+        n, digit = divmod(n, len(CODE_ALPHABET))
+        digits.append(CODE_ALPHABET[digit])
+    return "".join(digits)
 
 
 class Guest(db.Model):
@@ -32,6 +39,10 @@ class Guest(db.Model):
     consent_contact = db.Column(db.Boolean, nullable=False, default=False)
     status = db.Column(db.String(12), nullable=False, default="registered")
     source = db.Column(db.String(12), nullable=False, default="staff")  # self | staff | import
+    # Speaks for its municipality on the matchmaking board: added by the organisers (page, API, import),
+    # confirmed by them, or registered with the municipality's invitation code. A stranger who merely
+    # signs up for a town does not.
+    is_delegate = db.Column(db.Boolean, nullable=False, default=False)
     token = db.Column(db.String(64), nullable=False, unique=True, default=new_token)
     code = db.Column(db.String(CODE_LENGTH), nullable=False, unique=True, default=new_code)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
@@ -48,7 +59,8 @@ class CheckIn(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
     guest_id = db.Column(db.ForeignKey("guest.id", ondelete="CASCADE"), nullable=False, unique=True)
-    at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the guest came in (device time offline)
+    recorded_at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the server stored it
     device = db.Column(db.String(120), nullable=False, default="")
     offline = db.Column(db.Boolean, nullable=False, default=False)
     guest = db.relationship("Guest", back_populates="checkin")

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..agenda import domain
 from ..errors import DomainError
 from ..extensions import csrf
+from ..html import json_script
 from . import guests, tickets
 
 bp = Blueprint("checkin_pages", __name__)
@@ -60,10 +61,20 @@ class RegistrationForm(FlaskForm):
     consent = BooleanField(_l("Ich bin mit der Verarbeitung meiner Angaben für diese Veranstaltung einverstanden."),
                            validators=[DataRequired(_l("Ohne diese Einwilligung ist keine Anmeldung möglich."))])
     consent_contact = BooleanField(_l("Andere Teilnehmende dürfen mich als Ansprechpartner sehen."))
+    invite_code = StringField(_l("Einladungscode Ihrer Kommune (freiwillig)"), validators=[Length(max=20)])
 
     def validate_other_city(self, field):
         if self.municipality.data == OTHER and not (field.data or "").strip():
             raise ValidationError(_("Bitte geben Sie den Namen Ihrer Kommune an."))
+
+    def validate_invite_code(self, field):
+        """An invitation code makes the guest a delegate of the chosen municipality: it must be its code."""
+        if not (field.data or "").strip():
+            return
+        municipality = self.chosen_municipality
+        if municipality is None or not guests.invite_matches(municipality, field.data):
+            raise ValidationError(_("Dieser Einladungscode gehört nicht zur gewählten Kommune. Bitte prüfen Sie "
+                                    "Code und Kommune, oder lassen Sie das Feld leer."))
 
     def validate_email(self, field):
         value = (field.data or "").strip()
@@ -75,6 +86,13 @@ def _registration_form(event):
     form = RegistrationForm()
     form.municipality.choices = ([("", _("Bitte wählen…"))] + [(m.name, m.name) for m in event.municipalities]
                                  + [(OTHER, _("Andere Kommune"))])
+    form.chosen_municipality = next((m for m in event.municipalities if m.name == form.municipality.data), None)
+    if request.method == "GET" and request.args.get("invite"):
+        # The link the organisers send a town's delegates: /e/<slug>/register?invite=<code>
+        form.invite_code.data = request.args["invite"][:20]
+        match = next((m for m in event.municipalities if guests.invite_matches(m, request.args["invite"])), None)
+        if match is not None:
+            form.municipality.data = match.name
     return form
 
 
@@ -87,7 +105,8 @@ def register(slug):
         city = form.other_city.data if form.municipality.data == OTHER else form.municipality.data
         data = {"name": form.name.data or "", "city": city or "", "organisation": form.organisation.data or "",
                 "role": form.role.data or "", "email": (form.email.data or "").strip(),
-                "consent_contact": bool(form.consent_contact.data)}
+                "consent_contact": bool(form.consent_contact.data),
+                "delegate": bool((form.invite_code.data or "").strip())}  # checked by validate_invite_code
         try:
             guest = guests.create_guest(event, guests.parse_guest(data), source="self")
         except DomainError as exc:
@@ -109,8 +128,7 @@ def register(slug):
 def ticket(token):
     guest = _guest_or_404(token)
     view = tickets.ticket_view(guest, _("QR-Code Ihres Tickets"))
-    items = json.dumps(tickets.agenda_items(guest.event), ensure_ascii=False).replace("</", "<\\/")
-    return render_template("checkin/ticket.html", items=items, **view)
+    return render_template("checkin/ticket.html", items=json_script(tickets.agenda_items(guest.event)), **view)
 
 
 @bp.get("/t/<token>/qr.svg")

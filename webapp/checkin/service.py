@@ -2,7 +2,8 @@
 scanning device, answer ok / already / unknown / wrong_event / cancelled, admit each guest at most once,
 log every scan, and push the new arrival counts after commit."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -10,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import DomainError, not_found
 from ..extensions import db
 from ..live import touch_stats
+from .guests import SEARCH_REF, guest_for_search_ref
 from .models import CODE_ALPHABET, CODE_LENGTH, CheckIn, Guest, Scan
 
 RESULTS = ("ok", "already", "unknown", "wrong_event", "cancelled")
+DELETED = "gelöscht"  # the input of an audit-log row whose guest asked to be deleted (webapp/privacy.py)
 UNDO_SECONDS = 30
 MAX_INPUT = 2000
 TOKEN_IN_URL = re.compile(r"/t/([A-Za-z0-9_-]{20,64})(?:[/?#]|$)")
@@ -28,6 +31,8 @@ def find_guest(text):
     """The guest a scanned text names — a ticket URL (/t/<token>), a bare token, or a typed code — in any
     event (so a ticket of another event is recognised as such), or None."""
     text = text.strip()
+    if text.startswith(SEARCH_REF):
+        return guest_for_search_ref(text)
     match = TOKEN_IN_URL.search(text)
     token = match.group(1) if match else (text if TOKEN_ALONE.fullmatch(text) else None)
     if token:
@@ -65,25 +70,56 @@ def parse_scan(data):
     if data.get("scanned_at") is not None:
         try:
             scanned_at = datetime.fromisoformat(data["scanned_at"])
-        except (TypeError, ValueError):
+            if scanned_at.tzinfo is None:
+                raise DomainError("invalid", "scanned_at needs a UTC offset")
+            scanned_at = scanned_at.astimezone(timezone.utc)
+        except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 or 9999 beyond UTC
             raise DomainError("invalid", "scanned_at must be an ISO 8601 time with offset") from None
-        if scanned_at.tzinfo is None:
-            raise DomainError("invalid", "scanned_at needs a UTC offset")
-        scanned_at = scanned_at.astimezone(timezone.utc)
     return code, nonce, scanned_at
 
 
+CLOCK_SLACK = timedelta(minutes=5)  # a phone's clock may run a little ahead of the server's
+
+
+def plausible_scan_time(event, scanned_at, now):
+    """The device's scan time if it can be true: on the event's days (from the day before, for an early
+    badge pick-up, to the day after) and not after the server's clock. Else None, and the server's time
+    stands: a phone with a wrong clock must not write a year-9999 check-in that breaks every counter."""
+    if scanned_at is None:
+        return None
+    tz = ZoneInfo(event.timezone)
+    first_day = datetime.combine(event.starts_at.astimezone(tz).date() - timedelta(days=1), time.min, tz)
+    last_day = datetime.combine(event.ends_at.astimezone(tz).date() + timedelta(days=2), time.min, tz)
+    return scanned_at if first_day <= scanned_at <= min(last_day, now + CLOCK_SLACK) else None
+
+
+def _earlier_scan(event, nonce):
+    return db.session.execute(select(Scan).filter_by(event_id=event.id, nonce=nonce)).scalar_one_or_none()
+
+
 def _earlier_answer(event, nonce):
-    scan = db.session.execute(select(Scan).filter_by(event_id=event.id, nonce=nonce)).scalar_one_or_none()
+    scan = _earlier_scan(event, nonce)
     return scan.response if scan is not None else None
+
+
+def _guest_in(event, guest):
+    return guest.id if guest is not None and guest.event_id == event.id else None
 
 
 def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_at=None):
     """Apply one scan; returns the answer (a dict). Commits. Safe to call again with the same nonce."""
-    earlier = _earlier_answer(event, nonce)
-    if earlier is not None:
-        return earlier
     guest = find_guest(text)
+    earlier = _earlier_scan(event, nonce)
+    if earlier is not None:
+        # A retry gets the first answer; the same nonce with another guest's ticket is a client's mistake
+        # that must not pass for a check-in of that other guest.
+        if earlier.action == "scan" and guest is not None and earlier.guest_id != _guest_in(event, guest) \
+                and earlier.input != DELETED:
+            raise DomainError("nonce_reused", "this nonce was used for another scan; make a new one for each scan",
+                              409)
+        return earlier.response
+    now = datetime.now(timezone.utc)
+    scanned_at = plausible_scan_time(event, scanned_at, now)
     checkin, conflict = None, False
     if guest is None:
         result = "unknown"
@@ -93,7 +129,7 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
         result = "cancelled"
     else:
         checkin = CheckIn(event_id=event.id, guest_id=guest.id, device=device, offline=offline,
-                          at=scanned_at or datetime.now(timezone.utc))
+                          at=scanned_at or now, recorded_at=now)
         # The check-in and its audit row go into ONE transaction (committed below). No savepoint: on SQLite
         # (pysqlite) a SAVEPOINT opened before any write is the outermost transaction, so its RELEASE
         # committed the check-in on its own, and a crash before the audit row's commit left a check-in
@@ -143,7 +179,8 @@ def undo_check_in(event, checkin_id, nonce, device, staff_id=None, now=None):
     checkin = db.session.get(CheckIn, checkin_id) if isinstance(checkin_id, int) else None
     if checkin is None or checkin.event_id != event.id:
         raise not_found("check-in")
-    if now - checkin.at > timedelta(seconds=UNDO_SECONDS):
+    # Measured from when the server stored it: an offline scan's device time says nothing about that.
+    if not timedelta(0) <= now - checkin.recorded_at <= timedelta(seconds=UNDO_SECONDS):
         raise DomainError("too_late", f"a check-in can be undone within {UNDO_SECONDS} seconds only", 409)
     guest = checkin.guest
     db.session.delete(checkin)

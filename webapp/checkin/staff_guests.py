@@ -7,9 +7,8 @@ import os
 import re
 import secrets
 import time
-from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,7 @@ from ..agenda import domain
 from ..errors import DomainError
 from ..staff.auth import staff_required
 from ..staff.forms import ActionForm
-from . import csv_import, guests, tickets
+from . import csv_import, guests, tickets, uploads
 
 bp = Blueprint("checkin_guests", __name__, url_prefix="/staff/e/<slug>")
 
@@ -106,12 +105,13 @@ class GuestForm(FlaskForm):
     role = StringField(_l("Funktion"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-Mail"), validators=[Optional(), Length(max=254)])
     consent_contact = BooleanField(_l("Darf anderen Teilnehmenden als Ansprechpartner gezeigt werden"))
+    delegate = BooleanField(_l("Spricht für die Kommune auf dem Vernetzungs-Board (Delegation)"), default=True)
 
 
 def _form_fields(form):
     return {"name": form.name.data or "", "city": form.city.data or "", "organisation": form.organisation.data or "",
             "role": form.role.data or "", "email": (form.email.data or "").strip(),
-            "consent_contact": bool(form.consent_contact.data)}
+            "consent_contact": bool(form.consent_contact.data), "delegate": bool(form.delegate.data)}
 
 
 def _field_error(form, exc):
@@ -144,6 +144,8 @@ def edit_guest(slug, guest_id):
     event = _event(slug)
     guest = _guest(event, guest_id)
     form = GuestForm(obj=guest if request.method == "GET" else None)
+    if request.method == "GET":
+        form.delegate.data = guest.is_delegate
     if form.validate_on_submit():
         try:
             guests.update_guest(event, guest, guests.parse_guest(_form_fields(form)))
@@ -181,6 +183,51 @@ def cancel_guest(slug, guest_id):
 @staff_required()
 def restore_guest(slug, guest_id):
     return _set_status(slug, guest_id, "registered", _("Anmeldung von „%(name)s“ wiederhergestellt."))
+
+
+@bp.post("/guests/<int:guest_id>/delegate")
+@staff_required()
+def confirm_delegate(slug, guest_id):
+    """Confirm a self-registered guest as a delegate of their municipality (they may then speak for it on
+    the board)."""
+    event = _event(slug)
+    guest = _guest(event, guest_id)
+    if ActionForm().validate_on_submit():
+        guests.update_guest(event, guest, {"delegate": True})
+        flash(_("„%(name)s“ spricht jetzt für %(city)s auf dem Board.", name=guest.name, city=guest.city), "ok")
+    else:
+        flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/staff/")
+                    else url_for(".guests", slug=slug))
+
+
+# ---- delegations: who speaks for which municipality, and the invitation codes -------------------------
+
+@bp.route("/delegations", methods=["GET", "POST"])
+@staff_required()
+def delegations(slug):
+    """Each municipality's invitation code and registration link (for its delegates), and who speaks for
+    it. POST with `renew=<municipality id>` replaces a code that went to the wrong people."""
+    event = _event(slug)
+    if request.method == "POST":
+        if not ActionForm().validate_on_submit():
+            flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+        else:
+            municipality = next((m for m in event.municipalities if str(m.id) == request.form.get("renew")), None)
+            if municipality is None:
+                abort(404)
+            guests.renew_invite_code(municipality)
+            flash(_("Neuer Einladungscode für %(city)s. Der alte gilt nicht mehr.", city=municipality.name), "ok")
+        return redirect(url_for(".delegations", slug=slug))
+    everyone = guests.all_guests(event)
+    rows = [{"municipality": m,
+             "link": url_for("checkin_pages.register", slug=slug, invite=m.invite_code, _external=True),
+             "delegates": [g for g in everyone if g.municipality_id == m.id and g.is_delegate and g.status != "cancelled"],
+             "unconfirmed": [g for g in everyone if g.municipality_id == m.id and not g.is_delegate
+                             and g.status != "cancelled"]}
+            for m in event.municipalities]
+    return _no_store(Response(render_template("checkin/delegations.html", event=event, rows=rows,
+                                              form=ActionForm())))
 
 
 # ---- attendance export --------------------------------------------------------------------------------
@@ -243,14 +290,13 @@ def print_tickets(slug):
 
 
 # ---- CSV import -----------------------------------------------------------------------------------------
-# The uploaded file is kept between preview and confirmation as a temporary file on the server
-# (instance/imports/<random id>.csv, or GUEST_IMPORT_DIR): the cookie session is too small for a guest list,
-# and re-uploading would ask the user to pick the file twice. The random id goes into a hidden field AND into
-# the signed session cookie of the admin who uploaded it; the confirmation is accepted only when both agree,
-# so a client cannot point the import at another upload or any other file. The file is deleted after the
-# import (or on "cancel"); files older than an hour are swept away on every upload.
+# The uploaded file is kept between preview and confirmation as a temporary file on the server (see
+# webapp/checkin/uploads.py): the cookie session is too small for a guest list, and re-uploading would ask
+# the user to pick the file twice. The random id goes into a hidden field AND into the signed session cookie
+# of the admin who uploaded it; the confirmation is accepted only when both agree, so a client cannot point
+# the import at another upload or any other file. The file is deleted after the import (or on "cancel");
+# stale files are swept away on every upload and when the server starts.
 
-IMPORT_TTL = 3600
 UPLOAD_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 SESSION_KEY = "guest_import"
 
@@ -264,30 +310,14 @@ class ConfirmForm(FlaskForm):
     skip_bad_rows = BooleanField(_l("Fehlerhafte Zeilen überspringen"))
 
 
-def _import_dir():
-    path = Path(current_app.config.get("GUEST_IMPORT_DIR") or Path(current_app.instance_path) / "imports")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _sweep(folder):
-    limit = time.time() - IMPORT_TTL
-    for item in folder.iterdir():
-        try:
-            if item.is_file() and item.stat().st_mtime < limit:
-                item.unlink()
-        except OSError:
-            pass
-
-
 def _pending(slug, upload_id):
     """The stored upload for this admin and event, or None."""
     entry = session.get(SESSION_KEY)
     if (not isinstance(entry, dict) or not isinstance(upload_id, str) or not UPLOAD_ID.fullmatch(upload_id)
             or entry.get("id") != upload_id or entry.get("slug") != slug or entry.get("user") != current_user.id):
         return None
-    path = _import_dir() / f"{upload_id}.csv"
-    if not path.is_file() or path.stat().st_mtime < time.time() - IMPORT_TTL:
+    path = uploads.path_of(slug, upload_id)
+    if not path.is_file() or path.stat().st_mtime < time.time() - uploads.TTL_SECONDS:
         return None
     return path
 
@@ -313,10 +343,9 @@ def import_guests(slug):
     if preview.file_errors:
         form.file.errors = list(form.file.errors) + preview.file_errors
         return _render_import(event, form, preview=preview, filename=filename, status=422)
-    folder = _import_dir()
-    _sweep(folder)
+    uploads.sweep()
     upload_id = secrets.token_urlsafe(16)
-    (folder / f"{upload_id}.csv").write_bytes(data)
+    uploads.path_of(slug, upload_id).write_bytes(data)
     session[SESSION_KEY] = {"id": upload_id, "slug": slug, "user": current_user.id, "name": filename}
     confirm = ConfirmForm(formdata=None, upload_id=upload_id)
     return _render_import(event, preview=preview, confirm=confirm, filename=filename)

@@ -1,5 +1,4 @@
 """Staff pages for the door: the scanner, devices and pairing, the arrivals dashboard, offline conflicts."""
-import json
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -10,6 +9,7 @@ from ..agenda import domain
 from ..agenda.models import Event
 from ..errors import DomainError
 from ..extensions import db
+from ..html import json_script
 from ..staff.auth import actor_name, staff_required
 from ..staff.forms import ActionForm
 from . import devices as device_domain
@@ -27,11 +27,6 @@ def _event(slug):
         abort(404)
 
 
-def _json_script(value):
-    """JSON for a <script type="application/json"> block (not executed; safe against </script>)."""
-    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
-
-
 # ---- the scanner ---------------------------------------------------------------------------------
 
 @bp.get("/e/<slug>/scan")
@@ -45,7 +40,7 @@ def scan(slug):
     config = {"slug": slug, "api": api, "timezone": event.timezone, "device": current_user.name,
               "undo_seconds": UNDO_SECONDS, "list_refresh": LIST_REFRESH_SECONDS,
               "login": url_for("staff.login", next=request.path)}
-    return render_template("checkin/scan.html", event=event, config=_json_script(config),
+    return render_template("checkin/scan.html", event=event, config=json_script(config),
                            is_device=device is not None)
 
 
@@ -59,8 +54,8 @@ def dashboard(slug):
     stats = arrival_stats(slug)
     scans = [device_domain.scan_json(s, tz) for s in device_domain.recent_scans(event)]
     return render_template("checkin/dashboard.html", event=event, stats=stats, scans=scans,
-                           stats_json=_json_script(stats), conflicts=len(device_domain.conflicts(event)),
-                           config=_json_script({"slug": slug, "timezone": event.timezone,
+                           stats_json=json_script(stats), conflicts=len(device_domain.conflicts(event)),
+                           config=json_script({"slug": slug, "timezone": event.timezone,
                                                 "recent": url_for(".recent", slug=slug)}))
 
 

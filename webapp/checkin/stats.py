@@ -5,11 +5,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ..agenda.models import Event
+from ..agenda.models import Event, Municipality
 from ..extensions import db
 from .models import CheckIn, Guest
 
 BUCKET_MINUTES = 5
+OTHER = "–"  # guests of towns that are not among the event's municipalities (pages show "Andere Kommunen")
 
 
 def arrival_stats(slug, connection=None):
@@ -22,12 +23,16 @@ def arrival_stats(slug, connection=None):
         if event is None:
             return None
         event_id, tz = event
+        # By the event's municipalities only: a town typed as "Andere Kommune" is free text of one person
+        # and is counted under OTHER, never named on a projector or in the public API.
+        town = Municipality.name
         registered = dict(connection.execute(
-            select(Guest.city, func.count(Guest.id))
-            .where(Guest.event_id == event_id, Guest.status == "registered").group_by(Guest.city)).all())
+            select(town, func.count(Guest.id)).select_from(Guest).outerjoin(Municipality, Municipality.id == Guest.municipality_id)
+            .where(Guest.event_id == event_id, Guest.status == "registered").group_by(town)).all())
         arrived = dict(connection.execute(
-            select(Guest.city, func.count(CheckIn.id)).join(CheckIn, CheckIn.guest_id == Guest.id)
-            .where(CheckIn.event_id == event_id).group_by(Guest.city)).all())
+            select(town, func.count(CheckIn.id)).select_from(Guest).join(CheckIn, CheckIn.guest_id == Guest.id)
+            .outerjoin(Municipality, Municipality.id == Guest.municipality_id)
+            .where(CheckIn.event_id == event_id).group_by(town)).all())
         times = connection.execute(select(CheckIn.at).where(CheckIn.event_id == event_id)
                                    .order_by(CheckIn.at)).scalars().all()
     finally:
@@ -36,8 +41,8 @@ def arrival_stats(slug, connection=None):
     return {
         "registered": sum(registered.values()),
         "checked_in": sum(arrived.values()),
-        "by_city": {city or "–": n for city, n in sorted(arrived.items(), key=lambda kv: (-kv[1], kv[0] or ""))},
-        "registered_by_city": {city or "–": n for city, n in sorted(registered.items())},
+        "by_city": {city or OTHER: n for city, n in sorted(arrived.items(), key=lambda kv: (-kv[1], kv[0] or ""))},
+        "registered_by_city": {city or OTHER: n for city, n in sorted(registered.items(), key=lambda kv: kv[0] or "")},
         "timeline": _timeline(times, ZoneInfo(tz)),
         "at": datetime.now(timezone.utc).isoformat(),
     }

@@ -1,7 +1,9 @@
 """Revisions: every live change of an event bumps `event.revision` by exactly one, in the transaction that
 makes the change, and leaves one row in the change log. Messages go out only after that commit."""
+import time
 from datetime import datetime, timezone
 
+from flask import current_app
 from sqlalchemy import event as sa_event, select, update
 from sqlalchemy.orm import Session as OrmSession
 
@@ -55,14 +57,50 @@ def register_snapshot_part(build):
     _snapshot_parts.append(build)
 
 
+_snapshots = {}  # event id -> (revision, monotonic time built, state)
+
+
 def snapshot(event):
     """The full live state at (at least) the returned revision. The revision is read first: a change that
     lands while the parts are read makes the content newer, never older, and its `change` message
-    re-applies the same state."""
-    message = {"revision": current_revision(event.id)}
+    re-applies the same state.
+
+    Built once per revision and shared (callers must not change it): after a Wi-Fi drop thousands of
+    phones reconnect within seconds, and a flood of `sync` messages must not cost a build each. Every
+    change bumps the revision, in whichever process it is made, so a cached state is never older than
+    its revision says; LIVE_SNAPSHOT_SECONDS bounds how long a state is kept for what changes without a
+    revision (an announcement reaching its expiry time)."""
+    revision = current_revision(event.id)
+    ttl = current_app.config.get("LIVE_SNAPSHOT_SECONDS", 0)
+    now = time.monotonic()
+    cached = _snapshots.get(event.id)
+    if ttl > 0 and cached is not None and cached[0] == revision and now - cached[1] < ttl:
+        return cached[2]
+    state = {"revision": revision}
     for build in _snapshot_parts:
-        message.update(build(event))
-    return message
+        state.update(build(event))
+    if ttl > 0:
+        _snapshots[event.id] = (revision, now, state)
+    return state
+
+
+def replay_messages(event, rows):
+    """The `change` messages of a catch-up. A change that replaced a whole part of the state (`replace`:
+    {part: …}, e.g. the board) is replayed with that part as it is NOW, not as it was: what was public then
+    may not be now (a municipality that withdrew its consent, a deleted contact person). Only the last such
+    change carries the part; it leaves the client at today's state, which is where the catch-up ends."""
+    messages = [change_message(change) for change in rows]
+    last = {}
+    for i, message in enumerate(messages):
+        for part in message.get("replace") or {}:
+            last[part] = i
+    if last:
+        state = snapshot(event)
+        for i, message in enumerate(messages):
+            if "replace" in message:
+                message["replace"] = {part: state[part] for part in message["replace"]
+                                      if last[part] == i and part in state}
+    return messages
 
 
 def changes_since(event_id, since, limit):

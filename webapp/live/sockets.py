@@ -2,37 +2,58 @@
 
 connect auth: {"event": slug, "since": revision or null}
 server -> client: `change` (one revision), `snapshot` (full state), `synced` {revision} after catching up,
-                  `heartbeat` {revision, server_time}
-client -> server: `sync` {"since": n} (after a gap) and the staff events of the areas (update_session, ...)."""
+                  `stats` (counters), `heartbeat` {revision, server_time}
+client -> server: `sync` {"since": n} (after a gap) and the staff events of the areas (update_session, ...).
+
+Order and resources: the connect handler only checks the event and reads what the client is owed; it
+releases its database connection, and the messages go out right after python-socketio has sent the CONNECT
+acknowledgement (`install`), so the acknowledgement precedes every event and no handler holds a pooled
+connection while it sends (with a message queue a send may wait on Redis). A connection runs one catch-up
+at a time and at most SYNC_BURST in a row, then one per 1/SYNC_PER_SECOND seconds: a flood of `sync`
+messages costs the server next to nothing (the snapshot is shared per revision, see revisions.snapshot)."""
+import time
 from datetime import datetime, timezone
 
-from flask import current_app
-from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError, join_room, rooms
 
 from ..agenda.models import Event
 from ..errors import unstorable
 from ..extensions import db, socketio
 from . import NAMESPACE, room_for
 from .broadcast import connect_stats_message, ensure_heartbeat
-from .revisions import change_message, changes_since, snapshot
+from .revisions import changes_since, replay_messages, snapshot
+
+SYNC_BURST = 3
+SYNC_PER_SECOND = 0.5
+
+_after_connect = {}  # sid -> [(event name, data)] to send once the CONNECT acknowledgement is out
+_catching_up = set()  # sids with a catch-up under way
+_sync_allowance = {}  # sid -> (syncs allowed now, monotonic time of that reading)
 
 
 def _since(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def catch_up(event, since):
-    """Send the client what it missed after `since`, or one snapshot; then `synced`."""
+def catch_up_messages(event, since):
+    """What a client at revision `since` is owed: the changes it missed, or one snapshot; then `synced`."""
     rows = changes_since(event.id, _since(since), current_app.config["LIVE_MAX_REPLAY"])
     if rows is None:
         state = snapshot(event)
-        emit("snapshot", state)
+        messages = [("snapshot", state)]
         revision = state["revision"]
     else:
-        for change in rows:
-            emit("change", change_message(change))
+        messages = [("change", message) for message in replay_messages(event, rows)]
         revision = rows[-1].revision if rows else since
-    emit("synced", {"revision": revision, "server_time": datetime.now(timezone.utc).isoformat()})
+    messages.append(("synced", {"revision": revision, "server_time": datetime.now(timezone.utc).isoformat()}))
+    return messages
+
+
+def send_to(sid, messages):
+    """Send to one connection of this process, not through the message queue (it is ours)."""
+    for name, data in messages:
+        socketio.server.emit(name, data, to=sid, namespace=NAMESPACE, ignore_queue=True)
 
 
 def connected_event_slug():
@@ -41,33 +62,86 @@ def connected_event_slug():
     return next((r[len(prefix):] for r in rooms() if r.startswith(prefix)), None)
 
 
-def send_stats_to_client(slug):
-    """Counters start with the current totals; later `stats` messages come coalesced to the room."""
-    message = connect_stats_message(slug)
-    if message is not None:
-        emit("stats", message)
+def _find_event(slug):
+    if not isinstance(slug, str) or len(slug) > 64 or unstorable(slug):
+        return None
+    return db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none()
 
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth):
     auth = auth if isinstance(auth, dict) else {}
     slug = auth.get("event")
-    event = db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none() \
-        if isinstance(slug, str) and len(slug) <= 64 and not unstorable(slug) else None
+    event = _find_event(slug)
     if event is None:
-        raise ConnectionRefusedError({"code": "unknown_event", "message": "unknown event"})
+        # CONNECT_ERROR data: {"message": "unknown event", "data": {"code": "unknown_event"}}
+        raise ConnectionRefusedError("unknown event", {"code": "unknown_event"})
     ensure_heartbeat(current_app._get_current_object())
     join_room(room_for(slug))
-    catch_up(event, auth.get("since"))
-    send_stats_to_client(slug)
+    messages = catch_up_messages(event, auth.get("since"))
+    stats = connect_stats_message(slug)  # counters start with the totals; later ones come coalesced
+    if stats is not None:
+        messages.append(("stats", stats))
+    db.session.rollback()  # ends the read: the pooled connection is back before anything is sent
+    _after_connect[request.sid] = messages
+
+
+def _allowed(sid):
+    allowance, seen = _sync_allowance.get(sid, (SYNC_BURST, time.monotonic()))
+    now = time.monotonic()
+    allowance = min(SYNC_BURST, allowance + (now - seen) * SYNC_PER_SECOND)
+    if allowance < 1:
+        _sync_allowance[sid] = (allowance, now)
+        return False
+    _sync_allowance[sid] = (allowance - 1, now)
+    return True
 
 
 @socketio.on("sync", namespace=NAMESPACE)
 def on_sync(data):
     """A client saw a gap (a revision more than one ahead): resend from its revision."""
+    sid = request.sid
+    if sid in _catching_up:
+        return {"error": {"code": "busy", "message": "a catch-up for this connection is under way"}}
+    if not _allowed(sid):
+        return {"error": {"code": "rate_limited", "message": "too many sync requests; the next heartbeat will tell"}}
     slug = connected_event_slug()
-    event = db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none() if slug else None
+    event = _find_event(slug) if slug else None
     if event is None:
         return {"error": {"code": "not_connected", "message": "connect with an event first"}}
-    catch_up(event, data.get("since") if isinstance(data, dict) else None)
+    _catching_up.add(sid)
+    try:
+        messages = catch_up_messages(event, data.get("since") if isinstance(data, dict) else None)
+        db.session.rollback()
+        send_to(sid, messages)
+    finally:
+        _catching_up.discard(sid)
     return {"ok": True}
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def on_disconnect(*_reason):
+    sid = request.sid
+    _after_connect.pop(sid, None)
+    _sync_allowance.pop(sid, None)
+    _catching_up.discard(sid)
+
+
+def install(server):
+    """Send each connection's catch-up right after python-socketio acknowledged its connect.
+
+    python-socketio sends the CONNECT packet only when the connect handler has returned, and has no hook
+    for "after the acknowledgement", so its connect step is wrapped here (python-socketio is pinned;
+    tests/live/test_protocol_order.py checks the order on the wire)."""
+    handle_connect = server._handle_connect
+
+    def connect_then_catch_up(eio_sid, namespace, data):
+        handle_connect(eio_sid, namespace, data)
+        if namespace != NAMESPACE:
+            return
+        sid = server.manager.sid_from_eio_sid(eio_sid, namespace)
+        messages = _after_connect.pop(sid, None) if sid is not None else None
+        if messages and server.manager.is_connected(sid, namespace):
+            send_to(sid, messages)
+
+    server._handle_connect = connect_then_catch_up

@@ -5,7 +5,7 @@ from sqlalchemy import or_, select
 
 from ..agenda.domain import get_event
 from ..api import API_PREFIX, json_body
-from ..errors import DomainError, not_found
+from ..errors import MAX_ID, DomainError, not_found
 from ..extensions import db
 from ..staff.auth import actor_name, api_staff
 from . import board, scoring
@@ -40,6 +40,7 @@ def delegate_view(guest):
                       "incoming": r.to_id == municipality.id} for r in requests],
         "plan": board.municipality_plan(event, municipality),
         "revision": event.revision,
+        "version": municipality.answers_version,  # send it back with PUT: a newer save by another delegate is a 409
     }
 
 
@@ -51,11 +52,19 @@ def my_interests(token):
 @bp.put("/t/<token>/interests")
 def put_interests(token):
     guest = board.delegate(token)
-    consent, interests, contact = board.parse_interests(guest.event, json_body())
+    data = json_body()
+    version = data.pop("version", None)
+    if version is not None and not valid_version(version):
+        raise DomainError("invalid", "version must be the whole number GET …/interests answered")
+    consent, interests, contact = board.parse_interests(guest.event, data)
     board.set_interests(guest.event, guest.municipality, consent, interests,
                         contact_guest=guest if contact and guest.consent_contact else None,
-                        actor=f"Delegierte/r {guest.municipality.name}")
+                        actor=f"Delegierte/r {guest.municipality.name}", version=version)
     return jsonify(delegate_view(guest))
+
+
+def valid_version(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID
 
 
 @bp.post("/t/<token>/meetings")

@@ -2,9 +2,11 @@
 of what the board shows is one live revision (webapp.live)."""
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import select, update
 
 from ..agenda.models import Municipality, Session, Topic
+from ..checkin.guests import invite_matches
 from ..checkin.models import Guest
 from ..checkin.signals import guests_changed
 from ..errors import DomainError, not_found
@@ -122,10 +124,30 @@ def parse_interests(event, data):
     return data["consent"], clean, contact
 
 
-def set_interests(event, municipality, consent, interests, contact_guest=None, actor=""):
+def _conflict(municipality):
+    return DomainError("conflict", _("Jemand anderes aus Ihrer Kommune hat die Angaben inzwischen geändert. Ihre "
+                                     "Eingaben sind noch nicht gespeichert: Speichern Sie noch einmal, um den neuen "
+                                     "Stand zu ersetzen, oder laden Sie die Seite neu, um ihn zu sehen."),
+                       409, version=municipality.answers_version)
+
+
+def _answers(municipality):
+    """A municipality's board answers as one comparable value."""
+    rows = db.session.execute(select(Interest).where(Interest.municipality_id == municipality.id)).scalars()
+    return municipality.board_consent, sorted((i.topic_id, i.stage, i.note, i.contact_guest_id) for i in rows)
+
+
+def set_interests(event, municipality, consent, interests, contact_guest=None, actor="", version=None):
     """Replace a municipality's interests and its board consent; one revision if anything the board shows
-    changed (then the table plan is re-planned in the same transaction). Commits."""
+    changed (then the table plan is re-planned in the same transaction). Commits.
+
+    `version` is the municipality's answers_version the delegate saw; if another delegate saved since,
+    nothing is written and DomainError 409 `conflict` says so (with the newer answers' version). Without
+    it (scripts, staff) the answers are replaced as sent."""
+    if version is not None and version != municipality.answers_version:
+        raise _conflict(municipality)
     before = board_json(event)
+    answers_before = _answers(municipality)
     existing = {i.topic_id: i for i in db.session.execute(
         select(Interest).where(Interest.municipality_id == municipality.id)).scalars()}
     for topic_id, interest in existing.items():
@@ -141,6 +163,17 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
         db.session.add(interest)
     municipality.board_consent = consent
     db.session.flush()
+    if _answers(municipality) != answers_before:
+        # Conditional, so that of two delegates saving on the same version at once only one gets through.
+        bump = update(Municipality).where(Municipality.id == municipality.id)
+        if version is not None:
+            bump = bump.where(Municipality.answers_version == version)
+        done = db.session.execute(bump.values(answers_version=Municipality.answers_version + 1)
+                                  .execution_options(synchronize_session=False))
+        db.session.expire(municipality, ["answers_version"])
+        if done.rowcount != 1:
+            db.session.rollback()
+            raise _conflict(municipality)
     replan(event)
     after = board_json(event)
     if after == before:
@@ -154,14 +187,30 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
 
 
 def delegate(token):
-    """The guest whose ticket token this is, with their municipality; DomainError 404/409 otherwise."""
+    """The guest whose ticket token this is, speaking for their municipality; DomainError 404 (no such
+    ticket), 409 (their town does not take part) or 403 (not confirmed as its delegate) otherwise."""
     guest = db.session.execute(select(Guest).filter_by(token=token)).scalar_one_or_none() \
         if isinstance(token, str) and 20 <= len(token) <= 64 else None
     if guest is None or guest.status != "registered":
         raise not_found("ticket")
     if guest.municipality is None:
         raise DomainError("no_municipality", "this ticket's municipality is not one of the event's", 409)
+    if not guest.is_delegate:
+        raise DomainError("not_confirmed", _(
+            "Sie sind noch nicht als Delegierte/r von %(city)s bestätigt. Geben Sie den Einladungscode Ihrer "
+            "Kommune ein oder bitten Sie das Veranstaltungsteam, Sie zu bestätigen.", city=guest.municipality.name),
+            403)
     return guest
+
+
+def confirm_with_invite_code(guest, code):
+    """A registered guest of a municipality types its invitation code: from now on they speak for it.
+    Returns True, or False (nothing changed) for a wrong code. Commits."""
+    if guest.municipality is None or not isinstance(code, str) or not invite_matches(guest.municipality, code):
+        return False
+    guest.is_delegate = True
+    db.session.commit()
+    return True
 
 
 # ---- meetings and the plan -----------------------------------------------------------------------
@@ -175,6 +224,13 @@ def request_meeting(event, guest, other_slug, topic_slug, actor=""):
         raise DomainError("invalid", "a municipality cannot meet itself")
     if not other.board_consent:
         raise DomainError("invalid", "that municipality is not on the board")
+    pair = {guest.municipality_id, other.id}
+    open_requests = db.session.execute(select(MeetingRequest).where(
+        MeetingRequest.event_id == event.id, MeetingRequest.topic_id == topic.id,
+        MeetingRequest.status.in_(("requested", "accepted")))).scalars()
+    if any({r.from_id, r.to_id} == pair for r in open_requests):
+        raise DomainError("duplicate", _("Zu diesem Thema gibt es zwischen %(a)s und %(b)s schon eine Anfrage.",
+                                         a=guest.municipality.name, b=other.name), 409)
     request = MeetingRequest(event_id=event.id, topic_id=topic.id, from_id=guest.municipality_id, to_id=other.id)
     db.session.add(request)
     # A revision without board content: the invited delegates' pages see it live and fetch their view.

@@ -4,18 +4,23 @@ printable plan, reached by the ticket token.
 The public pages embed the live snapshot (its `board` part holds only municipalities that agreed to be on
 the board) and follow /live; the delegate page talks to the JSON API (webapp/matchmaking/api.py). Every /t/
 response gets the ticket headers of the check-in pages (no-store, no referrer)."""
-import json
 from datetime import datetime
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
 from sqlalchemy import select
 
 from ..agenda import domain
 from ..checkin import tickets
 from ..checkin.pages import ticket_headers
 from ..errors import DomainError
-from ..extensions import db
+from ..checkin.guests import guest_by_token
+from ..extensions import csrf, db
+from ..html import json_script
 from ..live import snapshot
 from . import board
 from .api import delegate_view
@@ -23,11 +28,6 @@ from .models import Interest
 
 bp = Blueprint("matchmaking_pages", __name__)
 bp.after_request(ticket_headers)
-
-
-def _json(data):
-    """JSON for a <script type="application/json"> block (never executed; "</" cannot end the block)."""
-    return json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
 
 
 def _event_or_404(slug):
@@ -70,7 +70,7 @@ def _strings():
 
 
 def _public_page(template, event):
-    state = _json(snapshot(event))
+    state = json_script(snapshot(event))
     return render_template(template, event=event, state=state, strings=_strings())
 
 
@@ -87,16 +87,36 @@ def board_screen(slug):
 # ---- a delegate's own pages ------------------------------------------------------------------------
 
 def _delegate_or_404(token):
-    """(guest, None) for a delegate of one of the event's municipalities, (guest, "no_municipality") for a
-    guest whose town is not on the event's list; 404 for anything else (unknown or cancelled ticket)."""
+    """(guest, None) for a delegate of one of the event's municipalities; (guest, "no_municipality") for a
+    guest whose town is not on the event's list, (guest, "not_confirmed") for one not (yet) confirmed as its
+    delegate; 404 for anything else (unknown or cancelled ticket)."""
     try:
         return board.delegate(token), None
     except DomainError as exc:
-        if exc.code == "no_municipality":
-            from ..checkin.guests import guest_by_token
-
+        if exc.code in ("no_municipality", "not_confirmed"):
             return guest_by_token(token), exc.code
         abort(404)
+
+
+class InviteForm(FlaskForm):
+    code = StringField(_l("Einladungscode"), validators=[DataRequired(_l("Bitte den Einladungscode eingeben.")),
+                                                         Length(max=20)])
+
+
+@bp.post("/t/<token>/board/confirm")
+@csrf.exempt  # the form checks its CSRF token itself, so a stale page shows a message, not a 400
+def confirm_delegate(token):
+    """A guest of a municipality becomes its delegate with the municipality's invitation code."""
+    guest, problem = _delegate_or_404(token)
+    if problem != "not_confirmed":
+        return redirect(url_for(".delegate_board", token=token))
+    form = InviteForm()
+    if form.validate_on_submit():
+        if board.confirm_with_invite_code(guest, form.code.data):
+            return redirect(url_for(".delegate_board", token=token))
+        form.code.errors = [_("Dieser Code gehört nicht zu %(city)s.", city=guest.municipality.name)]
+    return render_template("matchmaking/delegate.html", event=guest.event, guest=guest, problem=problem,
+                           form=form), 422
 
 
 def _shows_contact(guest):
@@ -151,7 +171,8 @@ def delegate_board(token):
     guest, problem = _delegate_or_404(token)
     event = guest.event
     if problem:
-        return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=problem), 409
+        return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=problem,
+                               form=InviteForm()), 403 if problem == "not_confirmed" else 409
     view = delegate_view(guest)
     page = {
         "token": guest.token,
@@ -162,7 +183,7 @@ def delegate_board(token):
         "view": view,
     }
     return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=None,
-                           view=view, page=_json(page), state=_json(snapshot(event)),
+                           view=view, page=json_script(page), state=json_script(snapshot(event)),
                            strings=_delegate_strings())
 
 

@@ -1,4 +1,4 @@
-"""Serve Treffpunkt: `python run.py` (what `make run` does). HOST/PORT/ASYNC_MODE from the environment.
+"""Serve Treffpunkt: `python run.py` (what `make run` does). Settings from webapp/core/config.py.
 
 This is the one place that knows the async server: it monkey-patches before anything else is imported,
 raises the open-file limit and eventlet's connection cap, sets eventlet's socket timeout (SERVER_SOCKET_TIMEOUT),
@@ -11,9 +11,9 @@ import warnings
 # Eventlet is in maintenance mode and says so on import; gevent is the tested alternative (docs/live.md).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
+# Read here, not from the config: the server's library must patch the standard library before anything
+# else (the app included) is imported.
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
-if os.environ.get("CERT_FILE"):  # served over HTTPS: cookies only over TLS
-    os.environ.setdefault("SECURE_COOKIES", "1")
 if ASYNC_MODE == "eventlet":
     import eventlet
 
@@ -27,8 +27,11 @@ elif ASYNC_MODE != "threading":
 
 import resource  # noqa: E402
 
+from sqlalchemy import select  # noqa: E402
+
 from webapp import create_app  # noqa: E402
-from webapp.extensions import socketio  # noqa: E402
+from webapp.core.extensions import db, socketio  # noqa: E402
+from webapp.core.models import Event  # noqa: E402
 
 MAX_CONNECTIONS = 10_000
 MIN_SOCKET_TIMEOUT = 25.0  # SERVER_SOCKET_TIMEOUT must stay above the 20 s Socket.IO ping interval
@@ -42,19 +45,13 @@ def raise_file_limit():
 
 
 def main():
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = int(os.environ.get("PORT", "5000"))
     raise_file_limit()
     app = create_app()
+    host, port, cert, key = (app.config[k] for k in ("HOST", "PORT", "CERT_FILE", "KEY_FILE"))
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    if os.environ.get("CERT_FILE"):
+    if cert:
         base = base.replace("http://", "https://")
     with app.app_context():
-        from sqlalchemy import select
-
-        from webapp.agenda.models import Event
-        from webapp.extensions import db
-
         slugs = db.session.execute(select(Event.slug)).scalars().all()
     print(f"Treffpunkt on {base} ({ASYNC_MODE})", flush=True)
     for slug in slugs:
@@ -62,8 +59,8 @@ def main():
         print(f"  projector: {base}/e/{slug}/screen", flush=True)
     print(f"  staff:     {base}/staff/", flush=True)
     kwargs = {}
-    if os.environ.get("CERT_FILE") and os.environ.get("KEY_FILE"):  # HTTPS on the venue LAN (make cert)
-        kwargs.update(certfile=os.environ["CERT_FILE"], keyfile=os.environ["KEY_FILE"])
+    if cert and key:  # HTTPS on the venue LAN (make cert)
+        kwargs.update(certfile=cert, keyfile=key)
     if ASYNC_MODE == "eventlet":
         kwargs["max_size"] = MAX_CONNECTIONS  # eventlet's default of 1,024 connections stalls the server
         timeout = app.config["SERVER_SOCKET_TIMEOUT"]

@@ -1,25 +1,23 @@
-"""Fixtures shared by every test area: the Flask app on a fresh database with the demo event, clients,
-staff tokens and a real server process."""
-import os
-
+"""Fixtures shared by every test area: the Flask app on a copy of a database prepared once with the demo
+event, clients, staff tokens and a real server process. Helpers (SLUG, make_staff, add_guest, require…) are in
+tests/helpers.py."""
 import pytest
 
+from tests.helpers import SLUG, app_on_copy, make_staff, prepared_database
 from tests.server import ServerProcess
-from webapp import create_app
-from webapp.agenda.demo import load_demo
-from webapp.config import TestConfig
-from webapp.extensions import db, socketio
-from webapp.staff.models import ApiToken, StaffUser
+from webapp.core.extensions import db, socketio
 
-SLUG = "kl-2018"
+
+@pytest.fixture(scope="session")
+def demo_database(tmp_path_factory):
+    """The demo event, built once per test run; each test's app works on a copy."""
+    return prepared_database(tmp_path_factory.mktemp("demo-template"))
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'test.sqlite3'}")
+def app(demo_database, tmp_path):
+    app = app_on_copy(demo_database, tmp_path)
     with app.app_context():
-        db.create_all()
-        load_demo()
         yield app
         db.session.remove()
         db.engine.dispose()
@@ -28,15 +26,6 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def make_staff(name, role="admin", password="pw-for-tests"):
-    user = StaffUser(name=name, role=role)
-    user.set_password(password)
-    db.session.add(user)
-    _, token = ApiToken.issue(user, label="test")
-    db.session.commit()
-    return user, token
 
 
 @pytest.fixture
@@ -55,7 +44,7 @@ def web(app, client):
 
 @pytest.fixture
 def admin_token(app):
-    return make_staff("admin-test")[1]
+    return make_staff("admin-test", quick=True)[1]
 
 
 @pytest.fixture
@@ -78,15 +67,6 @@ def socket_client(app):
     for c in clients:
         if c.is_connected("/live"):
             c.disconnect("/live")
-
-
-def require(env_name, what):
-    """Skip with a reason, or fail when the environment says the dependency must be there (CI)."""
-    def missing(reason):
-        if os.environ.get(env_name) == "1":
-            pytest.fail(f"{what} required ({env_name}=1) but {reason}")
-        pytest.skip(f"{what} not available: {reason} (set {env_name}=1 to make this a failure)")
-    return missing
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import pytest
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
-from webapp import labels
+from tests.helpers import SLUG, make_staff
+from webapp.agenda import labels
 from webapp.agenda.models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Session
-from webapp.extensions import db
+from webapp.core.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = ROOT / "translations" / "en" / "LC_MESSAGES" / "messages.po"

@@ -1,15 +1,14 @@
 """agenda, live change log, staff
 
 Revision ID: 0adf1529096f
-Revises: 
+Revises:
 Create Date: 2026-11-28 00:24:04.247002
 
 """
-from alembic import op
 import sqlalchemy as sa
-import webapp.db_types
-import webapp.db_types
+from alembic import op
 
+import webapp.core.db
 
 # revision identifiers, used by Alembic.
 revision = '0adf1529096f'
@@ -30,8 +29,8 @@ def upgrade():
     sa.Column('venue', sa.String(length=300), nullable=False),
     sa.Column('description', sa.Text(), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('starts_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('ends_at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', webapp.core.db.UTCDateTime(), nullable=False),
     sa.Column('is_demo', sa.Boolean(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_event')),
@@ -43,7 +42,7 @@ def upgrade():
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_user')),
     sa.UniqueConstraint('name', name=op.f('uq_staff_user_name'))
     )
@@ -52,8 +51,8 @@ def upgrade():
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.String(length=500), nullable=False),
     sa.Column('severity', sa.String(length=10), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', webapp.db_types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', webapp.core.db.UTCDateTime(), nullable=True),
     sa.Column('withdrawn', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_announcement_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_announcement'))
@@ -66,8 +65,8 @@ def upgrade():
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=120), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', webapp.db_types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', webapp.core.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_api_token_staff_id_staff_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_token')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_token_token_hash'))
@@ -82,7 +81,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('summary', sa.String(length=500), nullable=False),
     sa.Column('actor', sa.String(length=120), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_change_event_id_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change')),
@@ -135,8 +134,8 @@ def upgrade():
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('room_id', sa.Integer(), nullable=True),
     sa.Column('planned_room_id', sa.Integer(), nullable=True),
-    sa.Column('planned_start', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('planned_end', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('planned_start', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('planned_end', webapp.core.db.UTCDateTime(), nullable=False),
     sa.Column('delay_minutes', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_session_event_id_event'), ondelete='CASCADE'),

@@ -8,7 +8,7 @@ Create Date: 2026-12-02 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import webapp.db_types
+import webapp.core.db
 
 revision = '3f15e1a5ec01'
 down_revision = '79e12279e3b1'
@@ -22,9 +22,9 @@ def upgrade():
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
     sa.Column('remember', sa.Boolean(), nullable=False),
     sa.Column('user_agent', sa.String(length=200), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', webapp.db_types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', webapp.core.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_staff_login_staff_id_staff_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_login'))
     )

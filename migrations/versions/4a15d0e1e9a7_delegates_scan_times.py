@@ -10,7 +10,7 @@ import secrets
 import sqlalchemy as sa
 from alembic import op
 
-import webapp.db_types
+import webapp.core.db
 
 revision = '4a15d0e1e9a7'
 down_revision = '3f15e1a5ec01'
@@ -23,10 +23,10 @@ INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 def upgrade():
     # The undo window runs on the server's clock: existing check-ins were stored when they say.
     with op.batch_alter_table('check_in', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recorded_at', webapp.db_types.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('recorded_at', webapp.core.db.UTCDateTime(), nullable=True))
     op.execute("UPDATE check_in SET recorded_at = at")
     with op.batch_alter_table('check_in', schema=None) as batch_op:
-        batch_op.alter_column('recorded_at', existing_type=webapp.db_types.UTCDateTime(), nullable=False)
+        batch_op.alter_column('recorded_at', existing_type=webapp.core.db.UTCDateTime(), nullable=False)
 
     # Guests the organisers added or imported speak for their municipality; self-registered ones do not
     # until confirmed.

@@ -5,11 +5,10 @@ Revises: c0bc7bfdf9b7
 Create Date: 2026-11-28 01:07:50.000462
 
 """
-from alembic import op
 import sqlalchemy as sa
-import webapp.db_types
-import webapp.db_types
+from alembic import op
 
+import webapp.core.db
 
 # revision identifiers, used by Alembic.
 revision = '79e12279e3b1'
@@ -27,8 +26,8 @@ def upgrade():
     sa.Column('from_id', sa.Integer(), nullable=False),
     sa.Column('to_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('answered_at', webapp.db_types.UTCDateTime(), nullable=True),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('answered_at', webapp.core.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_meeting_request_event_id_event'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['from_id'], ['municipality.id'], name=op.f('fk_meeting_request_from_id_municipality'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['to_id'], ['municipality.id'], name=op.f('fk_meeting_request_to_id_municipality'), ondelete='CASCADE'),
@@ -46,7 +45,7 @@ def upgrade():
     sa.Column('stage', sa.String(length=12), nullable=False),
     sa.Column('note', sa.String(length=200), nullable=False),
     sa.Column('contact_guest_id', sa.Integer(), nullable=True),
-    sa.Column('updated_at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', webapp.core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['contact_guest_id'], ['guest.id'], name=op.f('fk_interest_contact_guest_id_guest'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_interest_event_id_event'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], name=op.f('fk_interest_municipality_id_municipality'), ondelete='CASCADE'),

@@ -5,11 +5,10 @@ Revises: 0adf1529096f
 Create Date: 2026-11-28 00:48:33.901620
 
 """
-from alembic import op
 import sqlalchemy as sa
-import webapp.db_types
-import webapp.db_types
+from alembic import op
 
+import webapp.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'c0bc7bfdf9b7'
@@ -26,10 +25,10 @@ def upgrade():
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('pairing_hash', sa.String(length=64), nullable=True),
-    sa.Column('pairing_expires_at', webapp.db_types.UTCDateTime(), nullable=True),
-    sa.Column('paired_at', webapp.db_types.UTCDateTime(), nullable=True),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', webapp.db_types.UTCDateTime(), nullable=True),
+    sa.Column('pairing_expires_at', webapp.core.db.UTCDateTime(), nullable=True),
+    sa.Column('paired_at', webapp.core.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('revoked_at', webapp.core.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_device_event_id_event'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'], name=op.f('fk_device_staff_id_staff_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_device')),
@@ -70,7 +69,7 @@ def upgrade():
     sa.Column('source', sa.String(length=12), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('code', sa.String(length=8), nullable=False),
-    sa.Column('created_at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('created_at', webapp.core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_guest_event_id_event'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['municipality_id'], ['municipality.id'], name=op.f('fk_guest_municipality_id_municipality'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_guest')),
@@ -84,7 +83,7 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('guest_id', sa.Integer(), nullable=False),
-    sa.Column('at', webapp.db_types.UTCDateTime(), nullable=False),
+    sa.Column('at', webapp.core.db.UTCDateTime(), nullable=False),
     sa.Column('device', sa.String(length=120), nullable=False),
     sa.Column('offline', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_check_in_event_id_event'), ondelete='CASCADE'),
@@ -100,8 +99,8 @@ def upgrade():
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('nonce', sa.String(length=64), nullable=False),
     sa.Column('action', sa.String(length=10), nullable=False),
-    sa.Column('at', webapp.db_types.UTCDateTime(), nullable=False),
-    sa.Column('scanned_at', webapp.db_types.UTCDateTime(), nullable=True),
+    sa.Column('at', webapp.core.db.UTCDateTime(), nullable=False),
+    sa.Column('scanned_at', webapp.core.db.UTCDateTime(), nullable=True),
     sa.Column('device', sa.String(length=120), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=True),
     sa.Column('input', sa.String(length=80), nullable=False),

@@ -2,9 +2,10 @@
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event, Session
-from webapp.extensions import db
+from tests.helpers import SLUG, make_staff
+from webapp.agenda.models import Session
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 
 def state():

@@ -10,11 +10,13 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
-from tests.conftest import SLUG
+from tests.helpers import SLUG
 from webapp.agenda import domain
 from webapp.agenda.imports import ImportError_, import_schedule
-from webapp.agenda.models import Event, Room, Session, Speaker, Topic
-from webapp.extensions import db
+from webapp.agenda.models import Room, Session, Speaker, Topic
+from webapp.core.events import get_event, local_iso
+from webapp.core.extensions import db
+from webapp.core.models import Event
 from webapp.live.models import Change
 
 FORMATS = Path("/work/shared/formats")
@@ -79,7 +81,7 @@ def database_state():
 
 def agenda_essentials(slug):
     """What the Fahrplan formats carry of a session (they have one track, no status, no planned time)."""
-    event = domain.get_event(slug)
+    event = get_event(slug)
     db.session.refresh(event)
     return sorted((s["title"], s["room"], s["start"], s["end"], tuple(s["speakers"]), s["kind"], s["abstract"],
                    tuple(s["topics"][:1])) for s in domain.agenda_json(event)["sessions"])
@@ -115,7 +117,7 @@ def test_ical_has_one_vevent_per_session_in_berlin_time(client):
     calendar, vevents = ical_events(client)
     assert calendar["X-WR-TIMEZONE"] == "Europe/Berlin" and "Digitales Netzwerktreffen" in calendar["X-WR-CALNAME"]
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Berlin"]
-    sessions = domain.get_event(SLUG).sessions
+    sessions = get_event(SLUG).sessions
     assert set(vevents) == {s.guid for s in sessions}
     for session in sessions:
         vevent = vevents[session.guid]
@@ -198,7 +200,7 @@ def test_import_of_the_example_files_creates_an_event(path):
         "topics": len({e["track"] for e in events if e["track"]}),
     }
     assert calls[-1] == (len(events), len(events)) and len(calls) == len(events) + 1
-    event = domain.get_event("imported")
+    event = get_event("imported")
     conference = document["schedule"]["conference"]
     assert event.title == conference["title"] and event.timezone == conference["time_zone_name"]
     assert len(event.sessions) == len(events) and event.revision == 0
@@ -234,12 +236,12 @@ def test_round_trip_through_schedule_json_keeps_the_agenda(client, auth):
     event, counts = import_schedule("kl-copy", exported)
     assert counts == {"rooms": 4, "sessions": 16, "speakers": 4, "topics": 10}
     assert agenda_essentials("kl-copy") == agenda_essentials(SLUG)
-    original, copy = domain.get_event(SLUG), domain.get_event("kl-copy")
+    original, copy = get_event(SLUG), get_event("kl-copy")
     assert [(r.name, r.slug) for r in copy.rooms] == [(r.name, r.slug) for r in original.rooms]
     assert {(s.name, s.role) for s in copy.speakers} == {(s.name, s.role) for s in original.speakers}
     assert (copy.starts_at, copy.ends_at, copy.timezone) == (original.starts_at, original.ends_at, "Europe/Berlin")
     park = session_by_title("Park App", "kl-copy")
-    assert park.delay_minutes == 0 and domain.local_iso(park.planned_start, "Europe/Berlin") == \
+    assert park.delay_minutes == 0 and local_iso(park.planned_start, "Europe/Berlin") == \
         "2018-10-26T16:05:00+02:00"
     # and the copy exports the same again (up to ids, guids and urls)
     def comparable(slug):
@@ -254,7 +256,7 @@ def test_reimport_into_the_existing_event_is_one_live_change(client, socket_clie
     forum[0]["title"] = "Begrüßung"
     forum[1]["duration"] = "00:45"
     del forum[-1]  # "Ausblick" is dropped
-    ids_before = {s.guid: s.id for s in domain.get_event(SLUG).sessions}
+    ids_before = {s.guid: s.id for s in get_event(SLUG).sessions}
     live = socket_client()
     live.get_received("/live")
 
@@ -271,10 +273,10 @@ def test_reimport_into_the_existing_event_is_one_live_change(client, socket_clie
     assert set(message["replace"]) == {"event", "rooms", "sessions"}
     titles = [s["title"] for s in message["replace"]["sessions"]]
     assert "Begrüßung" in titles and "Ausblick: die nächsten Netzwerktreffen" not in titles
-    assert message["replace"] == {k: v for k, v in domain.agenda_json(domain.get_event(SLUG)).items()
+    assert message["replace"] == {k: v for k, v in domain.agenda_json(get_event(SLUG)).items()
                                   if k != "announcements"}
     # sessions matched by guid keep their ids (links and the staff editor stay valid)
-    assert all(ids_before[s.guid] == s.id for s in domain.get_event(SLUG).sessions)
+    assert all(ids_before[s.guid] == s.id for s in get_event(SLUG).sessions)
 
 
 def test_a_new_event_has_no_live_change():
@@ -285,7 +287,7 @@ def test_a_new_event_has_no_live_change():
 
 def test_reimport_replaces_rooms_speakers_and_topics(client):
     event, counts = import_schedule(SLUG, PRETALX.read_bytes())
-    event = domain.get_event(SLUG)
+    event = get_event(SLUG)
     assert [r.name for r in event.rooms] == ["Gray Room", "Tan Room"]
     assert counts["sessions"] == len(event.sessions) == 36
     assert db.session.scalar(select(func.count(Speaker.id)).where(Speaker.event_id == event.id)) == counts["speakers"]
@@ -346,7 +348,7 @@ def test_a_failure_while_writing_leaves_the_event_as_it_was():
     with pytest.raises(RuntimeError):
         import_schedule(SLUG, PRETALX.read_bytes(), progress=failing_progress)
     assert database_state() == before
-    assert domain.get_event(SLUG).revision == 0
+    assert get_event(SLUG).revision == 0
 
 
 def test_a_new_event_needs_a_usable_slug():
@@ -360,7 +362,7 @@ def test_cli_imports_and_prints_counts(app):
     result = app.test_cli_runner().invoke(args=["schedule", "import", "kl-x", str(PRETALX)])
     assert result.exit_code == 0, result.output
     assert "Imported into kl-x: 2 rooms, 36 sessions, 27 speakers, 2 topics" in result.output
-    assert len(domain.get_event("kl-x").sessions) == 36
+    assert len(get_event("kl-x").sessions) == 36
 
 
 def test_cli_refuses_a_bad_file_with_the_message(app, tmp_path):

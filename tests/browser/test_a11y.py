@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import assert_same_origin
+from tests.helpers import SLUG
 
 AXE = (Path(__file__).parent / "vendor" / "axe-core-4.14.1" / "axe.min.js").read_text()
-SLUG = "kl-2018"
 AT = "?at=2018-10-26T15:40:00%2B02:00"
 
 

@@ -6,18 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, SCREEN, assert_same_origin, screenshot
+from tests.helpers import SLUG, server_guest
 
-SLUG = "kl-2018"
 # The demo board: Eisenberg (Pfalz) runs "Digitale Dörfer"; Zweibrücken has not agreed to the board yet.
 NEW_PAIR = "Eisenberg (Pfalz)|Zweibrücken"
 
 pytestmark = pytest.mark.browser
-
-
-def new_guest(server, name, city):
-    r = server.api("POST", f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city})
-    assert r.status_code == 201, r.text
-    return r.json()["token"]
 
 
 def board(server):
@@ -27,8 +21,8 @@ def board(server):
 
 
 def test_delegate_edit_on_phone_appears_on_projector_without_reload(server, new_context, request_urls):
-    eisenberg = new_guest(server, "Erika Eisenberg", "Eisenberg (Pfalz)")
-    zweibruecken = new_guest(server, "Zora Zweibrücken", "Zweibrücken")
+    eisenberg = server_guest(server, "Erika Eisenberg", "Eisenberg (Pfalz)")["token"]
+    zweibruecken = server_guest(server, "Zora Zweibrücken", "Zweibrücken")["token"]
     r = server.api("PUT", f"/api/v1/t/{eisenberg}/interests", token=False, json={
         "consent": True, "interests": [{"topic": "digitale-doerfer", "stage": "runs"},
                                        {"topic": "bildung", "stage": "interested"}]})
@@ -75,7 +69,7 @@ def test_delegate_edit_on_phone_appears_on_projector_without_reload(server, new_
 
     # The projector draws the new link in place, names it, and was not reloaded.
     expect(link).to_have_count(1)
-    expect(projector.locator(f'svg#board-svg .bd-node[data-city="Zweibrücken"]')).to_have_count(1)
+    expect(projector.locator('svg#board-svg .bd-node[data-city="Zweibrücken"]')).to_have_count(1)
     expect(projector.locator("#toast")).to_contain_text("Zweibrücken")
     assert projector.evaluate("window.__marker") == 1, "the projector was reloaded"
     assert float(link.get_attribute("stroke-width")) > 0

@@ -11,18 +11,18 @@ import time
 import uuid
 
 import pytest
+import qrcode
 import requests
+from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import LAUNCH_ARGS, PHONE, SCREEN, TIMEOUT_MS, chromium_path, screenshot
+from tests.browser.conftest import LAUNCH_ARGS, PHONE, SCREEN, TIMEOUT_MS, chromium_path, need_browser, screenshot
+from tests.helpers import SLUG, server_guest
 
-SLUG = "kl-2018"
 SCAN_URL = f"/staff/e/{SLUG}/scan"
 
 pytestmark = pytest.mark.browser
 
-Image = pytest.importorskip("PIL.Image")
-qrcode = pytest.importorskip("qrcode")
 
 QUEUE_COUNT_JS = """() => new Promise((resolve, reject) => {
   const open = indexedDB.open("treffpunkt-scanner");
@@ -34,13 +34,6 @@ QUEUE_COUNT_JS = """() => new Promise((resolve, reject) => {
     count.onerror = () => reject(count.error);
   };
 })"""
-
-
-def add_guest(server, name, city="Trier"):
-    r = server.api("POST", f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city,
-                                                                 "organisation": "Stadtverwaltung"})
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 def guest_state(server, name):
@@ -117,7 +110,7 @@ def camera_browser(playwright_instance, tmp_path):
     def launch(video):
         path = chromium_path()
         if path is None:
-            pytest.skip("no Chromium")
+            need_browser("no Chromium found (set CHROMIUM or install Debian's chromium)")
         browser = playwright_instance.chromium.launch(
             executable_path=path, headless=True, timeout=30_000,
             args=[*LAUNCH_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
@@ -132,7 +125,7 @@ def camera_browser(playwright_instance, tmp_path):
 
 def test_camera_scan_checks_in_and_dashboard_and_screen_count_up(server, new_context, camera_browser, tmp_path,
                                                                   browser):
-    guest = add_guest(server, "Kamera Gästin", "Pirmasens")
+    guest = server_guest(server, "Kamera Gästin", "Pirmasens")
     video = write_y4m(ticket_qr_image(server, guest), tmp_path / "ticket.y4m")
 
     staff = new_context(viewport={"width": 1280, "height": 900})
@@ -190,8 +183,8 @@ def test_camera_scan_checks_in_and_dashboard_and_screen_count_up(server, new_con
 
 
 def test_hardware_scanner_search_and_undo(server, new_context):
-    typed = add_guest(server, "Hand Scanner", "Trier")
-    found = add_guest(server, "Gesucht Gefunden", "Koblenz")
+    typed = server_guest(server, "Hand Scanner", "Trier")
+    found = server_guest(server, "Gesucht Gefunden", "Koblenz")
     page = open_scanner_logged_in(new_context(**PHONE))
     # A hardware scanner types the ticket URL and Enter wherever the focus is.
     page.locator("#q").focus()
@@ -235,8 +228,8 @@ def open_scanner_logged_in(context, name="tester", password="tester-password"):
 
 
 def test_offline_scans_are_queued_survive_a_closed_tab_and_sync(server, new_context):
-    a = add_guest(server, "Offline Anna", "Trier")
-    b = add_guest(server, "Offline Bernd", "Mayen")
+    a = server_guest(server, "Offline Anna", "Trier")
+    b = server_guest(server, "Offline Bernd", "Mayen")
     context = new_context(**PHONE)
     page = open_scanner_logged_in(context)
 
@@ -298,7 +291,7 @@ def pair_device(admin, context, name):
 def test_offline_double_admission_on_two_devices_is_a_conflict(server, new_context):
     suffix = uuid.uuid4().hex[:4]
     name = f"Doppel Dora {suffix}"
-    guest = add_guest(server, name, "Frankenthal")
+    guest = server_guest(server, name, "Frankenthal")
     admin = new_context().new_page()
     log_in(admin)
     north_ctx, south_ctx = new_context(**PHONE), new_context(**PHONE)
@@ -348,7 +341,7 @@ DUMP_STORES_JS = """() => new Promise((resolve, reject) => {
 
 
 def test_the_phone_keeps_hashes_not_codes_and_forgets_everything_at_logout(server, new_context):
-    guest = add_guest(server, "Datensparsam Dora", "Koblenz")
+    guest = server_guest(server, "Datensparsam Dora", "Koblenz")
     context = new_context(**PHONE)
     page = open_scanner_logged_in(context)
     expect(page.locator("#net")).to_have_attribute("data-mode", "online")

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, SCREEN, assert_same_origin, screenshot
+from tests.helpers import SLUG
 
-SLUG = "kl-2018"
 # A virtual clock during the 15:35–16:35 pitches (demo event: Fri 26.10.2018, Europe/Berlin).
 AT = "2018-10-26T15:40:00%2B02:00"
 PHONE_URL = f"/e/{SLUG}/?at={AT}"

@@ -7,13 +7,13 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event
+from tests.helpers import SLUG, make_staff
 from webapp.checkin import csv_import, guests
 from webapp.checkin.cli import guests_cli
 from webapp.checkin.models import Guest
-from webapp.errors import DomainError
-from webapp.extensions import db
+from webapp.core.errors import DomainError
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 BOM = b"\xef\xbb\xbf"
 pytestmark = pytest.mark.usefixtures("app")  # the demo event in a fresh database, app context open
@@ -299,8 +299,8 @@ def test_uploads_left_by_a_crash_go_at_start_and_with_the_purge(app, admin, tmp_
     import os
 
     from webapp import create_app
-    from webapp.config import Config
-    from webapp.privacy import purge_event
+    from webapp.core.config import Config
+    from webapp.privacy.domain import purge_event
 
     folder = tmp_path / "imports" / SLUG
     folder.mkdir(parents=True)
@@ -312,7 +312,7 @@ def test_uploads_left_by_a_crash_go_at_start_and_with_the_purge(app, admin, tmp_
     assert not crashed.exists() and waiting.exists()  # the preview of 15 minutes ago may still be confirmed
     upload(admin, csv_bytes(["Name", "Neu"]))
     assert len(list(folder.iterdir())) == 2
-    from webapp.agenda.domain import get_event
+    from webapp.core.events import get_event
 
     result = purge_event(get_event(SLUG))
     assert result["removed"]["guest_list_uploads"] == 2 and not folder.exists()

@@ -6,18 +6,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
+from tests.helpers import SLUG, add_guest, make_staff
 from webapp.checkin import devices as device_domain
 from webapp.checkin.models import Device, Scan
-from webapp.db_types import utcnow
-from webapp.extensions import db
+from webapp.core.db import utcnow
+from webapp.core.extensions import db
 from webapp.staff.models import ApiToken, StaffUser
-
-zxingcpp = pytest.importorskip("zxingcpp")
-Image = pytest.importorskip("PIL.Image")
-ImageDraw = pytest.importorskip("PIL.ImageDraw")
 
 
 class Browser:
@@ -70,12 +68,6 @@ def svg_to_image(svg, scale=8):
 def csrf_of(client):
     page = client.get(f"/staff/e/{SLUG}/scan").get_data(as_text=True)
     return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
-
-
-def add_guest(auth, client, name="Erika Mustermann", city="Trier"):
-    r = client.post(f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city}, headers=auth)
-    assert r.status_code == 201
-    return r.get_json()
 
 
 def test_pairing_qr_decodes_to_the_pairing_url(admin):
@@ -156,7 +148,7 @@ def test_expired_or_made_up_codes_are_refused(app, admin):
 
 
 def test_a_code_pairs_once_even_when_looked_up_twice(app):
-    from webapp.agenda.domain import get_event
+    from webapp.core.events import get_event
 
     device, code = device_domain.create_device(get_event(SLUG), "Einlass 2")
     # Two phones that both saw the confirmation page: only the first POST pairs (conditional UPDATE).
@@ -170,7 +162,7 @@ def test_paired_device_checks_in_with_session_and_csrf_and_is_named(app, admin, 
     url, _, _ = create_device(admin)
     phone = Browser(app)
     phone.post(path_of(url))
-    guest = add_guest(auth, Browser(app))
+    guest = add_guest(Browser(app), auth)
     body = {"code": guest["ticket_url"], "nonce": str(uuid.uuid4())}
 
     r = phone.post(f"/api/v1/events/{SLUG}/checkins", json=body)  # no CSRF header: refused
@@ -203,7 +195,7 @@ def test_revoking_ends_the_session_and_the_tokens_at_once(app, admin, auth):
     staff_id = device.staff_id
     _, bearer = ApiToken.issue(device.staff, label="script on the phone")
     db.session.commit()
-    guest = add_guest(auth, Browser(app))
+    guest = add_guest(Browser(app), auth)
     bearer_headers = {"Authorization": f"Bearer {bearer}"}
     assert Browser(app).get(f"/api/v1/events/{SLUG}/checkin-list", headers=bearer_headers).status_code == 200
 
@@ -228,7 +220,7 @@ def test_revoking_ends_the_session_and_the_tokens_at_once(app, admin, auth):
 
 
 def test_a_device_scans_for_its_own_event_only(app, admin):
-    from webapp.agenda.models import Event
+    from webapp.core.models import Event
 
     url, _, _ = create_device(admin)
     other = Event(slug="other-2019", title="Anderes Treffen", timezone="Europe/Berlin",

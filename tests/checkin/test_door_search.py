@@ -4,7 +4,7 @@ results at most, never a code, and a signed reference that checks the found gues
 searched for as themselves. Organisers keep seeing codes."""
 import uuid
 
-from tests.conftest import SLUG, make_staff
+from tests.helpers import SLUG, make_staff
 
 
 def add(client, auth, name):

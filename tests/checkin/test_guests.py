@@ -7,11 +7,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event
+from tests.helpers import SLUG, make_staff
 from webapp.checkin import guests
 from webapp.checkin.models import Guest
-from webapp.extensions import db
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 REGISTER = f"/e/{SLUG}/register"
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from tests.checkin.test_devices import Browser
-from tests.conftest import SLUG, make_staff
+from tests.helpers import SLUG, add_guest, make_staff
 
 ADMIN_PAGES = [f"/staff/e/{SLUG}/checkin", f"/staff/e/{SLUG}/checkin/recent.json", f"/staff/e/{SLUG}/devices",
                f"/staff/e/{SLUG}/conflicts"]
@@ -26,12 +26,6 @@ def signed_in(app, name, role):
 @pytest.fixture
 def admin(app):
     return signed_in(app, "ops", "admin")
-
-
-def guest(client, auth, name, city="Trier"):
-    r = client.post(f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city}, headers=auth)
-    assert r.status_code == 201
-    return r.get_json()
 
 
 def batch(client, headers, *codes):
@@ -92,8 +86,8 @@ def test_scanner_page_in_english(admin):
 
 def test_dashboard_shows_counts_per_municipality_and_latest_scans(app, admin, auth):
     api = Browser(app)
-    erika = guest(api, auth, "Erika Mustermann", "Trier")
-    guest(api, auth, "Max Beispiel", "Koblenz")
+    erika = add_guest(api, auth, "Erika Mustermann", "Trier")
+    add_guest(api, auth, "Max Beispiel", "Koblenz")
     api.post(f"/api/v1/events/{SLUG}/checkins", headers=auth, json={"code": erika["code"], "nonce": "n-1"})
     api.post(f"/api/v1/events/{SLUG}/checkins", headers=auth, json={"code": "ZZZZZZZZ", "nonce": "n-2"})
     r = admin.get(f"/staff/e/{SLUG}/checkin")
@@ -118,8 +112,8 @@ def test_offline_double_admission_is_listed_as_a_conflict_and_can_be_marked_revi
     api = Browser(app)
     _, token_a = make_staff("Einlass 1", role="scanner")
     _, token_b = make_staff("Einlass 2", role="scanner")
-    both = guest(api, auth, "Doppelt Eingelassen", "Mayen")
-    single = guest(api, auth, "Nur Einmal", "Mayen")
+    both = add_guest(api, auth, "Doppelt Eingelassen", "Mayen")
+    single = add_guest(api, auth, "Nur Einmal", "Mayen")
     assert batch(api, {"Authorization": f"Bearer {token_a}"}, both["code"], single["code"])[0]["result"] == "ok"
     answer = batch(api, {"Authorization": f"Bearer {token_b}"}, both["ticket_url"])[0]
     assert answer["result"] == "already" and answer["by"] == "Einlass 1"
@@ -148,7 +142,7 @@ def test_devices_and_pairing_pages_keep_to_the_csp(app, admin):
 
 
 def test_projector_has_an_arrivals_panel_without_names(app, client, auth):
-    guest(Browser(app), auth, "Geheimer Name", "Trier")
+    add_guest(Browser(app), auth, "Geheimer Name", "Trier")
     html = Browser(app).get(f"/e/{SLUG}/screen").get_data(as_text=True)
     assert 'id="arrivals"' in html and 'id="arrivals-count"' in html and "Ankünfte" in html
     assert "Geheimer Name" not in html

@@ -2,15 +2,8 @@
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.helpers import SLUG, server_guest
 from tests.live.client import LiveClient
-
-SLUG = "kl-2018"
-
-
-def new_guest(server, name, city="Trier"):
-    r = server.api("POST", f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city})
-    assert r.status_code == 201
-    return r.json()
 
 
 def scan(server, code, nonce=None):
@@ -18,7 +11,7 @@ def scan(server, code, nonce=None):
 
 
 def test_fifty_concurrent_scans_of_one_ticket_give_exactly_one_ok(server):
-    guest = new_guest(server, "Gleichzeitig")
+    guest = server_guest(server, "Gleichzeitig")
     with ThreadPoolExecutor(25) as pool:
         answers = list(pool.map(lambda _: scan(server, guest["ticket_url"]), range(50)))
     assert all(r.status_code == 200 for r in answers)
@@ -29,7 +22,7 @@ def test_fifty_concurrent_scans_of_one_ticket_give_exactly_one_ok(server):
 
 
 def test_same_nonce_sent_concurrently_gives_one_answer(server):
-    guest = new_guest(server, "Wiederholt")
+    guest = server_guest(server, "Wiederholt")
     nonce = str(uuid.uuid4())
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda _: scan(server, guest["code"], nonce).json(), range(10)))
@@ -37,7 +30,7 @@ def test_same_nonce_sent_concurrently_gives_one_answer(server):
 
 
 def test_a_burst_of_scans_is_coalesced_into_few_stats_messages(server):
-    guests = [new_guest(server, f"Gast {i}", city="Mayen") for i in range(30)]
+    guests = [server_guest(server, f"Gast {i}", city="Mayen") for i in range(30)]
     before = server.api("GET", f"/api/v1/events/{SLUG}/stats", token=False).json()["checked_in"]
     client = LiveClient(server.base_url, since=None)
     try:

@@ -5,22 +5,15 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event
-from webapp.checkin import guests, service
+from tests.helpers import SLUG, add_guest, make_staff
+from webapp.checkin import guests
 from webapp.checkin.models import CODE_ALPHABET, CheckIn, Guest, Scan
-from webapp.extensions import db
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 
 def event(slug=SLUG):
     return db.session.execute(select(Event).filter_by(slug=slug)).scalar_one()
-
-
-def add_guest(client, auth, name="Erika Mustermann", city="Trier"):
-    r = client.post(f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city,
-                                                            "organisation": "Stadtverwaltung"}, headers=auth)
-    assert r.status_code == 201
-    return r.json
 
 
 def scan(client, auth, code, nonce, **extra):

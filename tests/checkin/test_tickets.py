@@ -8,17 +8,15 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
 from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event
+from tests.helpers import SLUG, make_staff
 from webapp.checkin import guests, tickets
-from webapp.extensions import db
-
-zxingcpp = pytest.importorskip("zxingcpp")
-Image = pytest.importorskip("PIL.Image")
-ImageDraw = pytest.importorskip("PIL.ImageDraw")
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 
 def the_event():

@@ -22,7 +22,7 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import SLUG, make_staff, require
+from tests.helpers import SLUG, make_staff, require
 from tests.server import ServerProcess
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -145,10 +145,10 @@ def offline_guests(database_uri, n, prefix, city="Trier"):
     """Register n guests straight in a (stopped or running) server's database through the guests domain
     functions; returns [{id, code, token}]. Much faster than n API calls, for the storm tests."""
     from webapp import create_app
-    from webapp.agenda.domain import get_event
     from webapp.checkin import guests
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.events import get_event
+    from webapp.core.extensions import db
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_uri)
     with app.app_context():
@@ -187,7 +187,7 @@ def login(app, name, password):
 
 def db_digest(app):
     """A hash of every row of every table (bar VOLATILE_TABLES)."""
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     h = hashlib.sha256()
     with app.app_context():
@@ -230,10 +230,10 @@ class FuzzApp:
 def build_fuzz_app(database_uri, tmp_path):
     from webapp import create_app
     from webapp.agenda.demo import load_demo
-    from webapp.agenda.models import Event
     from webapp.checkin import guests, service
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.extensions import db
+    from webapp.core.models import Event
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_uri, GUEST_IMPORT_DIR=str(tmp_path / "imports"),
                      RATELIMIT_ENABLED=False)
@@ -271,7 +271,7 @@ def fuzz_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     f = build_fuzz_app(f"sqlite:///{tmp / 'fuzz.sqlite3'}", tmp)
     yield f
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     f.watch.close()
     with f.app.app_context():

@@ -17,8 +17,8 @@ import uuid
 
 import pytest
 
-from tests.conftest import SLUG, make_staff
 from tests.hardening.conftest import Browser, build_fuzz_app, figure, is_error_json, login
+from tests.helpers import SLUG, make_staff
 
 PUBLIC = {
     "static": "stylesheets, scripts, icons",
@@ -57,7 +57,7 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("access")
     f = build_fuzz_app(f"sqlite:///{tmp / 'access.sqlite3'}", tmp)
     yield f
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     f.watch.close()
     with f.app.app_context():
@@ -163,7 +163,7 @@ def test_the_walker_catches_a_new_unprotected_endpoint(tmp_path):
             assert any(path in p for p in problems), (path, problems)
         assert len(problems) == len(leaks) + 1, problems  # the API route also lets a guest's token in
     finally:
-        from webapp.extensions import db
+        from webapp.core.extensions import db
 
         f.watch.close()
         with f.app.app_context():
@@ -172,7 +172,7 @@ def test_the_walker_catches_a_new_unprotected_endpoint(tmp_path):
 
 
 def test_scanner_accounts_get_403_where_an_admin_is_needed(site):
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     with site.app.app_context():
         make_staff("walk-scanner", role="scanner", password="walk-scanner-pw")
@@ -207,7 +207,7 @@ def test_scanner_accounts_get_403_where_an_admin_is_needed(site):
 
 def test_session_authenticated_api_writes_need_the_csrf_token(site):
     """A staff session (cookie) without X-CSRFToken cannot write through the API."""
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     with site.app.app_context():
         make_staff("walk-admin-csrf", password="walk-pw")
@@ -225,14 +225,14 @@ def test_session_authenticated_api_writes_need_the_csrf_token(site):
 
 
 def socket_client(app, flask_client=None):
-    from webapp.extensions import socketio
+    from webapp.core.extensions import socketio
 
     return socketio.test_client(app, namespace="/live", auth={"event": SLUG, "since": None},
                                 flask_test_client=flask_client)
 
 
 def live_events():
-    from webapp.extensions import socketio
+    from webapp.core.extensions import socketio
 
     names = set(socketio.server.handlers.get("/live", {}))
     names |= {name for name, _, namespace in socketio.handlers if namespace == "/live"}
@@ -242,7 +242,7 @@ def live_events():
 
 
 def test_staff_socket_events_refuse_anonymous_and_scanners(site):
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     staff_events = sorted(live_events() - PUBLIC_SOCKET_EVENTS)
     assert staff_events, "no staff events on /live?"
@@ -271,10 +271,10 @@ def test_staff_socket_events_refuse_anonymous_and_scanners(site):
 
 
 def test_a_revoked_device_stops_working_at_once(site):
-    from webapp.agenda.domain import get_event
     from webapp.checkin import devices
     from webapp.checkin.models import Device
-    from webapp.extensions import db
+    from webapp.core.events import get_event
+    from webapp.core.extensions import db
     from webapp.staff.models import ApiToken
 
     with site.app.app_context():

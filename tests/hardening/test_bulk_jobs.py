@@ -14,9 +14,8 @@ import uuid
 
 import requests
 
+from tests.helpers import SLUG
 from tests.server import ROOT
-
-SLUG = "kl-2018"
 
 
 def big_guest_list(size=7_900_000):

@@ -20,8 +20,8 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import LoopThread, figure
+from tests.helpers import SLUG, import_or_require
 from tests.server import ServerProcess
 
 pytestmark = pytest.mark.services
@@ -149,7 +149,7 @@ async def disconnect_all(clients):
 
 @pytest.mark.timeout(240)
 def test_fifty_live_connects_at_once_with_the_message_queue(storm_servers):
-    pytest.importorskip("aiohttp")
+    import_or_require("aiohttp", "REQUIRE_SERVICES", "aiohttp (the asyncio Socket.IO client)")
     a, b, database = storm_servers
     agenda = f"{a.base_url}/api/v1/events/{SLUG}/agenda"
     assert requests.get(agenda, timeout=10).status_code == 200

@@ -12,8 +12,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import db_path, figure, offline_guests, sql_rows
+from tests.helpers import SLUG
 
 GUESTS = 300
 SCANNERS = 8
@@ -123,9 +123,9 @@ def test_a_check_in_and_its_audit_row_are_one_transaction(fuzz_app):
     """The deterministic half of the crash test: on SQLite, nothing commits between the check-in's INSERT and
     its audit row's INSERT (a SAVEPOINT opened before any write used to be the outermost transaction there,
     and its RELEASE committed the check-in alone)."""
-    from webapp.agenda.domain import get_event
     from webapp.checkin import guests, service
-    from webapp.extensions import db
+    from webapp.core.events import get_event
+    from webapp.core.extensions import db
 
     with fuzz_app.app.app_context():
         event = get_event(SLUG)

@@ -28,8 +28,8 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import db_path, figure, offline_guests, sql_rows
+from tests.helpers import SLUG, import_or_require, require
 from tests.server import ServerProcess
 from tests.tcp_proxy import TcpProxy
 
@@ -172,7 +172,8 @@ def immutable(*paths):
     done = chattr("+i", *paths)
     if done.returncode:
         chattr("-i", *paths)
-        pytest.skip(f"cannot make the database file read-only for root here (chattr +i: {done.stderr.strip()})")
+        require("REQUIRE_SERVICES", "an immutable database file (chattr +i)")(
+            f"cannot make the database file read-only for root here (chattr +i: {done.stderr.strip()})")
     try:
         yield
     finally:
@@ -182,10 +183,10 @@ def immutable(*paths):
 # ---- in-process: which errors mean "unavailable" ---------------------------------------------------------------
 
 def test_unavailable_errors_are_told_from_programming_errors():
-    psycopg = pytest.importorskip("psycopg")
+    psycopg = import_or_require("psycopg", "REQUIRE_SERVICES", "PostgreSQL's driver")
     from sqlalchemy import exc
 
-    from webapp.dbhealth import is_unavailable
+    from webapp.core.dbhealth import is_unavailable
 
     def wrapped(err, cls=exc.OperationalError):
         return cls("SELECT 1", {}, err)
@@ -230,8 +231,8 @@ def test_a_programming_error_stays_a_500_with_its_traceback(app, caplog):
     from sqlalchemy import text
 
     from webapp import create_app
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.extensions import db
 
     bug = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
 
@@ -252,13 +253,13 @@ def test_an_exhausted_pool_answers_503_at_the_pool_timeout(app, caplog):
     timeout (and the pool is kept: a busy pool is not a broken one, and replacing it would open more
     connections than it allows), one log line, and the next request once a connection is free works."""
     from webapp import create_app
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.extensions import db
 
     small = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
     client = small.test_client()
-    with caplog.at_level("INFO", logger="webapp.dbhealth"):
+    with caplog.at_level("INFO", logger="webapp.core.dbhealth"):
         with small.app_context():
             held = db.engine.connect()  # the pool's only connection
             try:
@@ -273,7 +274,7 @@ def test_an_exhausted_pool_answers_503_at_the_pool_timeout(app, caplog):
         assert 0.9 < waited < 3
         assert client.get("/healthz").status_code == 200
         assert client.get(f"/api/v1/events/{SLUG}/agenda").status_code == 200
-    messages = [rec.getMessage() for rec in caplog.records if rec.name == "webapp.dbhealth"]
+    messages = [rec.getMessage() for rec in caplog.records if rec.name == "webapp.core.dbhealth"]
     assert len(messages) == 2 and DOWN_LINE in messages[0] and "TimeoutError" in messages[0] \
         and UP_LINE in messages[1], messages
     with small.app_context():
@@ -290,10 +291,10 @@ def assert_unavailable_response(r):
 def test_a_silent_postgresql_answers_503_within_the_connect_timeout(caplog):
     """A server that takes the TCP connection and never answers (a hung host, a half-open firewall): without
     a connect timeout every request would hang. With dbhealth's default (3 s) the answer is a 503."""
-    pytest.importorskip("psycopg")
+    import_or_require("psycopg", "REQUIRE_SERVICES", "PostgreSQL's driver")
     from webapp import create_app
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.extensions import db
 
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
@@ -322,10 +323,10 @@ def test_the_rate_limiter_does_not_take_a_database_outage_for_its_own(caplog):
     """The limiter looks up the bearer token inside its own try/except; a lookup failing there switched its
     counts to per-process memory (no longer shared between processes through Redis) and logged a traceback
     per request. dbhealth asks first: the 503 comes before the limiter, which stays on its storage."""
-    pytest.importorskip("psycopg")
+    import_or_require("psycopg", "REQUIRE_SERVICES", "PostgreSQL's driver")
     from webapp import create_app
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.extensions import db
 
     with socket.socket() as s:  # a port nobody listens on: every connect is refused at once
         s.bind(("127.0.0.1", 0))
@@ -340,14 +341,14 @@ def test_the_rate_limiter_does_not_take_a_database_outage_for_its_own(caplog):
         assert_unavailable_response(r)
     assert not [rec.getMessage() for rec in caplog.records if rec.name == "flask-limiter"]
     assert getattr(app.extensions["rate_limiter"], "_storage_dead", False) is False
-    assert [rec.levelname for rec in caplog.records if rec.name == "webapp.dbhealth"] == ["WARNING"]
+    assert [rec.levelname for rec in caplog.records if rec.name == "webapp.core.dbhealth"] == ["WARNING"]
     with app.app_context():
         db.engine.dispose()
 
 
 def test_the_engine_options_for_postgresql_leave_sqlite_and_explicit_settings_alone():
     from webapp import create_app
-    from webapp.config import Config, TestConfig
+    from webapp.core.config import Config, TestConfig
 
     class Production(TestConfig):  # Config's engine options (TestConfig's async mode: no eventlet here)
         SQLALCHEMY_ENGINE_OPTIONS = Config.SQLALCHEMY_ENGINE_OPTIONS
@@ -392,8 +393,8 @@ def test_a_read_only_postgresql_fails_healthz_and_refuses_writes_with_503(pg_dat
     from tests.hardening.conftest import PG_ADMIN
     from webapp import create_app
     from webapp.agenda.demo import load_demo
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.extensions import db
 
     name = f"{pg_database.rsplit('/', 1)[1]}_ro"
     url = pg_database.rsplit("/", 1)[0] + "/" + name
@@ -413,7 +414,7 @@ def test_a_read_only_postgresql_fails_healthz_and_refuses_writes_with_503(pg_dat
         admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
         with app.app_context():
             db.engine.dispose()  # the setting applies to new sessions (as after a failover to a standby)
-        with caplog.at_level("INFO", logger="webapp.dbhealth"):
+        with caplog.at_level("INFO", logger="webapp.core.dbhealth"):
             health = client.get("/healthz")
             r = client.patch(f"/api/v1/events/{SLUG}/sessions/2", json={"delay_minutes": 12}, headers=auth)
             read = client.get(f"/api/v1/events/{SLUG}/agenda")
@@ -425,7 +426,7 @@ def test_a_read_only_postgresql_fails_healthz_and_refuses_writes_with_503(pg_dat
         assert read.status_code == 200 and read.json["revision"] == revision  # reads go on, nothing written
         assert health_after.status_code == 200
         assert r_after.status_code == 200 and r_after.json["revision"] == revision + 1
-        messages = [rec.getMessage() for rec in caplog.records if rec.name == "webapp.dbhealth"]
+        messages = [rec.getMessage() for rec in caplog.records if rec.name == "webapp.core.dbhealth"]
         assert len(messages) == 2 and "read" in messages[0] and UP_LINE in messages[1], messages
     finally:
         with app.app_context():

@@ -8,11 +8,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
+from tests.helpers import SLUG, make_staff
 from webapp.agenda.models import Session
 from webapp.checkin.models import Guest
-from webapp.extensions import db
-from webapp.html import json_script
+from webapp.core.extensions import db
+from webapp.core.html import json_script
 from webapp.matchmaking.demo import load_board_demo
 
 HOSTILE = "<!--<script>&</script><b>x</b>'"
@@ -35,7 +35,7 @@ def blocks(body):
 @pytest.fixture
 def hostile_event(app, client, auth):
     """The demo event with the hostile text in every field that reaches an embedded block."""
-    from webapp.agenda.models import Event
+    from webapp.core.models import Event
 
     event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
     load_board_demo(event)

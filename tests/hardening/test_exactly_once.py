@@ -11,8 +11,8 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import db_path, figure, offline_guests, sql_rows
+from tests.helpers import SLUG
 from tests.live.client import LiveClient
 from tests.server import ServerProcess
 

@@ -14,9 +14,19 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SLUG
-from tests.hardening.conftest import (Browser, build_fuzz_app, corpus_strings, count_case, figure,
-                                      fuzz_strategies, hypothesis_profile, is_error_json, iso_times, login)
+from tests.hardening.conftest import (
+    Browser,
+    build_fuzz_app,
+    corpus_strings,
+    count_case,
+    figure,
+    fuzz_strategies,
+    hypothesis_profile,
+    is_error_json,
+    iso_times,
+    login,
+)
+from tests.helpers import SLUG
 
 PROFILE = hypothesis_profile()
 TEXT, ANY_JSON = fuzz_strategies()
@@ -314,7 +324,7 @@ def test_unstorable_text_on_postgresql(pg_database, tmp_path):
         assert r.status_code < 500
         n += 1
     finally:
-        from webapp.extensions import db
+        from webapp.core.extensions import db
 
         with f.app.app_context():
             db.session.remove()

@@ -15,9 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SLUG
-from tests.hardening.conftest import (count_case, corpus_files, figure, fuzz_strategies, hypothesis_profile,
-                                      iso_times, login)
+from tests.hardening.conftest import (
+    corpus_files,
+    count_case,
+    figure,
+    fuzz_strategies,
+    hypothesis_profile,
+    iso_times,
+    login,
+)
+from tests.helpers import SLUG
 
 PROFILE = hypothesis_profile()
 TEXT, ANY_JSON = fuzz_strategies()
@@ -37,7 +44,7 @@ def f(fuzz_app):
 
 def guest_count(f):
     from webapp.checkin.models import Guest
-    from webapp.extensions import db
+    from webapp.core.extensions import db
 
     with f.app.app_context():
         return db.session.query(Guest).count()
@@ -62,8 +69,8 @@ def upload(admin, data, name):
 def test_csv_corpus_through_the_upload_page(f):
     """Each file: a preview (200) or a clear refusal (422), never a 500, nothing written by the preview;
     a confirmed import writes exactly the good rows, or nothing with a message."""
-    from webapp.agenda.domain import get_event
     from webapp.checkin import csv_import
+    from webapp.core.events import get_event
 
     admin = login(f.app, "fuzz-admin", "fuzz-admin-pw")
     outcomes = {}
@@ -132,10 +139,10 @@ def csv_documents():
 
 
 def test_csv_property_parse_never_fails_and_apply_is_all_or_nothing(f):
-    from webapp.agenda.domain import get_event
     from webapp.checkin import csv_import
-    from webapp.errors import DomainError
-    from webapp.extensions import db
+    from webapp.core.errors import DomainError
+    from webapp.core.events import get_event
+    from webapp.core.extensions import db
 
     @settings(PROFILE, max_examples=150)
     @given(data=csv_documents(), skip=st.booleans())
@@ -177,8 +184,8 @@ def generated_schedules():
 def try_import(f, name, data, slug):
     """(outcome, message): "imported", "refused" (DomainError, database unchanged) or "known bug"."""
     from webapp.agenda.imports import import_schedule, parse_schedule
-    from webapp.errors import DomainError
-    from webapp.extensions import db
+    from webapp.core.errors import DomainError
+    from webapp.core.extensions import db
 
     with f.app.app_context():
         before = f.watch.state()

@@ -14,8 +14,8 @@ import socketio as socketio_client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import count_case, figure, fuzz_strategies, hypothesis_profile, is_error_json, iso_times
+from tests.helpers import SLUG
 
 PROFILE = hypothesis_profile()
 TEXT, ANY_JSON = fuzz_strategies()
@@ -29,7 +29,7 @@ def f(fuzz_app):
 
 
 def live_handlers():
-    from webapp.extensions import socketio
+    from webapp.core.extensions import socketio
 
     names = set(socketio.server.handlers.get(NS, {}))
     names |= {name for name, _, namespace in socketio.handlers if namespace == NS}
@@ -44,7 +44,7 @@ NORMAL = object()
 
 
 def connect(f, auth=NORMAL, flask_client=None):
-    from webapp.extensions import socketio
+    from webapp.core.extensions import socketio
 
     return socketio.test_client(f.app, namespace=NS, auth={"event": SLUG, "since": None} if auth is NORMAL else auth,
                                 flask_test_client=flask_client)

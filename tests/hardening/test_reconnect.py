@@ -5,15 +5,15 @@ client comes back by itself (reconnection=True, auth asks for what came after th
 the current revision, and has applied each of the three changes in order (or a snapshot at least that new).
 Fails if not all are current within 60 s of the restart; prints p50/max of the time from restart to current."""
 import asyncio
-import threading
 import statistics
+import threading
 import time
 
 import pytest
 import socketio
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import db_path, figure
+from tests.helpers import SLUG
 
 CLIENTS = 300
 CONNECT_AT_ONCE = 25
@@ -83,17 +83,18 @@ def changes_in_database(database, texts):
     """Changes made while the server is down, through the same domain functions as the API."""
     from webapp import create_app
     from webapp.agenda import domain
-    from webapp.config import TestConfig
-    from webapp.extensions import db
+    from webapp.core.config import TestConfig
+    from webapp.core.events import get_event
+    from webapp.core.extensions import db
 
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
     with app.app_context():
-        event = domain.get_event(SLUG)
+        event = get_event(SLUG)
         session = event.sessions[1]
         domain.update_session(event, session, {"delay_minutes": session.delay_minutes + 5}, actor="während Neustart")
         for text in texts:
             domain.add_announcement(event, text, actor="während Neustart")
-        revision = domain.get_event(SLUG).revision
+        revision = get_event(SLUG).revision
         db.session.remove()
         db.engine.dispose()
     return revision

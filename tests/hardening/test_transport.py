@@ -26,8 +26,8 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import SLUG
 from tests.hardening.conftest import db_path, figure, sqlite_server
+from tests.helpers import SLUG
 from tests.live.client import LiveClient
 from tests.tcp_proxy import TcpProxy
 

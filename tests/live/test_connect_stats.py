@@ -1,7 +1,7 @@
 """Connecting clients share one computation of the counters until they change (one process, no queue)."""
 import pytest
 
-from tests.conftest import SLUG
+from tests.helpers import SLUG
 from webapp.live import broadcast
 
 

@@ -8,10 +8,10 @@ import sys
 import pytest
 import websocket
 
+from tests.helpers import SLUG
 from tests.live.client import LiveClient
 from tests.server import ROOT, ServerProcess
 
-SLUG = "kl-2018"
 UNIT = ROOT / "deploy" / "treffpunkt@.service"
 WORKER = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
 

@@ -6,11 +6,10 @@ import uuid
 
 import pytest
 
-from tests.conftest import require
+from tests.helpers import SLUG, require
 from tests.live.client import LiveClient
 from tests.server import ServerProcess
 
-SLUG = "kl-2018"
 REDIS = "redis://127.0.0.1:6379/0"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 

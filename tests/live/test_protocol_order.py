@@ -11,9 +11,8 @@ import uuid
 import pytest
 import websocket
 
+from tests.helpers import SLUG
 from tests.server import ServerProcess
-
-SLUG = "kl-2018"
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
@@ -103,7 +102,7 @@ def test_a_sync_flood_is_cheap_and_the_door_keeps_answering(live_server):
         client.read_until(lambda p: event_name(p) == "synced")
 
         def door():
-            for i in range(15):
+            for _ in range(15):
                 sent = time.monotonic()
                 r = live_server.api("POST", f"/api/v1/events/{SLUG}/checkins",
                                     json={"code": code, "nonce": str(uuid.uuid4())})
@@ -134,8 +133,8 @@ def test_a_sync_flood_is_cheap_and_the_door_keeps_answering(live_server):
 
 
 def test_a_snapshot_is_built_once_per_revision(app):
-    from webapp.agenda.models import Event
-    from webapp.extensions import db
+    from webapp.core.extensions import db
+    from webapp.core.models import Event
     from webapp.live import revisions
 
     app.config["LIVE_SNAPSHOT_SECONDS"] = 5

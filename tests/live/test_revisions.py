@@ -1,9 +1,10 @@
 """The live-state mechanism without a network: revisions, change log, catch-up and snapshots on /live."""
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event, Session
-from webapp.extensions import db
+from tests.helpers import SLUG, make_staff
+from webapp.agenda.models import Session
+from webapp.core.extensions import db
+from webapp.core.models import Event
 from webapp.live.models import Change
 
 
@@ -112,7 +113,7 @@ def test_sync_after_a_gap_resends_from_the_clients_revision(client, auth, socket
 
 
 def test_unknown_event_is_refused(socket_client, app):
-    from webapp.extensions import socketio
+    from webapp.core.extensions import socketio
 
     c = socketio.test_client(app, namespace="/live", auth={"event": "nope", "since": None})
     assert not c.is_connected("/live")

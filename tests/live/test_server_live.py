@@ -4,10 +4,9 @@ import time
 
 import pytest
 
+from tests.helpers import SLUG
 from tests.live.client import LiveClient
 from tests.server import ServerProcess
-
-SLUG = "kl-2018"
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])

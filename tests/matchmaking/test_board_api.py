@@ -2,9 +2,9 @@
 meeting requests and the table plan."""
 from sqlalchemy import select
 
-from tests.conftest import SLUG
-from webapp.agenda.models import Event
-from webapp.extensions import db
+from tests.helpers import SLUG
+from webapp.core.extensions import db
+from webapp.core.models import Event
 from webapp.matchmaking.models import TableAssignment
 
 

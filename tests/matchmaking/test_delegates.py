@@ -4,10 +4,10 @@ the organisers added or confirmed do, and so do guests with the municipality's i
 delegate's save never silently overwrites the first's; a meeting is requested once."""
 from sqlalchemy import select
 
-from tests.conftest import SLUG
-from webapp.agenda.models import Event, Municipality
+from tests.helpers import SLUG
 from webapp.checkin.models import Guest
-from webapp.extensions import db
+from webapp.core.extensions import db
+from webapp.core.models import Event, Municipality
 from webapp.live.models import Change
 
 

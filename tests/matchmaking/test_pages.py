@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import SLUG
+from tests.helpers import SLUG
 
 BOARD = f"/e/{SLUG}/board"
 SCREEN = f"/e/{SLUG}/board/screen"

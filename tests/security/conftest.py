@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.security import app_on_copy
-from webapp.extensions import db
+from webapp.core.extensions import db
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
+from tests.helpers import SLUG, make_staff
 from tests.security import prepared_database, staff
 from tests.security.conftest import csrf_of
-from webapp.agenda.models import Event, Session
-from webapp.db_types import utcnow
-from webapp.extensions import db, socketio
+from webapp.agenda.models import Session
+from webapp.core.db import utcnow
+from webapp.core.extensions import db, socketio
+from webapp.core.models import Event
 
 PASSWORD = "pw-for-tests"  # tests.security.staff's default
 GUESTS_API = f"/api/v1/events/{SLUG}/guests"
@@ -254,8 +255,8 @@ def test_a_disabled_account_is_refused_everywhere_until_enabled(app):
 
 
 def test_a_revoked_device_account_cannot_be_enabled(app):
-    from webapp.agenda.domain import get_event
     from webapp.checkin import devices
+    from webapp.core.events import get_event
 
     device, _ = devices.create_device(get_event(SLUG), "Einlass Nord")
     devices.revoke_device(get_event(SLUG), device)
@@ -336,7 +337,7 @@ def test_the_login_only_redirects_to_local_paths(app):
         r = Browser(app).login(next=target)
         assert r.status_code == 302 and r.location == target, (target, r.location)
     # Characters a query string cannot bring this far (the server refuses a NUL before the login sees it).
-    from webapp.staff.views import _safe_next
+    from webapp.staff.pages import _safe_next
 
     with app.test_request_context("/staff/login"):
         assert [_safe_next(t) for t in ("/\x00/evil.example/", "/\x7f/evil.example/", "/\x0b/evil", None)] \

@@ -10,14 +10,14 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SLUG
+from tests.helpers import SLUG
 from tests.security import app_on_copy, prepared_database, staff
 from tests.security.conftest import csrf_of
 from webapp import create_app
-from webapp.agenda.models import Event
 from webapp.checkin import guests as guest_domain
-from webapp.config import ROOT, TestConfig
-from webapp.extensions import db
+from webapp.core.config import ROOT, TestConfig
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 HOST = "localhost"  # the test client's host
 
@@ -162,7 +162,7 @@ def test_session_cookie_is_httponly_and_lax_and_secure_with_secure_cookies(app, 
     # SECURE_COOKIES=1 (what run.py sets when serving HTTPS) → Config.SESSION_/REMEMBER_COOKIE_SECURE …
     monkeypatch.setenv("SECURE_COOKIES", "1")
     monkeypatch.setenv("SECRET_KEY", "x")
-    config = runpy.run_path(str(ROOT / "webapp" / "config.py"))["Config"]
+    config = runpy.run_path(str(ROOT / "webapp" / "core" / "config.py"))["Config"]
     assert (config.SESSION_COOKIE_SECURE, config.REMEMBER_COOKIE_SECURE) == (True, True)
     # … and then both cookies carry Secure.
     secure = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
@@ -226,7 +226,7 @@ import eventlet
 eventlet.monkey_patch()
 import eventlet.wsgi, urllib.request
 from webapp import create_app
-from webapp.config import TestConfig
+from webapp.core.config import TestConfig
 app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
 sock = eventlet.listen(("127.0.0.1", 0))
 eventlet.spawn(eventlet.wsgi.server, sock, app, log_output=False)

@@ -1,4 +1,4 @@
-"""Privacy (webapp/privacy.py): a guest downloads and deletes their data from /t/<token>; `flask --app wsgi
+"""Privacy (webapp/privacy/): a guest downloads and deletes their data from /t/<token>; `flask --app wsgi
 purge SLUG` removes an event's personal data after the event; the scanner's offline list holds the minimum
 and is wiped on logout. Assertions are on rows: gone, anonymised, or kept."""
 import json
@@ -8,20 +8,21 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import SLUG
-from webapp import cli as cli_module
+from tests.helpers import SLUG
 from tests.security import prepared_database, staff
 from tests.security.conftest import csrf_of
-from webapp import privacy
-from webapp.agenda.models import Event, Session
+from webapp.agenda.models import Session
 from webapp.checkin import devices as device_domain
 from webapp.checkin import guests as guest_domain
 from webapp.checkin.models import CheckIn, Device, Guest, Scan
-from webapp.config import ROOT
-from webapp.extensions import db
+from webapp.core.config import ROOT
+from webapp.core.extensions import db
+from webapp.core.models import Event
 from webapp.live.models import Change
 from webapp.matchmaking.board import plan_json
 from webapp.matchmaking.models import Interest, MeetingRequest
+from webapp.privacy import cli as cli_module
+from webapp.privacy import domain as privacy
 from webapp.staff.models import ApiToken, StaffUser
 
 

@@ -1,4 +1,4 @@
-"""Rate limits (webapp/security.py): login, ticket tokens, typed-code lookups, registration and failed bearer
+"""Rate limits (webapp/web/limits.py): login, ticket tokens, typed-code lookups, registration and failed bearer
 tokens are limited per client; a working scanner never is. Limits are off in TestConfig and switched on here.
 Every request goes through the Flask test client (no network); a client's address is set per request."""
 import socket
@@ -8,13 +8,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SLUG, require
+from tests.helpers import SLUG, require
 from tests.security import app_on_copy, prepared_database, staff
-from webapp.agenda.models import Event
 from webapp.checkin import guests as guest_domain
 from webapp.checkin.models import Guest
-from webapp.extensions import db
-from webapp.security import DEFAULT_LIMITS, storage_uri
+from webapp.core.config import Config
+from webapp.core.extensions import db
+from webapp.core.models import Event
+from webapp.web.limits import LIMIT_KEYS, storage_uri
 
 UNKNOWN_TOKEN = "x" * 43
 
@@ -60,7 +61,7 @@ def assert_429(response, api):
 
 
 def test_the_chosen_limits():
-    assert DEFAULT_LIMITS == {
+    assert {key: getattr(Config, key) for key in LIMIT_KEYS} == {
         "RATELIMIT_LOGIN": "10 per minute", "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
         "RATELIMIT_TICKET": "300 per minute", "RATELIMIT_TICKET_MISS": "60 per minute",
         "RATELIMIT_PAIRING": "30 per minute", "RATELIMIT_LOOKUP": "60 per minute",
@@ -112,7 +113,7 @@ def test_failed_logins_per_address_and_account_name(app, client):
         assert other.post("/staff/login", data={"name": "bert", "password": "bert-password"},
                           environ_base=ip(10)).status_code == 302
     # Successful logins do not count: bert signs in four times from one address.
-    for n in range(4):
+    for _ in range(4):
         with app.test_client() as other:
             assert other.post("/staff/login", data={"name": "bert", "password": "bert-password"},
                               environ_base=ip(30)).status_code == 302

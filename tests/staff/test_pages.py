@@ -4,10 +4,10 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import SLUG, make_staff
-from webapp.agenda.models import Event, Session
-from webapp.extensions import db
-
+from tests.helpers import SLUG, make_staff
+from webapp.agenda.models import Session
+from webapp.core.extensions import db
+from webapp.core.models import Event
 
 # Staff URLs open to anyone: the login page, and the pairing link a new scanner phone opens (it carries a
 # one-time code; tests/checkin/test_devices.py covers it).

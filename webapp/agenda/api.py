@@ -1,7 +1,8 @@
 """Agenda JSON API under /api/v1 (documented in docs/api.md)."""
 from flask import Blueprint, jsonify
 
-from ..api import API_PREFIX, json_body
+from ..core.events import get_event
+from ..core.validation import API_PREFIX, json_body
 from ..staff.auth import actor_name, api_staff
 from . import domain
 
@@ -10,7 +11,7 @@ bp = Blueprint("agenda_api", __name__, url_prefix=API_PREFIX)
 
 @bp.get("/events/<slug>/agenda")
 def agenda(slug):
-    event = domain.get_event(slug)
+    event = get_event(slug)
     revision = event.revision  # read before the content, like a live snapshot
     return jsonify({"revision": revision, **domain.agenda_json(event)})
 
@@ -18,7 +19,7 @@ def agenda(slug):
 @bp.patch("/events/<slug>/sessions/<int:session_id>")
 def patch_session(slug, session_id):
     staff = api_staff()
-    event = domain.get_event(slug)
+    event = get_event(slug)
     session = domain.get_session(event, session_id)
     fields = domain.parse_session_fields(event, json_body())
     change = domain.update_session(event, session, fields, actor=actor_name(staff))
@@ -31,7 +32,7 @@ def patch_session(slug, session_id):
 @bp.post("/events/<slug>/sessions")
 def post_session(slug):
     staff = api_staff()
-    event = domain.get_event(slug)
+    event = get_event(slug)
     fields = domain.parse_session_fields(event, json_body(), required=("title", "planned_start", "planned_end"))
     session, _ = domain.create_session(event, fields, actor=actor_name(staff))
     return jsonify({"session": domain.session_json(session), "revision": event.revision}), 201
@@ -40,7 +41,7 @@ def post_session(slug):
 @bp.post("/events/<slug>/announcements")
 def post_announcement(slug):
     staff = api_staff()
-    event = domain.get_event(slug)
+    event = get_event(slug)
     clean = domain.parse_announcement(json_body())
     announcement, change = domain.add_announcement(event, actor=actor_name(staff), **clean)
     return jsonify({"announcement": domain.announcement_json(announcement), "revision": change.revision}), 201
@@ -49,6 +50,6 @@ def post_announcement(slug):
 @bp.delete("/events/<slug>/announcements/<int:announcement_id>")
 def delete_announcement(slug, announcement_id):
     staff = api_staff()
-    event = domain.get_event(slug)
+    event = get_event(slug)
     domain.withdraw_announcement(event, announcement_id, actor=actor_name(staff))
     return jsonify({"revision": event.revision})

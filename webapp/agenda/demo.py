@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from ..extensions import db
-from .models import Event, Municipality, Room, Session, Speaker, Topic
+from ..core.extensions import db
+from ..core.models import Event, Municipality
+from .models import Room, Session, Speaker, Topic
 
 SLUG = "kl-2018"
 TZ = ZoneInfo("Europe/Berlin")

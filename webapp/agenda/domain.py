@@ -7,10 +7,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..errors import DomainError, not_found, unstorable, valid_id
-from ..extensions import db
-from ..live import record_change, register_snapshot_part
-from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Event, Room, Session
+from ..core.errors import DomainError
+from ..core.events import event_json, local_iso
+from ..core.extensions import db
+from ..core.validation import aware_time, boolean, choice, of_event, refuse_unknown, require, text, whole_number
+from ..live import record_change
+from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Room, Session
 
 MAX_DELAY = 24 * 60
 MAX_TITLE = 300
@@ -18,14 +20,6 @@ MAX_TEXT = 500
 
 
 # ---- reading -------------------------------------------------------------------------------------
-
-def get_event(slug):
-    event = db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() \
-        if isinstance(slug, str) else None
-    if event is None:
-        raise not_found("event")
-    return event
-
 
 def session_details():
     """What session_json reads, loaded with the session (an edit reads it before and after the change).
@@ -35,14 +29,7 @@ def session_details():
 
 
 def get_session(event, session_id):
-    session = db.session.get(Session, session_id, options=session_details()) if valid_id(session_id) else None
-    if session is None or session.event_id != event.id:
-        raise not_found("session")
-    return session
-
-
-def local_iso(dt, tz):
-    return dt.astimezone(ZoneInfo(tz)).isoformat()
+    return of_event(Session, event, session_id, "session", options=session_details())
 
 
 def expected_start(session):
@@ -91,21 +78,6 @@ def active_announcements(event, now=None):
     return [a for a in event.announcements if not a.withdrawn and (a.expires_at is None or a.expires_at > now)]
 
 
-def event_json(event):
-    return {
-        "slug": event.slug,
-        "title": event.title,
-        "subtitle": event.subtitle,
-        "series": event.series,
-        "host": event.host,
-        "venue": event.venue,
-        "timezone": event.timezone,
-        "start": local_iso(event.starts_at, event.timezone),
-        "end": local_iso(event.ends_at, event.timezone),
-        "is_demo": event.is_demo,
-    }
-
-
 def agenda_json(event):
     """The public agenda (API GET …/agenda and the agenda part of a live snapshot)."""
     return {
@@ -116,53 +88,7 @@ def agenda_json(event):
     }
 
 
-register_snapshot_part(agenda_json)
-
-
 # ---- validating input ---------------------------------------------------------------------------
-
-def _int(data, key, low, high):
-    value = data[key]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise DomainError("invalid", f"{key} must be a whole number")
-    if not low <= value <= high:
-        raise DomainError("invalid", f"{key} must be between {low} and {high}")
-    return value
-
-
-def _text(data, key, max_len, allow_empty=False):
-    value = data[key]
-    if not isinstance(value, str):
-        raise DomainError("invalid", f"{key} must be text")
-    if unstorable(value):  # NUL or a lone surrogate: for the socket events (the API refuses these earlier)
-        raise DomainError("invalid", f"{key} must not contain NUL characters or lone surrogates")
-    value = value.strip()
-    if not value and not allow_empty:
-        raise DomainError("invalid", f"{key} must not be empty")
-    if len(value) > max_len:
-        raise DomainError("invalid", f"{key} is longer than {max_len} characters")
-    return value
-
-
-def _choice(data, key, choices):
-    value = data[key]
-    if value not in choices:
-        raise DomainError("invalid", f"{key} must be one of: {', '.join(choices)}")
-    return value
-
-
-def _time(data, key):
-    value = data[key]
-    if not isinstance(value, str) or len(value) > 40:
-        raise DomainError("invalid", f"{key} must be an ISO 8601 time with offset")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise DomainError("invalid", f"{key} must be an ISO 8601 time with offset") from None
-    if parsed.tzinfo is None:
-        raise DomainError("invalid", f"{key} needs a UTC offset, e.g. 2018-10-26T14:00:00+02:00")
-    return parsed.astimezone(timezone.utc)
-
 
 def _room(event, name):
     if not isinstance(name, str):
@@ -180,34 +106,26 @@ SESSION_FIELDS = {"delay_minutes", "room", "status", "title", "abstract", "kind"
 def parse_session_fields(event, data, required=()):
     """Check a JSON object of session fields; returns clean values. Unknown keys are refused so a typo
     does not pass silently."""
-    if not isinstance(data, dict):
-        raise DomainError("invalid", "expected a JSON object")
-    unknown = set(data) - SESSION_FIELDS
-    if unknown:
-        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
-    missing = [k for k in required if k not in data]
-    if missing:
-        raise DomainError("invalid", "missing fields: " + ", ".join(missing))
+    refuse_unknown(data, SESSION_FIELDS)
+    require(data, required)
     clean = {}
     if "delay_minutes" in data:
-        clean["delay_minutes"] = _int(data, "delay_minutes", -MAX_DELAY, MAX_DELAY)
+        clean["delay_minutes"] = whole_number(data, "delay_minutes", -MAX_DELAY, MAX_DELAY)
     if "room" in data:
         clean["room"] = _room(event, data["room"])
     if "status" in data:
-        clean["status"] = _choice(data, "status", SESSION_STATUSES)
+        clean["status"] = choice(data, "status", SESSION_STATUSES)
     if "title" in data:
-        clean["title"] = _text(data, "title", MAX_TITLE)
+        clean["title"] = text(data, "title", MAX_TITLE)
     if "abstract" in data:
-        clean["abstract"] = _text(data, "abstract", 5000, allow_empty=True)
+        clean["abstract"] = text(data, "abstract", 5000, allow_empty=True)
     if "kind" in data:
-        clean["kind"] = _choice(data, "kind", SESSION_KINDS)
+        clean["kind"] = choice(data, "kind", SESSION_KINDS)
     for key in ("planned_start", "planned_end"):
         if key in data:
-            clean[key] = _time(data, key)
+            clean[key] = aware_time(data, key)
     if "shift_following" in data:
-        if not isinstance(data["shift_following"], bool):
-            raise DomainError("invalid", "shift_following must be true or false")
-        clean["shift_following"] = data["shift_following"]
+        clean["shift_following"] = boolean(data, "shift_following")
     return clean
 
 
@@ -316,20 +234,16 @@ def create_session(event, fields, actor="", speakers=(), topics=()):
 
 
 def parse_announcement(data):
-    if not isinstance(data, dict):
-        raise DomainError("invalid", "expected a JSON object")
-    unknown = set(data) - {"text", "severity", "expires_at", "expires_in_minutes"}
-    if unknown:
-        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
+    refuse_unknown(data, {"text", "severity", "expires_at", "expires_in_minutes"})
     if "text" not in data:
         raise DomainError("invalid", "missing field: text")
-    clean = {"text": _text(data, "text", MAX_TEXT), "severity": "info", "expires_at": None}
+    clean = {"text": text(data, "text", MAX_TEXT), "severity": "info", "expires_at": None}
     if "severity" in data:
-        clean["severity"] = _choice(data, "severity", SEVERITIES)
+        clean["severity"] = choice(data, "severity", SEVERITIES)
     if "expires_at" in data and data["expires_at"] is not None:
-        clean["expires_at"] = _time(data, "expires_at")
+        clean["expires_at"] = aware_time(data, "expires_at")
     if "expires_in_minutes" in data:
-        minutes = _int(data, "expires_in_minutes", 1, 7 * 24 * 60)
+        minutes = whole_number(data, "expires_in_minutes", 1, 7 * 24 * 60)
         clean["expires_at"] = datetime.now(timezone.utc) + timedelta(minutes=minutes)
     return clean
 
@@ -346,9 +260,7 @@ def add_announcement(event, text, severity="info", expires_at=None, actor=""):
 
 
 def withdraw_announcement(event, announcement_id, actor=""):
-    announcement = db.session.get(Announcement, announcement_id) if isinstance(announcement_id, int) else None
-    if announcement is None or announcement.event_id != event.id:
-        raise not_found("announcement")
+    announcement = of_event(Announcement, event, announcement_id, "announcement")
     if announcement.withdrawn:
         return None
     announcement.withdrawn = True

@@ -4,7 +4,6 @@ All three show the *expected* times (planned + delay), so a calendar subscriptio
 the day as it really runs. The two Fahrplan formats are built from one record per session
 (`schedule_days` + `session_record`), so they always say the same thing."""
 import re
-import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -15,8 +14,9 @@ from flask import url_for
 from lxml import etree
 from sqlalchemy import func, select
 
-from .. import VERSION
-from ..extensions import db
+from ..core.config import VERSION
+from ..core.extensions import db
+from ..core.text import slugify
 from ..live.models import Change
 from .domain import expected_end, expected_start, local_iso
 
@@ -25,18 +25,11 @@ C3VOC_SCHEMA_URL = "https://c3voc.de/schedule/schema.json"
 TIMESLOT = "00:05"
 # Stable, made-up namespace for the uuid5s of rooms and speakers (they have no guid in the database).
 GUID_NAMESPACE = uuid.UUID("6f0c6a52-6c1e-4d4b-9a55-2f1b1c7e5d10")
-_TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "ae", "Ö": "oe", "Ü": "ue"})
 # Characters XML 1.0 cannot carry at all; imported texts may contain them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # ---- shared by the Fahrplan formats (and the importer) -------------------------------------------------
-
-def slugify(text, fallback=""):
-    """ASCII slug as German readers expect it (Fußgängerzone -> fussgaengerzone)."""
-    text = unicodedata.normalize("NFKD", str(text).translate(_TRANSLITERATE)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or fallback
-
 
 def acronym(event):
     """The c3voc acronym: slug kl-2018 -> kl_2018 (the schema allows no hyphen inside, at least 4 chars)."""

@@ -9,20 +9,20 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from ..cooperative import paced, tick
-from ..errors import DomainError, unstorable
-from ..extensions import db
+from ..core.cooperative import paced, tick
+from ..core.errors import DomainError, unstorable
+from ..core.extensions import db
+from ..core.models import Event
+from ..core.text import slugify
 from ..live import record_change
 from .domain import event_json, session_json
-from .exports import slugify
-from .models import SESSION_KINDS, Event, Room, Session, Speaker, Topic, session_speakers, session_topics
+from .models import SESSION_KINDS, Room, Session, Speaker, Topic, session_speakers, session_topics
 
 DEFAULT_TIMEZONE = "Europe/Berlin"
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{1,63}")

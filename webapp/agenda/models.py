@@ -1,9 +1,9 @@
-"""Agenda data: events, rooms, sessions, speakers, topics, announcements. Logic lives in domain.py."""
-import secrets
+"""Agenda data: rooms, sessions, speakers, topics, announcements of an event (webapp/core/models.py). Logic
+lives in domain.py."""
 import uuid
 
-from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.db import UTCDateTime, utcnow
+from ..core.extensions import db
 
 SESSION_KINDS = ("talk", "opening", "pitch", "panel", "workshop", "break", "networking", "arrival", "other")
 SESSION_STATUSES = ("scheduled", "cancelled")
@@ -21,76 +21,14 @@ session_topics = db.Table(
 )
 
 
-class Event(db.Model):
-    """One meeting of a series. `revision` counts its live changes (see webapp.live)."""
-
-    id = db.Column(db.Integer, primary_key=True)
-    slug = db.Column(db.String(64), unique=True, nullable=False)
-    series = db.Column(db.String(200), nullable=False, default="")
-    title = db.Column(db.String(300), nullable=False)
-    subtitle = db.Column(db.String(300), nullable=False, default="")
-    host = db.Column(db.String(300), nullable=False, default="")
-    venue = db.Column(db.String(300), nullable=False, default="")
-    description = db.Column(db.Text, nullable=False, default="")
-    timezone = db.Column(db.String(64), nullable=False, default="Europe/Berlin")
-    starts_at = db.Column(UTCDateTime, nullable=False)
-    ends_at = db.Column(UTCDateTime, nullable=False)
-    is_demo = db.Column(db.Boolean, nullable=False, default=False)
-    tables_per_slot = db.Column(db.Integer, nullable=False, default=6)  # networking tables in each slot
-    revision = db.Column(db.Integer, nullable=False, default=0)
-
-    rooms = db.relationship("Room", back_populates="event", order_by="Room.position",
-                            cascade="all, delete-orphan")
-    sessions = db.relationship("Session", back_populates="event", cascade="all, delete-orphan",
-                               order_by="(Session.planned_start, Session.id)")
-    topics = db.relationship("Topic", back_populates="event", cascade="all, delete-orphan",
-                             order_by="Topic.name")
-    speakers = db.relationship("Speaker", back_populates="event", cascade="all, delete-orphan")
-    announcements = db.relationship("Announcement", back_populates="event", cascade="all, delete-orphan",
-                                    order_by="Announcement.id")
-    municipalities = db.relationship("Municipality", back_populates="event", cascade="all, delete-orphan",
-                                     order_by="(Municipality.is_host.desc(), Municipality.name)")
-
-
 class Room(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
     name = db.Column(db.String(100), nullable=False)
     slug = db.Column(db.String(100), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
-    event = db.relationship("Event", back_populates="rooms")
-    __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
-
-
-INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no look-alikes, as the ticket codes
-INVITE_LENGTH = 10  # ~50 bits
-
-
-def new_invite_code():
-    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
-
-
-class Municipality(db.Model):
-    """A town taking part (host or guest); guests register for one, the matchmaking board links them.
-
-    Who speaks for it on the board: guests the organisers added or confirmed, and guests who registered with
-    its invitation code (`invite_code`, handed out by the organisers). `answers_version` counts changes of
-    its board answers, so that a delegate saving over another delegate's newer answers is told, not
-    silently overwritten."""
-
-    id = db.Column(db.Integer, primary_key=True)
-    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
-    name = db.Column(db.String(120), nullable=False)
-    slug = db.Column(db.String(120), nullable=False)
-    is_host = db.Column(db.Boolean, nullable=False, default=False)
-    latitude = db.Column(db.Float, nullable=True)
-    longitude = db.Column(db.Float, nullable=True)
-    note = db.Column(db.String(200), nullable=False, default="")
-    # On the public matchmaking board only while a delegate's latest answer agreed to it.
-    board_consent = db.Column(db.Boolean, nullable=False, default=False)
-    invite_code = db.Column(db.String(INVITE_LENGTH), nullable=False, default=new_invite_code)
-    answers_version = db.Column(db.Integer, nullable=False, default=0)
-    event = db.relationship("Event", back_populates="municipalities")
+    event = db.relationship("Event", backref=db.backref("rooms", order_by="Room.position",
+                                                        cascade="all, delete-orphan"))
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
 
 
@@ -99,7 +37,7 @@ class Speaker(db.Model):
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
     name = db.Column(db.String(200), nullable=False)
     role = db.Column(db.String(300), nullable=False, default="")
-    event = db.relationship("Event", back_populates="speakers")
+    event = db.relationship("Event", backref=db.backref("speakers", cascade="all, delete-orphan"))
 
 
 class Topic(db.Model):
@@ -107,7 +45,7 @@ class Topic(db.Model):
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
     slug = db.Column(db.String(100), nullable=False)
     name = db.Column(db.String(200), nullable=False)
-    event = db.relationship("Event", back_populates="topics")
+    event = db.relationship("Event", backref=db.backref("topics", order_by="Topic.name", cascade="all, delete-orphan"))
     __table_args__ = (db.UniqueConstraint("event_id", "slug"),)
 
 
@@ -129,7 +67,8 @@ class Session(db.Model):
     delay_minutes = db.Column(db.Integer, nullable=False, default=0)
     status = db.Column(db.String(12), nullable=False, default="scheduled")
 
-    event = db.relationship("Event", back_populates="sessions")
+    event = db.relationship("Event", backref=db.backref("sessions", cascade="all, delete-orphan",
+                                                        order_by="(Session.planned_start, Session.id)"))
     room = db.relationship("Room", foreign_keys=[room_id])
     planned_room = db.relationship("Room", foreign_keys=[planned_room_id])
     speakers = db.relationship("Speaker", secondary=session_speakers, order_by="Speaker.id")
@@ -144,4 +83,5 @@ class Announcement(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = db.Column(UTCDateTime, nullable=True)
     withdrawn = db.Column(db.Boolean, nullable=False, default=False)
-    event = db.relationship("Event", back_populates="announcements")
+    event = db.relationship("Event", backref=db.backref("announcements", cascade="all, delete-orphan",
+                                                        order_by="Announcement.id"))

@@ -4,19 +4,13 @@ import json
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
-from ..errors import DomainError
-from ..html import json_script
+from ..core.events import event_or_404
+from ..core.html import json_script
 from ..live import snapshot
-from . import domain, exports
+from . import exports
 
 bp = Blueprint("agenda_pages", __name__)
 
-
-def _event_or_404(slug):
-    try:
-        return domain.get_event(slug)
-    except DomainError:
-        abort(404)
 
 
 def _page(template, event, **extra):
@@ -27,17 +21,17 @@ def _page(template, event, **extra):
 
 @bp.get("/e/<slug>/")
 def agenda(slug):
-    return _page("agenda/agenda.html", _event_or_404(slug))
+    return _page("agenda/agenda.html", event_or_404(slug))
 
 
 @bp.get("/e/<slug>/screen")
 def screen(slug):
-    return _page("agenda/screen.html", _event_or_404(slug), room=None)
+    return _page("agenda/screen.html", event_or_404(slug), room=None)
 
 
 @bp.get("/e/<slug>/screen/<room_slug>")
 def door_screen(slug, room_slug):
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     room = next((r for r in event.rooms if r.slug == room_slug or r.name == room_slug), None)
     if room is None:
         abort(404)
@@ -46,7 +40,7 @@ def door_screen(slug, room_slug):
 
 @bp.get("/e/<slug>/manifest.webmanifest")
 def manifest(slug):
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     body = {
         "name": event.title, "short_name": "Treffpunkt", "lang": "de",
         "start_url": url_for(".agenda", slug=slug), "scope": "/", "display": "standalone",
@@ -59,16 +53,16 @@ def manifest(slug):
 
 @bp.get("/e/<slug>/agenda.ics")
 def ical(slug):
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return Response(exports.ical(event), mimetype="text/calendar",
                     headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
 
 
 @bp.get("/e/<slug>/schedule.xml")
 def frab_xml(slug):
-    return Response(exports.frab_xml(_event_or_404(slug)), mimetype="application/xml")
+    return Response(exports.frab_xml(event_or_404(slug)), mimetype="application/xml")
 
 
 @bp.get("/e/<slug>/schedule.json")
 def c3voc_json(slug):
-    return jsonify(exports.c3voc_json(_event_or_404(slug)))
+    return jsonify(exports.c3voc_json(event_or_404(slug)))

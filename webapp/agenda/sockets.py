@@ -1,7 +1,8 @@
 """Staff events of the agenda on /live: the same domain functions as the API, for staff logged in by
 session. Anonymous connections get {error} and change nothing."""
-from ..errors import DomainError
-from ..extensions import db, socketio
+from ..core.errors import DomainError
+from ..core.events import get_event
+from ..core.extensions import db, socketio
 from ..live import NAMESPACE
 from ..live.sockets import connected_event_slug
 from ..staff.auth import actor_name, socket_staff
@@ -13,14 +14,13 @@ def _staff_call(handler, data):
         staff = socket_staff()
         if not isinstance(data, dict):
             raise DomainError("invalid", "expected an object")
-        event = domain.get_event(connected_event_slug())
+        event = get_event(connected_event_slug())
         return handler(event, data, actor_name(staff))
     except DomainError as exc:
         db.session.rollback()
         return exc.as_json()
 
 
-@socketio.on("update_session", namespace=NAMESPACE)
 def on_update_session(data):
     def handle(event, data, actor):
         data = dict(data)
@@ -31,10 +31,14 @@ def on_update_session(data):
     return _staff_call(handle, data)
 
 
-@socketio.on("announce", namespace=NAMESPACE)
 def on_announce(data):
     def handle(event, data, actor):
         announcement, change = domain.add_announcement(event, actor=actor, **domain.parse_announcement(data))
         return {"announcement": domain.announcement_json(announcement), "revision": change.revision}
 
     return _staff_call(handle, data)
+
+
+def register():
+    socketio.on_event("update_session", on_update_session, namespace=NAMESPACE)
+    socketio.on_event("announce", on_announce, namespace=NAMESPACE)

@@ -1,1 +1,17 @@
 """QR check-in: guests and tickets, one check-in function, the scanner, offline sync, live arrivals."""
+from ..core.extensions import csrf
+from ..live import register_stats
+from ..staff.auth import refuse_enabling
+from . import api, cli, devices, pages, staff_guests, staff_scan, uploads
+from .stats import arrival_stats
+
+
+def init_app(app):
+    for blueprint in (pages.bp, api.bp, staff_guests.bp, staff_scan.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)
+    register_stats(arrival_stats)
+    refuse_enabling(app, devices.revoked_device_reason)
+    cli.register(app)
+    if not app.testing:
+        uploads.sweep(app)  # guest-list uploads a crash or an abandoned preview left behind

@@ -4,9 +4,9 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..agenda.domain import get_event
-from ..api import API_PREFIX, json_body
-from ..errors import DomainError
+from ..core.errors import DomainError
+from ..core.events import get_event
+from ..core.validation import API_PREFIX, json_body
 from ..staff.auth import actor_name, api_staff
 from . import guests, service
 from .devices import device_of

@@ -4,8 +4,8 @@ for the terminal (same functions: webapp.checkin.csv_import). Exit status 0 when
 import click
 from flask.cli import AppGroup
 
-from ..agenda.domain import get_event
-from ..errors import DomainError
+from ..core.errors import DomainError
+from ..core.events import get_event
 from . import csv_import
 
 MAX_LISTED = 50
@@ -61,3 +61,7 @@ def import_guests(slug, file, skip_bad_rows, dry_run):
             raise click.ClickException(exc.message) from None
     click.echo(f"Imported into {event.slug}: {counts['imported']} guests; skipped: {counts['skipped_bad']} bad, "
                f"{counts['skipped_duplicates']} duplicate rows.")
+
+
+def register(app):
+    app.cli.add_command(guests_cli)

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
 
-from ..agenda.models import Municipality
-from ..cooperative import paced
-from ..errors import DomainError
-from ..extensions import db
-from ..live import touch_stats
+from ..core.cooperative import paced
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.models import Municipality
+from ..core.text import compact_key
 from . import guests
-from .signals import guests_changed
 from .models import Guest
 
 MAX_ROWS = 50_000
@@ -57,10 +56,7 @@ _LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
 
 
 def normalise_header(text):
-    text = text.strip().lower()
-    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(a, b)
-    return re.sub(r"[^a-z0-9]", "", text)
+    return compact_key(text)
 
 
 def _key_text(text):
@@ -311,8 +307,7 @@ def apply(event, preview, skip_bad_rows=False, progress=None):
     try:
         if bulk.rows:
             db.session.execute(insert(Guest.__table__), bulk.rows)
-            touch_stats(event)
-            guests_changed.send(event)
+            guests.commit_guest_change(event)
         db.session.commit()
     except Exception:
         db.session.rollback()

@@ -9,9 +9,10 @@ import qrcode.image.svg
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from ..db_types import utcnow
-from ..errors import DomainError, not_found
-from ..extensions import db
+from ..core.db import utcnow
+from ..core.errors import DomainError, not_found
+from ..core.extensions import db
+from ..core.validation import of_event
 from ..staff.auth import revoke_logins
 from ..staff.models import ApiToken, StaffUser
 from .models import Device, Scan
@@ -68,10 +69,7 @@ def new_pairing_code(event, device, now=None):
 
 
 def get_device(event, device_id):
-    device = db.session.get(Device, device_id) if isinstance(device_id, int) else None
-    if device is None or device.event_id != event.id:
-        raise not_found("device")
-    return device
+    return of_event(Device, event, device_id, "device")
 
 
 def device_for_code(code, now=None):
@@ -126,6 +124,14 @@ def revoke_device(event, device, now=None):
     return device
 
 
+def revoked_device_reason(staff):
+    """The account of a revoked device stays disabled (staff.auth.refuse_enabling)."""
+    device = device_of(staff)
+    if device is not None and device.revoked_at is not None:
+        return f"{staff.name} is a revoked scanner device: add a new device instead"
+    return None
+
+
 def list_devices(event):
     """[(device, last seen, number of scans)]: last seen is the device's latest entry in the audit log."""
     stats = dict(
@@ -177,8 +183,8 @@ def conflicts(event):
 
 def mark_reviewed(event, scan_id, actor, staff_id=None):
     """Note in the audit log that staff looked at a conflict (idempotent: one review row per conflict)."""
-    scan = db.session.get(Scan, scan_id) if isinstance(scan_id, int) else None
-    if scan is None or scan.event_id != event.id or not scan.conflict:
+    scan = of_event(Scan, event, scan_id, "conflict")
+    if not scan.conflict:
         raise not_found("conflict")
     nonce = f"{REVIEW_PREFIX}{scan.id}"
     if db.session.execute(select(Scan.id).filter_by(event_id=event.id, nonce=nonce)).first():

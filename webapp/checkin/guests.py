@@ -5,12 +5,14 @@ import hmac
 from flask import current_app, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
-from ..agenda.models import Municipality, new_invite_code
-from ..errors import DomainError, not_found
-from ..extensions import db
+from ..core.db import utcnow
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.models import new_invite_code
+from ..core.validation import boolean, choice, of_event, refuse_unknown, text
 from ..live import touch_stats
-from ..db_types import utcnow
 from .models import GUEST_STATUSES, Guest, new_code, new_token
 from .signals import guests_changed
 
@@ -19,21 +21,9 @@ FIELDS = {"name": 200, "city": 120, "organisation": 200, "role": 200, "email": 2
 
 def parse_guest(data, required=("name",)):
     """Clean guest fields from a JSON object or form; unknown keys are refused."""
-    if not isinstance(data, dict):
-        raise DomainError("invalid", "expected a JSON object")
-    unknown = set(data) - set(FIELDS) - {"consent_contact", "status", "delegate"}
-    if unknown:
-        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
-    clean = {}
-    for key, max_len in FIELDS.items():
-        if key in data:
-            value = data[key]
-            if not isinstance(value, str):
-                raise DomainError("invalid", f"{key} must be text")
-            value = " ".join(value.split())
-            if len(value) > max_len:
-                raise DomainError("invalid", f"{key} is longer than {max_len} characters")
-            clean[key] = value
+    refuse_unknown(data, set(FIELDS) | {"consent_contact", "status", "delegate"})
+    clean = {key: text(data, key, max_len, allow_empty=True, squash_spaces=True)
+             for key, max_len in FIELDS.items() if key in data}
     for key in required:
         if not clean.get(key):
             raise DomainError("invalid", f"{key} must not be empty")
@@ -41,13 +31,9 @@ def parse_guest(data, required=("name",)):
         raise DomainError("invalid", "email is not an e-mail address")
     for key in ("consent_contact", "delegate"):
         if key in data:
-            if not isinstance(data[key], bool):
-                raise DomainError("invalid", f"{key} must be true or false")
-            clean[key] = data[key]
+            clean[key] = boolean(data, key)
     if "status" in data:
-        if data["status"] not in GUEST_STATUSES:
-            raise DomainError("invalid", "status must be one of: " + ", ".join(GUEST_STATUSES))
-        clean["status"] = data["status"]
+        clean["status"] = choice(data, "status", GUEST_STATUSES)
     return clean
 
 
@@ -117,12 +103,18 @@ def new_guest(event, fields, source="staff"):
     return guest
 
 
-def create_guest(event, fields, source="staff"):
-    guest = new_guest(event, fields, source)
+def commit_guest_change(event):
+    """The end of every change to an event's guest list, in its transaction: the counters go out after the
+    commit, and the areas that listen (the board re-plans its tables) add their part before it."""
     db.session.flush()
     touch_stats(event)
     guests_changed.send(event)
     db.session.commit()
+
+
+def create_guest(event, fields, source="staff"):
+    guest = new_guest(event, fields, source)
+    commit_guest_change(event)
     return guest
 
 
@@ -136,18 +128,12 @@ def update_guest(event, guest, fields):
             guest.is_delegate = value
         elif key != "city":
             setattr(guest, key, value)
-    db.session.flush()
-    touch_stats(event)
-    guests_changed.send(event)
-    db.session.commit()
+    commit_guest_change(event)
     return guest
 
 
 def get_guest(event, guest_id):
-    guest = db.session.get(Guest, guest_id) if isinstance(guest_id, int) else None
-    if guest is None or guest.event_id != event.id:
-        raise not_found("guest")
-    return guest
+    return of_event(Guest, event, guest_id, "guest")
 
 
 def guest_by_token(token):
@@ -214,7 +200,5 @@ def guest_admin_json(guest):
 
 
 def all_guests(event):
-    from sqlalchemy.orm import selectinload
-
     return db.session.execute(select(Guest).where(Guest.event_id == event.id)
                               .options(selectinload(Guest.checkin)).order_by(Guest.name)).scalars().all()

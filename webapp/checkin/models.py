@@ -1,8 +1,8 @@
 """Check-in data: guests with their tickets, the one check-in per guest, the scan audit log, devices."""
 import secrets
 
-from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.db import UTCDateTime, utcnow
+from ..core.extensions import db
 
 GUEST_STATUSES = ("registered", "cancelled")
 # Short typed codes: 8 characters without the look-alikes 0/O/1/I/L (31 symbols, ~40 bits).

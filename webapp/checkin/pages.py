@@ -1,9 +1,8 @@
 """Guest-facing check-in pages: registration, the guest's own ticket page, QR images, printable ticket.
 
-A ticket token is the guest's key: every /t/ response is `Cache-Control: private, no-store` (no shared
+A ticket token is the guest's key: every /t/ response (webapp/web/headers.py) is `Cache-Control: private, no-store` (no shared
 cache or back-forward copy keeps it) and `Referrer-Policy: no-referrer` (a link followed from the ticket page
 does not carry the token in the Referer header)."""
-import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request
 from flask_babel import gettext as _
@@ -12,10 +11,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..agenda import domain
-from ..errors import DomainError
-from ..extensions import csrf
-from ..html import json_script
+from ..core.errors import DomainError
+from ..core.events import event_or_404
+from ..core.extensions import csrf
+from ..core.html import json_script
 from . import guests, tickets
 
 bp = Blueprint("checkin_pages", __name__)
@@ -23,24 +22,8 @@ bp = Blueprint("checkin_pages", __name__)
 OTHER = "__other__"
 
 
-@bp.after_request
-def ticket_headers(response):
-    if request.path.startswith("/t/"):
-        response.headers["Cache-Control"] = "private, no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers.pop("Expires", None)
-        response.headers.pop("ETag", None)
-    return response
 
-
-def _event_or_404(slug):
-    try:
-        return domain.get_event(slug)
-    except DomainError:
-        abort(404)
-
-
-def _guest_or_404(token):
+def guest_or_404(token):
     guest = guests.guest_by_token(token)
     if guest is None:
         abort(404)  # nothing more: not whether the token ever existed, nor for which event
@@ -99,7 +82,7 @@ def _registration_form(event):
 @bp.route("/e/<slug>/register", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its CSRF token itself, so a stale page shows a message in the form, not a 400
 def register(slug):
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = _registration_form(event)
     if form.validate_on_submit():
         city = form.other_city.data if form.municipality.data == OTHER else form.municipality.data
@@ -126,73 +109,28 @@ def register(slug):
 
 @bp.get("/t/<token>")
 def ticket(token):
-    guest = _guest_or_404(token)
+    guest = guest_or_404(token)
     view = tickets.ticket_view(guest, _("QR-Code Ihres Tickets"))
     return render_template("checkin/ticket.html", items=json_script(tickets.agenda_items(guest.event)), **view)
 
 
 @bp.get("/t/<token>/qr.svg")
 def qr_svg(token):
-    guest = _guest_or_404(token)
+    guest = guest_or_404(token)
     return Response(tickets.svg_bytes(guests.ticket_url(guest, external=True)), mimetype="image/svg+xml")
 
 
 @bp.get("/t/<token>/qr.png")
 def qr_png(token):
-    guest = _guest_or_404(token)
+    guest = guest_or_404(token)
     return Response(tickets.png_bytes(guests.ticket_url(guest, external=True)), mimetype="image/png")
 
 
 @bp.get("/t/<token>/print")
 def ticket_print(token):
-    guest = _guest_or_404(token)
+    guest = guest_or_404(token)
     size = request.args.get("size", "a4")
     size = size if size in tickets.SIZES else "a4"
     view = tickets.ticket_view(guest, _("QR-Code des Tickets"))
     return render_template("checkin/ticket_print.html", size=size, sheets=[view], event=guest.event,
                            token=token)
-
-
-# ---- the guest's own data: download and deletion (webapp/privacy.py) ---------------------------------
-# Rate limits on every /t/ request (unknown tokens especially) are applied centrally: webapp/security.py.
-
-class DeleteDataForm(FlaskForm):
-    confirm = BooleanField(_l("Ja, meine Anmeldung und meine Daten jetzt endgültig löschen."),
-                           validators=[DataRequired(_l("Bitte bestätigen Sie das Löschen mit dem Häkchen."))])
-
-
-def _my_data_page(guest, form, status=200):
-    from ..privacy import guest_export
-
-    data = guest_export(guest, guests.ticket_url(guest, external=True))
-    return render_template("checkin/my_data.html", guest=guest, event=guest.event, form=form, data=data,
-                           code=tickets.format_code(guest.code), checked_in=tickets.checked_in_time(guest)), status
-
-
-@bp.get("/t/<token>/my-data")
-def my_data(token):
-    return _my_data_page(_guest_or_404(token), DeleteDataForm())
-
-
-@bp.get("/t/<token>/my-data.json")
-def my_data_json(token):
-    from ..privacy import guest_export
-
-    guest = _guest_or_404(token)
-    body = json.dumps(guest_export(guest, guests.ticket_url(guest, external=True)), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="treffpunkt-meine-daten-{guest.event.slug}.json"'})
-
-
-@bp.post("/t/<token>/my-data/delete")
-@csrf.exempt  # the form checks its CSRF token itself: a stale page shows a message, and nothing is deleted
-def delete_my_data(token):
-    from ..privacy import delete_guest
-
-    guest = _guest_or_404(token)
-    form = DeleteDataForm()
-    if not form.validate_on_submit():
-        return _my_data_page(guest, form, 422)
-    event = guest.event
-    delete_guest(guest)
-    return render_template("checkin/my_data.html", guest=None, event=event, form=None, data=None, deleted=True)

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import DomainError, not_found
-from ..extensions import db
+from ..core.errors import DomainError
+from ..core.extensions import db
+from ..core.validation import aware_time, expect_object, of_event
 from ..live import touch_stats
 from .guests import SEARCH_REF, guest_for_search_ref
 from .models import CODE_ALPHABET, CODE_LENGTH, CheckIn, Guest, Scan
@@ -59,22 +60,12 @@ def _answer(result, guest=None, checkin=None):
 
 
 def parse_scan(data):
-    if not isinstance(data, dict):
-        raise DomainError("invalid", "expected a JSON object")
-    code, nonce = data.get("code"), data.get("nonce")
+    code, nonce = expect_object(data).get("code"), data.get("nonce")
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_INPUT:
         raise DomainError("invalid", f"code must be the scanned text or typed code (1 to {MAX_INPUT} characters)")
     if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
         raise DomainError("invalid", "nonce must be a client-made id of 1 to 64 characters (a UUID is best)")
-    scanned_at = None
-    if data.get("scanned_at") is not None:
-        try:
-            scanned_at = datetime.fromisoformat(data["scanned_at"])
-            if scanned_at.tzinfo is None:
-                raise DomainError("invalid", "scanned_at needs a UTC offset")
-            scanned_at = scanned_at.astimezone(timezone.utc)
-        except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 or 9999 beyond UTC
-            raise DomainError("invalid", "scanned_at must be an ISO 8601 time with offset") from None
+    scanned_at = aware_time(data, "scanned_at") if data.get("scanned_at") is not None else None
     return code, nonce, scanned_at
 
 
@@ -176,9 +167,7 @@ def check_in_batch(event, scans, device, staff_id=None):
 def undo_check_in(event, checkin_id, nonce, device, staff_id=None, now=None):
     """Take back a check-in made less than UNDO_SECONDS ago (a wrong guest admitted). Logged."""
     now = now or datetime.now(timezone.utc)
-    checkin = db.session.get(CheckIn, checkin_id) if isinstance(checkin_id, int) else None
-    if checkin is None or checkin.event_id != event.id:
-        raise not_found("check-in")
+    checkin = of_event(CheckIn, event, checkin_id, "check-in")
     # Measured from when the server stored it: an offline scan's device time says nothing about that.
     if not timedelta(0) <= now - checkin.recorded_at <= timedelta(seconds=UNDO_SECONDS):
         raise DomainError("too_late", f"a check-in can be undone within {UNDO_SECONDS} seconds only", 409)

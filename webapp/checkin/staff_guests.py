@@ -8,8 +8,7 @@ import re
 import secrets
 import time
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,8 +17,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..agenda import domain
-from ..errors import DomainError
+from ..core.errors import DomainError
+from ..core.events import event_or_404
 from ..staff.auth import staff_required
 from ..staff.forms import ActionForm
 from . import csv_import, guests, tickets, uploads
@@ -34,12 +33,6 @@ COLUMN_LABELS = {"name": _l("Name"), "first_name": _l("Vorname"), "last_name": _
 LIST_LIMIT = 500  # rows on the guest list page; search or filter for the rest
 PRINT_BATCH = 200  # tickets per print page: ~1 s to make, and a print job a browser handles well
 
-
-def _event(slug):
-    try:
-        return domain.get_event(slug)
-    except DomainError:
-        abort(404)
 
 
 def _guest(event, guest_id):
@@ -74,7 +67,7 @@ FILTERS = ("all", "checked_in", "open", "cancelled")
 @bp.get("/guests", endpoint="guests")
 @staff_required()
 def guests_list(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     everyone = guests.all_guests(event)
     counts = {"all": len(everyone), "registered": sum(g.status != "cancelled" for g in everyone),
               "checked_in": sum(g.checkin is not None and g.status != "cancelled" for g in everyone),
@@ -123,7 +116,7 @@ def _field_error(form, exc):
 @bp.route("/guests/new", methods=["GET", "POST"])
 @staff_required()
 def new_guest(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     form = GuestForm()
     if form.validate_on_submit():
         try:
@@ -141,7 +134,7 @@ def new_guest(slug):
 @bp.route("/guests/<int:guest_id>/edit", methods=["GET", "POST"])
 @staff_required()
 def edit_guest(slug, guest_id):
-    event = _event(slug)
+    event = event_or_404(slug)
     guest = _guest(event, guest_id)
     form = GuestForm(obj=guest if request.method == "GET" else None)
     if request.method == "GET":
@@ -162,7 +155,7 @@ def edit_guest(slug, guest_id):
 
 
 def _set_status(slug, guest_id, status, message):
-    event = _event(slug)
+    event = event_or_404(slug)
     guest = _guest(event, guest_id)
     if ActionForm().validate_on_submit():
         guests.update_guest(event, guest, {"status": status})
@@ -190,7 +183,7 @@ def restore_guest(slug, guest_id):
 def confirm_delegate(slug, guest_id):
     """Confirm a self-registered guest as a delegate of their municipality (they may then speak for it on
     the board)."""
-    event = _event(slug)
+    event = event_or_404(slug)
     guest = _guest(event, guest_id)
     if ActionForm().validate_on_submit():
         guests.update_guest(event, guest, {"delegate": True})
@@ -208,7 +201,7 @@ def confirm_delegate(slug, guest_id):
 def delegations(slug):
     """Each municipality's invitation code and registration link (for its delegates), and who speaks for
     it. POST with `renew=<municipality id>` replaces a code that went to the wrong people."""
-    event = _event(slug)
+    event = event_or_404(slug)
     if request.method == "POST":
         if not ActionForm().validate_on_submit():
             flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
@@ -259,7 +252,7 @@ def attendance_csv(event):
 @bp.get("/attendance.csv")
 @staff_required()
 def attendance(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     response = Response(attendance_csv(event).encode("utf-8"), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="anwesenheit-{event.slug}.csv"'})
     response.charset = "utf-8"
@@ -271,7 +264,7 @@ def attendance(slug):
 @bp.get("/tickets/print")
 @staff_required()
 def print_tickets(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     size = request.args.get("size", "a4")
     size = size if size in tickets.SIZES else "a4"
     chosen = [g for g in guests.all_guests(event) if g.status != "cancelled"]
@@ -332,7 +325,7 @@ def _render_import(event, form=None, preview=None, confirm=None, filename="", st
 @bp.route("/guests/import", methods=["GET", "POST"])
 @staff_required()
 def import_guests(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     form = UploadForm()
     if not form.validate_on_submit():
         return _render_import(event, form, status=422 if request.method == "POST" else 200)
@@ -354,7 +347,7 @@ def import_guests(slug):
 @bp.post("/guests/import/confirm")
 @staff_required()
 def import_confirm(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     confirm = ConfirmForm()
     path = _pending(slug, confirm.upload_id.data) if confirm.validate_on_submit() else None
     if path is None:
@@ -388,7 +381,7 @@ def import_confirm(slug):
 @bp.post("/guests/import/cancel")
 @staff_required()
 def import_cancel(slug):
-    _event(slug)
+    event_or_404(slug)
     form = ActionForm()
     entry = session.get(SESSION_KEY)
     if form.validate_on_submit() and isinstance(entry, dict):

@@ -5,11 +5,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
-from ..agenda import domain
-from ..agenda.models import Event
-from ..errors import DomainError
-from ..extensions import db
-from ..html import json_script
+from ..core.errors import DomainError
+from ..core.events import event_or_404
+from ..core.extensions import db
+from ..core.html import json_script
+from ..core.models import Event
 from ..staff.auth import actor_name, staff_required
 from ..staff.forms import ActionForm
 from . import devices as device_domain
@@ -20,19 +20,13 @@ bp = Blueprint("checkin_scan", __name__, url_prefix="/staff")
 LIST_REFRESH_SECONDS = 60
 
 
-def _event(slug):
-    try:
-        return domain.get_event(slug)
-    except DomainError:
-        abort(404)
-
 
 # ---- the scanner ---------------------------------------------------------------------------------
 
 @bp.get("/e/<slug>/scan")
 @staff_required(role=None)
 def scan(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     device = device_domain.device_of(current_user)
     if device is not None and device.event_id != event.id:
         abort(403)  # a paired phone scans for its own event only
@@ -49,7 +43,7 @@ def scan(slug):
 @bp.get("/e/<slug>/checkin")
 @staff_required()
 def dashboard(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     tz = ZoneInfo(event.timezone)
     stats = arrival_stats(slug)
     scans = [device_domain.scan_json(s, tz) for s in device_domain.recent_scans(event)]
@@ -63,7 +57,7 @@ def dashboard(slug):
 @staff_required()
 def recent(slug):
     """The latest audit-log entries, for the dashboard to refresh after each `stats` message."""
-    event = _event(slug)
+    event = event_or_404(slug)
     tz = ZoneInfo(event.timezone)
     return jsonify({"scans": [device_domain.scan_json(s, tz) for s in device_domain.recent_scans(event)],
                     "conflicts": len(device_domain.conflicts(event))})
@@ -86,7 +80,7 @@ def _pairing(device, code):
 @bp.route("/e/<slug>/devices", methods=["GET", "POST"])
 @staff_required()
 def devices(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     if request.method == "GET":
         return _devices_page(event)
     if not ActionForm().validate_on_submit():
@@ -112,7 +106,7 @@ def _device(event, device_id):
 @bp.post("/e/<slug>/devices/<int:device_id>/code")
 @staff_required()
 def device_code(slug, device_id):
-    event = _event(slug)
+    event = event_or_404(slug)
     device = _device(event, device_id)
     if not ActionForm().validate_on_submit():
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
@@ -128,7 +122,7 @@ def device_code(slug, device_id):
 @bp.post("/e/<slug>/devices/<int:device_id>/revoke")
 @staff_required()
 def revoke(slug, device_id):
-    event = _event(slug)
+    event = event_or_404(slug)
     device = _device(event, device_id)
     if ActionForm().validate_on_submit():
         device_domain.revoke_device(event, device)
@@ -173,7 +167,7 @@ def pair(code):
 @bp.get("/e/<slug>/conflicts")
 @staff_required()
 def conflicts(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     return render_template("checkin/conflicts.html", event=event, rows=device_domain.conflicts(event),
                            form=ActionForm(), tz=ZoneInfo(event.timezone))
 
@@ -181,7 +175,7 @@ def conflicts(slug):
 @bp.post("/e/<slug>/conflicts/<int:scan_id>/reviewed")
 @staff_required()
 def reviewed(slug, scan_id):
-    event = _event(slug)
+    event = event_or_404(slug)
     if not ActionForm().validate_on_submit():
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
     else:

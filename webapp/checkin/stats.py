@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from ..agenda.models import Event, Municipality
-from ..extensions import db
+from ..core.extensions import db
+from ..core.models import Event, Municipality
 from .models import CheckIn, Guest
 
 BUCKET_MINUTES = 5

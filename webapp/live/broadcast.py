@@ -6,8 +6,10 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from ..extensions import db, socketio
-from . import NAMESPACE, room_for
+from ..core.dbhealth import is_unavailable, note_unavailable
+from ..core.extensions import db, socketio
+from ..core.models import Event
+from .protocol import NAMESPACE, room_for
 
 HEARTBEAT_SECONDS = 15
 STATS_SECONDS = 0.5  # a burst of scans within this window is one `stats` message
@@ -105,10 +107,8 @@ def _stats_loop(app):
 
 
 def report_loop_failure(app, what, exc):
-    """A background loop's failure: a database outage is reported once by webapp.dbhealth (not with a
+    """A background loop's failure: a database outage is reported once by webapp.core.dbhealth (not with a
     traceback every few seconds for as long as it lasts); anything else with its traceback."""
-    from ..dbhealth import is_unavailable, note_unavailable  # the live mechanism sits below dbhealth's users
-
     if is_unavailable(exc):
         note_unavailable(exc, app)
     else:
@@ -128,8 +128,6 @@ def send_heartbeat(app, local_only=True):
     """One heartbeat now: each event's current revision to its room, to this process's clients only
     (local_only; used after a message queue outage, webapp/live/transport.py) or through the message queue
     to every process's clients."""
-    from ..agenda.models import Event
-
     with app.app_context():
         rows = db.session.execute(select(Event.slug, Event.revision)).all()
         db.session.remove()

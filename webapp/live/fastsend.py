@@ -23,7 +23,9 @@ is marked busy), and eventlet's and gevent's queues keep a packet until the wait
 and takes it, so an empty queue and an idle writer mean nothing is waiting for this connection."""
 import struct
 
-from engineio import exceptions as eio_exceptions, server as eio_server, socket as eio_socket
+from engineio import exceptions as eio_exceptions
+from engineio import server as eio_server
+from engineio import socket as eio_socket
 
 
 class _Rest(bytes):

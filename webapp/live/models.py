@@ -1,6 +1,6 @@
 """The change log: one row per revision of an event."""
-from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.db import UTCDateTime, utcnow
+from ..core.extensions import db
 
 
 class Change(db.Model):

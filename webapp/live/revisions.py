@@ -4,10 +4,13 @@ import time
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import event as sa_event, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as OrmSession
 
-from ..extensions import db
+from ..core.extensions import db
+from ..core.models import Event
+from .broadcast import mark_stats_dirty, send_changes
 from .models import Change
 
 _PENDING = "live_pending"
@@ -20,8 +23,6 @@ def record_change(event, kind, summary, payload, actor=""):
 
     The UPDATE ... RETURNING takes the row's write lock (PostgreSQL) or the database write lock (SQLite),
     so two writers of the same event get consecutive revisions, never the same one."""
-    from ..agenda.models import Event
-
     revision = db.session.execute(
         update(Event).where(Event.id == event.id).values(revision=Event.revision + 1).returning(Event.revision),
         execution_options={"synchronize_session": False},  # the expire below is all the session needs
@@ -47,14 +48,14 @@ def change_message(change):
 
 
 def current_revision(event_id):
-    from ..agenda.models import Event
-
     return db.session.execute(select(Event.revision).where(Event.id == event_id)).scalar_one()
 
 
 def register_snapshot_part(build):
-    """Areas add their part of the full state: build(event) -> dict merged into the snapshot."""
-    _snapshot_parts.append(build)
+    """Areas add their part of the full state: build(event) -> dict merged into the snapshot (called by each
+    area's init_app; the same part once however many apps a process makes)."""
+    if build not in _snapshot_parts:
+        _snapshot_parts.append(build)
 
 
 _snapshots = {}  # event id -> (revision, monotonic time built, state)
@@ -116,20 +117,24 @@ def changes_since(event_id, since, limit):
     return rows
 
 
-@sa_event.listens_for(OrmSession, "after_commit")
 def _broadcast_after_commit(session):
     pending = session.info.pop(_PENDING, None)
     stats = session.info.pop(_STATS, None)
     if pending or stats:
-        from .broadcast import mark_stats_dirty, send_changes
-
         if pending:
             send_changes(pending)
         if stats:
             mark_stats_dirty(stats)
 
 
-@sa_event.listens_for(OrmSession, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
     session.info.pop(_STATS, None)
+
+
+def install_listeners():
+    """Messages go out after the commit that made the change, and are forgotten on rollback. Once per
+    process (the listeners are on the Session class)."""
+    for name, listener in (("after_commit", _broadcast_after_commit), ("after_rollback", _forget_after_rollback)):
+        if not sa_event.contains(OrmSession, name, listener):
+            sa_event.listen(OrmSession, name, listener)

@@ -17,11 +17,11 @@ from datetime import datetime, timezone
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, rooms
 
-from ..agenda.models import Event
-from ..errors import unstorable
-from ..extensions import db, socketio
-from . import NAMESPACE, room_for
+from ..core.errors import unstorable
+from ..core.extensions import db, socketio
+from ..core.models import Event
 from .broadcast import connect_stats_message, ensure_heartbeat
+from .protocol import NAMESPACE, room_for
 from .revisions import changes_since, replay_messages, snapshot
 
 SYNC_BURST = 3
@@ -68,7 +68,6 @@ def _find_event(slug):
     return db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none()
 
 
-@socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth):
     auth = auth if isinstance(auth, dict) else {}
     slug = auth.get("event")
@@ -97,7 +96,6 @@ def _allowed(sid):
     return True
 
 
-@socketio.on("sync", namespace=NAMESPACE)
 def on_sync(data):
     """A client saw a gap (a revision more than one ahead): resend from its revision."""
     sid = request.sid
@@ -119,7 +117,6 @@ def on_sync(data):
     return {"ok": True}
 
 
-@socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(*_reason):
     sid = request.sid
     _after_connect.pop(sid, None)
@@ -127,7 +124,16 @@ def on_disconnect(*_reason):
     _catching_up.discard(sid)
 
 
-def install(server):
+def register():
+    """The namespace's handlers, on the server socketio.init_app just made (Flask-SocketIO binds handlers
+    registered after init_app to that server only: every app gets its own)."""
+    socketio.on_event("connect", on_connect, namespace=NAMESPACE)
+    socketio.on_event("sync", on_sync, namespace=NAMESPACE)
+    socketio.on_event("disconnect", on_disconnect, namespace=NAMESPACE)
+    _acknowledge_first(socketio.server)
+
+
+def _acknowledge_first(server):
     """Send each connection's catch-up right after python-socketio acknowledged its connect.
 
     python-socketio sends the CONNECT packet only when the connect handler has returned, and has no hook

@@ -37,6 +37,8 @@ from urllib.parse import parse_qs, unquote_plus, urlparse
 import socketio
 from socketio.redis_manager import parse_redis_sentinel_url
 
+from .broadcast import send_heartbeat
+
 logger = logging.getLogger(__name__)
 
 CLOSE_WAIT_SECONDS = 0.2  # how long a server-side disconnect waits for a pending poll to take the CLOSE
@@ -265,7 +267,7 @@ class ResyncingRedisManager(socketio.RedisManager):
     # connections
 
     def _new_client(self, listener):
-        from redis.backoff import NoBackoff
+        from redis.backoff import NoBackoff  # redis is installed, but needed only with a Redis message queue
         from redis.retry import Retry
 
         module = self._get_redis_module()
@@ -548,6 +550,4 @@ def install(app, socketio_ext):
                                                     proxy_fix=bool(app.config.get("PROXY_FIX")))
     manager = server.manager
     if isinstance(manager, ResyncingRedisManager) and not app.config.get("TESTING"):
-        from .broadcast import send_heartbeat
-
         manager.on_resync = lambda local: send_heartbeat(app, local_only=local)

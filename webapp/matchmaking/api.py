@@ -3,10 +3,10 @@ token, and staff edits of any municipality."""
 from flask import Blueprint, jsonify
 from sqlalchemy import or_, select
 
-from ..agenda.domain import get_event
-from ..api import API_PREFIX, json_body
-from ..errors import MAX_ID, DomainError, not_found
-from ..extensions import db
+from ..core.errors import MAX_ID, DomainError, not_found
+from ..core.events import get_event
+from ..core.extensions import db
+from ..core.validation import API_PREFIX, json_body
 from ..staff.auth import actor_name, api_staff
 from . import board, scoring
 from .models import Interest, MeetingRequest

@@ -5,13 +5,16 @@ from datetime import datetime, timezone
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..agenda.models import Municipality, Session, Topic
+from ..agenda.domain import expected_start
+from ..agenda.models import Session, Topic
 from ..checkin.guests import invite_matches
 from ..checkin.models import Guest
-from ..checkin.signals import guests_changed
-from ..errors import DomainError, not_found
-from ..extensions import db
-from ..live import record_change, register_snapshot_part
+from ..core.errors import DomainError, not_found
+from ..core.events import local_iso
+from ..core.extensions import db
+from ..core.models import Municipality
+from ..core.validation import boolean, of_event, refuse_unknown, require
+from ..live import record_change
 from . import planner, scoring
 from .models import STAGES, Interest, MeetingRequest, TableAssignment
 
@@ -69,16 +72,11 @@ def board_part(event):
     return {"board": board_json(event)}
 
 
-register_snapshot_part(board_part)
-
-
 def plan_json(event):
     rows = db.session.execute(select(TableAssignment).where(TableAssignment.event_id == event.id)
                               .order_by(TableAssignment.session_id, TableAssignment.table)).scalars().all()
     names = {m.id: m.name for m in event.municipalities}
     tz = event.timezone
-    from ..agenda.domain import expected_start, local_iso
-
     return [{"session_id": r.session_id, "session": r.session.title, "start": local_iso(expected_start(r.session), tz),
              "table": r.table + 1, "kind": r.kind, "topic": r.topic.name,
              "cities": sorted(names[i] for i in r.members if i in names)} for r in rows]
@@ -92,13 +90,9 @@ def municipality_plan(event, municipality):
 # ---- interests from a delegate -------------------------------------------------------------------
 
 def parse_interests(event, data):
-    if not isinstance(data, dict):
-        raise DomainError("invalid", "expected a JSON object")
-    unknown = set(data) - {"consent", "interests", "contact"}
-    if unknown:
-        raise DomainError("invalid", "unknown fields: " + ", ".join(sorted(map(str, unknown))[:10]))
-    if not isinstance(data.get("consent"), bool):
-        raise DomainError("invalid", "consent must be true or false")
+    refuse_unknown(data, {"consent", "interests", "contact"})
+    require(data, ["consent"])
+    consent = boolean(data, "consent")
     items = data.get("interests", [])
     if not isinstance(items, list) or len(items) > MAX_INTERESTS:
         raise DomainError("invalid", f"interests must be a list of at most {MAX_INTERESTS}")
@@ -118,10 +112,8 @@ def parse_interests(event, data):
         if topic.id in clean:
             raise DomainError("invalid", f"interest {n}: topic {topic.slug} is listed twice")
         clean[topic.id] = (item["stage"], " ".join(note.split()))
-    contact = data.get("contact", False)
-    if not isinstance(contact, bool):
-        raise DomainError("invalid", "contact must be true or false")
-    return data["consent"], clean, contact
+    contact = boolean(data, "contact") if "contact" in data else False
+    return consent, clean, contact
 
 
 def _conflict(municipality):
@@ -241,9 +233,7 @@ def request_meeting(event, guest, other_slug, topic_slug, actor=""):
 
 
 def answer_meeting(event, guest, request_id, accept, actor=""):
-    request = db.session.get(MeetingRequest, request_id) if isinstance(request_id, int) else None
-    if request is None or request.event_id != event.id:
-        raise not_found("meeting request")
+    request = of_event(MeetingRequest, event, request_id, "meeting request")
     if request.to_id != guest.municipality_id:
         raise DomainError("forbidden", "only the invited municipality can answer", 403)
     if request.status != "requested":
@@ -261,7 +251,6 @@ def answer_meeting(event, guest, request_id, accept, actor=""):
     return request, change
 
 
-@guests_changed.connect
 def refresh_plan(event, **_):
     """Someone registered late or was cancelled: re-plan (keeping what still fits); one revision if the
     tables changed. Runs in the transaction that changed the guests."""

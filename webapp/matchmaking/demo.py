@@ -2,7 +2,7 @@
 runs or wants what) and one invented delegation per municipality, so the board and the table plan have
 something to show on `make run`. Three guest towns have not agreed to the board, as in real life."""
 from ..checkin.guests import new_guest
-from ..extensions import db
+from ..core.extensions import db
 from .board import replan
 from .models import Interest
 

@@ -1,6 +1,6 @@
 """Matchmaking data: a municipality's stage per topic, meeting requests, and the planned tables."""
-from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.db import UTCDateTime, utcnow
+from ..core.extensions import db
 
 STAGES = ("runs", "plans", "interested")
 REQUEST_STATUSES = ("requested", "accepted", "declined")

@@ -10,31 +10,23 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
-from sqlalchemy import select
 
-from ..agenda import domain
 from ..checkin import tickets
-from ..checkin.pages import ticket_headers
-from ..errors import DomainError
 from ..checkin.guests import guest_by_token
-from ..extensions import csrf, db
-from ..html import json_script
+from ..core.errors import DomainError
+from ..core.events import event_or_404
+from ..core.extensions import csrf, db
+from ..core.html import json_script
 from ..live import snapshot
 from . import board
 from .api import delegate_view
 from .models import Interest
 
 bp = Blueprint("matchmaking_pages", __name__)
-bp.after_request(ticket_headers)
 
-
-def _event_or_404(slug):
-    try:
-        return domain.get_event(slug)
-    except DomainError:
-        abort(404)
 
 
 def _strings():
@@ -76,12 +68,12 @@ def _public_page(template, event):
 
 @bp.get("/e/<slug>/board")
 def public_board(slug):
-    return _public_page("matchmaking/board.html", _event_or_404(slug))
+    return _public_page("matchmaking/board.html", event_or_404(slug))
 
 
 @bp.get("/e/<slug>/board/screen")
 def board_screen(slug):
-    return _public_page("matchmaking/screen.html", _event_or_404(slug))
+    return _public_page("matchmaking/screen.html", event_or_404(slug))
 
 
 # ---- a delegate's own pages ------------------------------------------------------------------------

@@ -17,9 +17,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db_types import utcnow
-from ..errors import DomainError, not_found
-from ..extensions import db, login_manager
+from ..core.db import utcnow
+from ..core.errors import DomainError, not_found
+from ..core.extensions import db, login_manager
 from .models import LOGIN_DAYS_REMEMBERED, ApiToken, StaffLogin, StaffUser, hash_token
 
 PASSWORD_MIN = 10
@@ -49,7 +49,6 @@ def _bind(user, login, alternative_id):
     return user
 
 
-@login_manager.user_loader
 def load_user(alternative_id):
     login = valid_login(alternative_id)
     return _bind(login.staff, login, alternative_id) if login is not None else None
@@ -105,7 +104,6 @@ def _prune(staff, now=None):
                        .execution_options(synchronize_session=False))
 
 
-@user_logged_in.connect
 def _start_login(app, user=None, **extra):
     """Every login_user (password form, device pairing) makes a new StaffLogin and puts its id into the
     session; the remember cookie, set after the request, copies it from there."""
@@ -124,7 +122,6 @@ def _start_login(app, user=None, **extra):
         session["_remember"] = "clear"
 
 
-@user_logged_out.connect
 def _end_login(app, user=None, **extra):
     logins = _browser_logins()
     if isinstance(user, StaffUser) and getattr(user, "current_login", None) is not None:
@@ -175,8 +172,21 @@ def reset_password(staff, password):
     revoke_logins(staff)
 
 
+def refuse_enabling(app, check):
+    """An area's reason why an account must stay disabled: check(staff) -> a message, or None (check-in: the
+    account of a revoked scanner device, whose old remember cookie would otherwise work again)."""
+    checks = app.extensions.setdefault("staff_enable_checks", [])
+    if check not in checks:
+        checks.append(check)
+
+
 def set_active(staff, active):
     """Disable (every login ends; tokens are refused while disabled) or enable an account."""
+    if active:
+        for check in current_app.extensions.get("staff_enable_checks", ()):
+            reason = check(staff)
+            if reason:
+                raise DomainError("conflict", reason, 409)
     staff.active = active
     if not active:
         revoke_logins(staff)
@@ -206,6 +216,14 @@ def revoke_tokens(staff, now=None):
 
 
 BEARER_KEY = "treffpunkt.bearer_staff"
+
+
+def install(app):
+    """Who is asking, for Flask-Login: the user loader takes only a valid login, and every login_user /
+    logout_user starts / ends one (the password form and device pairing alike)."""
+    login_manager.user_loader(load_user)
+    user_logged_in.connect(_start_login)
+    user_logged_out.connect(_end_login)
 
 
 def bearer_staff():

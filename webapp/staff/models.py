@@ -6,8 +6,8 @@ from datetime import timedelta
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db_types import UTCDateTime, utcnow
-from ..extensions import db
+from ..core.db import UTCDateTime, utcnow
+from ..core.extensions import db
 
 ROLES = ("admin", "scanner")
 

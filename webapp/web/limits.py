@@ -31,24 +31,19 @@ fails, requests go through (errors are logged, counting falls back to memory): a
 the door. RATELIMIT_ENABLED (environment, default 1) switches the limits off; under TESTING they are off
 unless a test turns them on.
 """
-import os
 import time
 
 from flask import jsonify, render_template_string, request
 from flask_babel import gettext as _
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from flask_login import current_user
 
-DEFAULT_LIMITS = {
-    "RATELIMIT_LOGIN": "10 per minute",
-    "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
-    "RATELIMIT_TICKET": "300 per minute",
-    "RATELIMIT_TICKET_MISS": "60 per minute",
-    "RATELIMIT_PAIRING": "30 per minute",
-    "RATELIMIT_LOOKUP": "60 per minute",
-    "RATELIMIT_REGISTER": "20 per minute",
-    "RATELIMIT_AUTH_FAIL": "20 per minute",
-    "RATELIMIT_PUBLIC": "300 per minute",
-}
+from ..core import dbhealth
+from ..core.extensions import socketio
+from ..staff.auth import bearer_staff
+
+LIMIT_KEYS = ("RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_TICKET", "RATELIMIT_TICKET_MISS",
+              "RATELIMIT_PAIRING", "RATELIMIT_LOOKUP", "RATELIMIT_REGISTER", "RATELIMIT_AUTH_FAIL", "RATELIMIT_PUBLIC")
 # The check-in writes of a valid staff member or paired device: never limited.
 SCANNER_ENDPOINTS = ("checkin_api.check_in", "checkin_api.check_in_batch", "checkin_api.undo")
 PUBLIC_API_READS = ("agenda_api.", "matchmaking_api.public_board", "checkin_api.stats")
@@ -76,10 +71,6 @@ def valid_staff():
     # Kept in the WSGI environ, which belongs to this request only (`g` may outlive a request: a test that
     # holds an app context shares it between requests).
     if STAFF_KEY not in request.environ:
-        from flask_login import current_user
-
-        from .staff.auth import bearer_staff
-
         staff = None
         if "Authorization" in request.headers:
             staff = bearer_staff()
@@ -252,12 +243,19 @@ def socket_origin_check(app):
 # ---- wiring -----------------------------------------------------------------------------------------
 
 def install(app):
-    """Called by create_app after web.install."""
-    for key, value in DEFAULT_LIMITS.items():  # each also from the environment, e.g. RATELIMIT_PUBLIC="900 per minute"
-        app.config.setdefault(key, os.environ.get(key) or value)
-    app.config.setdefault("RATELIMIT_ENABLED", os.environ.get("RATELIMIT_ENABLED", "1") == "1"
-                          and not app.config.get("TESTING"))
-    app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("RATELIMIT_STORAGE_URI") or None)
+    """The limits of the classes above (their numbers: RATELIMIT_* in webapp/core/config.py)."""
+
+    @app.before_request
+    def ask_who_first():
+        """Registered before the limiter's own hook. The limiter asks who is asking (valid_staff) inside its
+        own try/except: a lookup that fails there (the database is away) is taken for a rate-limit storage
+        outage – the counts fall back to this process's memory and a traceback is logged per request. Asked
+        here first, a failed lookup is the 503 at once (webapp/core/dbhealth.py); the answer is kept for the
+        request. Bearer requests always (their lookup has no side effects); session requests while an outage
+        is known."""
+        if request.path.startswith("/api/") and ("Authorization" in request.headers or dbhealth.outage_known()):
+            valid_staff()
+
     limiter = _make_limiter(app)
     limiter.init_app(app)
     app.extensions["rate_limiter"] = limiter
@@ -271,8 +269,6 @@ def install(app):
         # No server or Python version in answers (Werkzeug's development server would name both).
         response.headers["Server"] = SERVER_HEADER
         return response
-
-    from .extensions import socketio
 
     if socketio.server is not None:
         socketio.server.eio.cors_allowed_origins = socket_origin_check(app)

@@ -1,140 +1,31 @@
-"""Staff pages: login, own account, agenda editor, announcements, change log. Each handler parses the form,
-calls the domain functions, and redirects back with a message."""
+"""The agenda editor for staff: sessions (delay, move, cancel, edit, add), announcements and the change log.
+Each handler parses the form, calls the agenda's domain functions, and redirects back with a message. URLs
+under /staff/e/<slug>/ (endpoints `agenda_editor.*`)."""
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, ngettext
-from flask_login import current_user, login_user, logout_user
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 
-from ..agenda import domain
-from ..agenda.models import Event
-from ..errors import DomainError
-from ..extensions import db
+from ..core.errors import DomainError
+from ..core.events import event_or_404
+from ..core.extensions import db
 from ..live.models import Change
-from . import auth
-from .auth import actor_name, staff_required
-from .forms import ActionForm, AnnouncementForm, LoginForm, PasswordForm, SessionForm
+from ..staff.auth import actor_name, staff_required
+from ..staff.forms import ActionForm
+from . import domain
+from .forms import AnnouncementForm, SessionForm
 
-bp = Blueprint("staff", __name__, url_prefix="/staff")
+bp = Blueprint("agenda_editor", __name__, url_prefix="/staff")
 DELAY_STEPS = (-15, -10, -5, 5, 10, 15)
-
-
-def _event(slug):
-    try:
-        return domain.get_event(slug)
-    except DomainError:
-        abort(404)
-
-
-def _safe_next(target):
-    """Only a local path, else the staff start page. Browsers drop tabs and newlines inside URLs and read a
-    backslash as a slash, so "/<tab>/evil.example/" or "/<backslash>evil.example" would lead off the site:
-    such characters are removed first, then the rest must be a path without scheme or host."""
-    path = "".join(ch for ch in (target or "") if ch.isprintable() and not ch.isspace())
-    parts = urlsplit(path)
-    if path.startswith("/") and not path.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
-        return path
-    return url_for(".index")
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    form = LoginForm()
-    if form.validate_on_submit():
-        user = auth.authenticate(form.name.data, form.password.data)
-        if user is not None:
-            login_user(user, remember=form.remember.data)  # starts a StaffLogin (staff.auth)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("Benutzername oder Passwort falsch."))
-    return render_template("staff/login.html", form=form), 200 if request.method == "GET" or form.errors == {} else 401
-
-
-@bp.post("/logout")
-@staff_required(role=None)
-def logout():
-    if ActionForm().validate_on_submit():
-        logout_user()  # revokes this browser's login (staff.auth)
-    return redirect(url_for(".login"))
-
-
-# ---- own account: password, tokens, logins ----------------------------------------------------------
-
-def _account_page(form, status=200):
-    user = current_user._get_current_object()
-    return render_template("staff/account.html", form=form, tokens=auth.tokens_of(user),
-                           logins=auth.active_logins(user), current_login=user.current_login,
-                           password_min=auth.PASSWORD_MIN), status
-
-
-def _expired():
-    flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
-    return redirect(url_for(".account"))
-
-
-@bp.get("/account")
-@staff_required(role=None)
-def account():
-    return _account_page(PasswordForm(formdata=None))
-
-
-@bp.post("/account/password")
-@staff_required(role=None)
-def account_password():
-    form = PasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            auth.change_password(user, form.current_password.data, form.new_password.data, keep=user.current_login)
-        except DomainError as exc:
-            field = form.current_password if exc.code == "wrong_password" else form.new_password
-            field.errors.append(exc.message)
-        else:
-            flash(_("Passwort geändert. Alle anderen Anmeldungen dieses Kontos sind beendet."), "ok")
-            return redirect(url_for(".account"))
-    elif "csrf_token" in form.errors:
-        return _expired()
-    return _account_page(form, 400)
-
-
-@bp.post("/account/tokens/<int:token_id>/revoke")
-@staff_required(role=None)
-def account_revoke_token(token_id):
-    if not ActionForm().validate_on_submit():
-        return _expired()
-    try:
-        token = auth.revoke_token(current_user._get_current_object(), token_id)
-    except DomainError:
-        abort(404)
-    flash(_("API-Schlüssel „%(label)s“ widerrufen.", label=token.label or token.id), "ok")
-    return redirect(url_for(".account") + "#tokens")
-
-
-@bp.post("/account/logins/revoke-others")
-@staff_required(role=None)
-def account_revoke_logins():
-    if not ActionForm().validate_on_submit():
-        return _expired()
-    user = current_user._get_current_object()
-    ended = auth.end_other_logins(user, keep=user.current_login)
-    flash(ngettext("%(num)d andere Anmeldung beendet.", "%(num)d andere Anmeldungen beendet.", ended)
-          if ended else _("Es gab keine anderen Anmeldungen."), "ok")
-    return redirect(url_for(".account") + "#logins")
-
-
-@bp.get("/")
-@staff_required(role=None)
-def index():
-    events = db.session.execute(select(Event).order_by(Event.starts_at.desc())).scalars().all()
-    return render_template("staff/index.html", events=events, form=ActionForm())
 
 
 @bp.get("/e/<slug>/")
 @staff_required()
 def editor(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     return render_template("staff/editor.html", event=event, form=ActionForm(), steps=DELAY_STEPS,
                            expected_start=domain.expected_start)
 
@@ -165,7 +56,7 @@ def _warn_overlaps(session):
 @bp.post("/e/<slug>/sessions/<int:session_id>/delay")
 @staff_required()
 def delay(slug, session_id):
-    event = _event(slug)
+    event = event_or_404(slug)
     try:
         step = int(request.form.get("step", ""))
         session = domain.get_session(event, session_id)
@@ -179,16 +70,18 @@ def delay(slug, session_id):
 @bp.post("/e/<slug>/sessions/<int:session_id>/room")
 @staff_required()
 def move(slug, session_id):
-    event = _event(slug)
-    _apply(event, session_id, {"room": request.form.get("room", "")})
-    return redirect(url_for(".editor", slug=slug) + f"#s{session_id}")
+    return _set_field(slug, session_id, "room")
 
 
 @bp.post("/e/<slug>/sessions/<int:session_id>/status")
 @staff_required()
 def status(slug, session_id):
-    event = _event(slug)
-    _apply(event, session_id, {"status": request.form.get("status", "")})
+    return _set_field(slug, session_id, "status")
+
+
+def _set_field(slug, session_id, field):
+    """One field from the editor's button (its value) through the same path as the API."""
+    _apply(event_or_404(slug), session_id, {field: request.form.get(field, "")})
     return redirect(url_for(".editor", slug=slug) + f"#s{session_id}")
 
 
@@ -220,7 +113,7 @@ def _form_fields(form, tz):
 @staff_required()
 def session_form(slug, session_id=None):
     """Edit a session, or add one (no session_id); both through the agenda's domain functions."""
-    event = _event(slug)
+    event = event_or_404(slug)
     session = None
     if session_id is not None:
         try:
@@ -246,7 +139,7 @@ def session_form(slug, session_id=None):
 @bp.route("/e/<slug>/announcements", methods=["GET", "POST"])
 @staff_required()
 def announcements(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     form = AnnouncementForm()
     if form.validate_on_submit():
         data = {"text": form.text.data, "severity": form.severity.data}
@@ -266,7 +159,7 @@ def announcements(slug):
 @bp.post("/e/<slug>/announcements/<int:announcement_id>/withdraw")
 @staff_required()
 def withdraw(slug, announcement_id):
-    event = _event(slug)
+    event = event_or_404(slug)
     if ActionForm().validate_on_submit():
         try:
             domain.withdraw_announcement(event, announcement_id, actor=actor_name(current_user))
@@ -279,7 +172,7 @@ def withdraw(slug, announcement_id):
 @bp.get("/e/<slug>/changes")
 @staff_required()
 def changes(slug):
-    event = _event(slug)
+    event = event_or_404(slug)
     rows = db.session.execute(select(Change).filter_by(event_id=event.id).order_by(Change.revision.desc())
                               .limit(500)).scalars().all()
     return render_template("staff/changes.html", event=event, changes=rows, tz=ZoneInfo(event.timezone))

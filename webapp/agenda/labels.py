@@ -7,7 +7,7 @@ The public agenda and screen pages pass the same msgids to their scripts (templa
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from .agenda.models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES
+from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES
 
 KINDS = {
     "talk": _l("Vortrag"),

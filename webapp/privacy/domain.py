@@ -14,17 +14,20 @@ from datetime import datetime, timezone
 
 from sqlalchemy import delete, func, or_, select, update
 
-from .agenda.domain import local_iso
-from .agenda.models import Announcement, Event, Municipality, Room, Session, Speaker, Topic
-from .checkin.models import CheckIn, Device, Guest, Scan
-from .checkin import uploads
-from .checkin.service import DELETED, normalise_code
-from .checkin.signals import guests_changed
-from .extensions import db
-from .live import record_change, touch_stats
-from .live.models import Change
-from .matchmaking.models import Interest, MeetingRequest
-from .staff.models import ApiToken, StaffUser
+from ..agenda.models import Announcement, Room, Session, Speaker, Topic
+from ..checkin import uploads
+from ..checkin.models import CheckIn, Device, Guest, Scan
+from ..checkin.service import DELETED, normalise_code
+from ..checkin.signals import guests_changed
+from ..checkin.stats import arrival_stats
+from ..core.events import local_iso
+from ..core.extensions import db
+from ..core.models import Event, Municipality
+from ..live import record_change, touch_stats
+from ..live.models import Change
+from ..matchmaking.board import board_json
+from ..matchmaking.models import Interest, MeetingRequest
+from ..staff.models import ApiToken, StaffUser
 
 DEVICE_PSEUDONYM = "Gerät {n}"
 
@@ -137,15 +140,9 @@ def _scrub_change_log(event, names=None):
     return changed
 
 
-def _board_json(event):
-    from .matchmaking.board import board_json
-
-    return board_json(event)
-
-
 def _record_board_change_if_needed(event, before, revision_before, summary):
     """One revision if what the public board shows changed and nothing in this transaction said so yet."""
-    after = _board_json(event)
+    after = board_json(event)
     current = db.session.execute(select(Event.revision).where(Event.id == event.id)).scalar_one()
     if after != before and current == revision_before:
         record_change(event, "board.updated", summary, {"replace": {"board": after}}, actor="Datenschutz")
@@ -157,7 +154,7 @@ def delete_guest(guest):
     the last delegate of their municipality the table plan is re-planned (guests_changed). Commits.
     Returns what was done: {check_in, scans_anonymised, contacts_removed, change_log_cleaned}."""
     event = guest.event
-    before = _board_json(event)
+    before = board_json(event)
     revision_before = event.revision
     contacts = db.session.execute(select(Interest).where(Interest.contact_guest_id == guest.id)).scalars().all()
     for interest in contacts:
@@ -217,14 +214,12 @@ def kept_counts(event):
 def purge_event(event):
     """Remove the event's personal data in one transaction. Returns {"removed": {kind: n}, "final": the
     anonymous counts at the time of the purge (registered, checked in, per municipality), "kept": {…}}."""
-    from .checkin.stats import arrival_stats
-
     final = arrival_stats(event.slug)  # before anything changes (read on its own connection)
     final = {"registered": final["registered"], "checked_in": final["checked_in"],
              "by_city": final["by_city"], "registered_by_city": final["registered_by_city"]}
     removed = personal_data_counts(event)
     try:
-        before = _board_json(event)
+        before = board_json(event)
         revision_before = event.revision
         # The audit log: no guest, no input, no staff account, devices by number only.
         pseudonyms = {}

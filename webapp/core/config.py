@@ -1,18 +1,26 @@
-"""Settings from the environment (names in PRODUCT.md); TestConfig for the test suite."""
+"""Every setting from the environment, in one place (names in PRODUCT.md and the README); TestConfig for the
+test suite. Reading the environment is all that happens at import: the generated secret key is made by
+`instance_secret_key()` when an app is created without one."""
 import os
 import secrets
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 INSTANCE = ROOT / "instance"
+VERSION = "0.2.0"  # the one source: pyproject.toml reads it from here, the exports name it as generator
 
 
-def _secret_key():
-    """SECRET_KEY from the environment, else one generated once and kept in instance/ (so sessions
-    survive a restart of `make run` without anyone having to invent a key)."""
-    key = os.environ.get("SECRET_KEY")
-    if key:
-        return key
+def _env(name, default=None):
+    return os.environ.get(name) or default
+
+
+def _flag(name, default="0"):
+    return os.environ.get(name, default) == "1"
+
+
+def instance_secret_key():
+    """No SECRET_KEY in the environment: one generated once and kept in instance/ (so sessions survive a
+    restart of `make run` without anyone having to invent a key)."""
     INSTANCE.mkdir(exist_ok=True)
     path = INSTANCE / "secret_key"
     if not path.exists():
@@ -22,13 +30,18 @@ def _secret_key():
 
 
 class Config:
-    SECRET_KEY = _secret_key()
-    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'treffpunkt.sqlite3'}"
+    SECRET_KEY = _env("SECRET_KEY")  # None: create_app takes instance_secret_key()
+    # Where run.py listens and whether it serves HTTPS itself (make cert; docs/https.md).
+    HOST = _env("HOST", "127.0.0.1")
+    PORT = int(_env("PORT", "5000"))
+    CERT_FILE = _env("CERT_FILE")
+    KEY_FILE = _env("KEY_FILE")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'treffpunkt.sqlite3'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    SOCKETIO_MESSAGE_QUEUE = os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None
+    SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
     # The message queue's channel: deployments sharing one Redis need different channels.
-    SOCKETIO_CHANNEL = os.environ.get("SOCKETIO_CHANNEL") or "treffpunkt"
-    ASYNC_MODE = os.environ.get("ASYNC_MODE", "eventlet")
+    SOCKETIO_CHANNEL = _env("SOCKETIO_CHANNEL", "treffpunkt")
+    ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
     # Socket.IO origins allowed besides our own (space separated); empty = same origin only.
     CORS_ALLOWED_ORIGINS = os.environ.get("CORS_ALLOWED_ORIGINS", "").split()
     COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
@@ -41,7 +54,7 @@ class Config:
     # more are refused at the handshake. 0 = no cap (load tests from one address).
     LIVE_MAX_PER_ADDRESS = int(os.environ.get("LIVE_MAX_PER_ADDRESS", "256"))
     # run.py: one access-log line per request on stderr, ticket tokens and pairing codes redacted.
-    ACCESS_LOG = os.environ.get("ACCESS_LOG", "0") == "1"
+    ACCESS_LOG = _flag("ACCESS_LOG")
     # run.py under eventlet: seconds a client connection may stay silent (idle keep-alive, a half-sent
     # request); above the 20 s Socket.IO ping, so live websockets are never cut. 0 = wait for ever.
     SERVER_SOCKET_TIMEOUT = float(os.environ.get("SERVER_SOCKET_TIMEOUT", "60"))
@@ -53,19 +66,36 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # Secure cookies need HTTPS; plain http is only for localhost development (`make run`).
-    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = os.environ.get("SECURE_COOKIES", "0") == "1"
-    PROXY_FIX = os.environ.get("PROXY_FIX", "0") == "1"  # behind one reverse proxy (docs/https.md)
+    # Serving HTTPS itself (CERT_FILE), run.py makes them Secure unless SECURE_COOKIES says otherwise.
+    SESSION_COOKIE_SECURE = REMEMBER_COOKIE_SECURE = _flag("SECURE_COOKIES", "1" if CERT_FILE else "0")
+    PROXY_FIX = _flag("PROXY_FIX")  # behind one reverse proxy (docs/https.md)
     WTF_CSRF_TIME_LIMIT = None  # a staff laptop stays open all day; the token lives as long as the session
     # How many changes a reconnecting client may be sent one by one before it gets a snapshot instead.
     LIVE_MAX_REPLAY = 200
     # Broadcasts written straight to each websocket (webapp/live/fastsend.py); 0 = python-engineio's queue
     # and writer task for every message (for comparison in bench/).
-    LIVE_FAST_SEND = os.environ.get("LIVE_FAST_SEND", "1") == "1"
+    LIVE_FAST_SEND = _flag("LIVE_FAST_SEND", "1")
     # How long connecting clients share one computation of the counters (one process, no queue): at most
     # this stale for changes made by the CLI; changes made through the server end it at once.
     LIVE_STATS_CACHE_SECONDS = 2.0
     # How long a built snapshot is shared at the same revision (webapp/live/revisions.snapshot).
     LIVE_SNAPSHOT_SECONDS = 5.0
+    # Rate limits (webapp/web/limits.py): on unless RATELIMIT_ENABLED=0; each class's limit may be set,
+    # e.g. RATELIMIT_PUBLIC="900 per minute" where all phones of a venue share one address.
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", "1")
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI")
+    RATELIMIT_LOGIN = _env("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_LOGIN_ACCOUNT = _env("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;30 per hour")
+    RATELIMIT_TICKET = _env("RATELIMIT_TICKET", "300 per minute")
+    RATELIMIT_TICKET_MISS = _env("RATELIMIT_TICKET_MISS", "60 per minute")
+    RATELIMIT_PAIRING = _env("RATELIMIT_PAIRING", "30 per minute")
+    RATELIMIT_LOOKUP = _env("RATELIMIT_LOOKUP", "60 per minute")
+    RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "20 per minute")
+    RATELIMIT_AUTH_FAIL = _env("RATELIMIT_AUTH_FAIL", "20 per minute")
+    RATELIMIT_PUBLIC = _env("RATELIMIT_PUBLIC", "300 per minute")
+    # PostgreSQL: fail fast when the database is away (webapp/core/dbhealth.py) instead of waiting 30 s.
+    DB_CONNECT_TIMEOUT = int(_env("DB_CONNECT_TIMEOUT", "3"))
+    DB_POOL_TIMEOUT = int(_env("DB_POOL_TIMEOUT", "5"))
 
 
 class TestConfig(Config):

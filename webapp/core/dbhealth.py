@@ -39,9 +39,12 @@ import time
 
 from flask import current_app, has_app_context, jsonify, render_template_string, request
 from flask_babel import gettext as _
-from sqlalchemy import event as sa_event, exc as sa_exc
+from sqlalchemy import event as sa_event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+
+from .extensions import db
 
 try:
     import psycopg
@@ -65,7 +68,7 @@ _PAGE = """{% extends "base.html" %}
 {% block title %}{{ title }} · Treffpunkt{% endblock %}
 {% block content %}<h1>{{ title }}</h1><p>{{ text }}</p>{% endblock %}"""
 
-log = logging.getLogger("webapp.dbhealth")
+log = logging.getLogger(__name__)
 
 
 # ---- which errors mean "the database is unavailable" --------------------------------------------------------
@@ -154,11 +157,15 @@ def _health(app=None):
     return app.extensions.get(EXTENSION)
 
 
+def outage_known():
+    """Has this process seen the database fail and not yet work again?"""
+    state = _health()
+    return state is not None and state.down
+
+
 def _drop_connections(session=True):
     """Roll back, invalidate this request's connection and empty the pool: nothing broken or read-only is
     handed out again."""
-    from .extensions import db
-
     if session:
         try:
             db.session.rollback()
@@ -189,8 +196,6 @@ def unavailable_response(exc):
     if busy:
         # Every pooled connection is busy: the pool is fine. Replacing it would let this process open another
         # pool's worth of connections beside the busy ones (and again at each timeout).
-        from .extensions import db
-
         try:
             db.session.rollback()
         except Exception:
@@ -262,8 +267,6 @@ def _probe(conn):
 def health():
     """(status, body) for /healthz: 200 {"ok": true, "database": "ok"} or 503 {"ok": false, "database":
     "unavailable"}."""
-    from .extensions import db
-
     state = _health()
     engine = db.engine
     if state is not None and state.down and state.suspect:
@@ -292,18 +295,15 @@ def health():
 
 # ---- wiring -------------------------------------------------------------------------------------------------
 
-@sa_event.listens_for(Session, "after_flush")
 def _after_flush(session, flush_context):
     session.info[_WROTE] = True
 
 
-@sa_event.listens_for(Session, "do_orm_execute")
 def _orm_execute(orm_execute_state):
     if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
         orm_execute_state.session.info[_WROTE] = True
 
 
-@sa_event.listens_for(Session, "after_commit")
 def _after_commit(session):
     if session.info.pop(_WROTE, False) and has_app_context():
         state = _health()
@@ -311,9 +311,19 @@ def _after_commit(session):
             state.recovered("a write succeeded")
 
 
-@sa_event.listens_for(Session, "after_soft_rollback")
 def _after_rollback(session, previous_transaction):
     session.info.pop(_WROTE, None)
+
+
+_LISTENERS = (("after_flush", _after_flush), ("do_orm_execute", _orm_execute), ("after_commit", _after_commit),
+              ("after_soft_rollback", _after_rollback))
+
+
+def _listen():
+    """Session events tell when a write succeeded (the outage is over). Once per process."""
+    for name, listener in _LISTENERS:
+        if not sa_event.contains(Session, name, listener):
+            sa_event.listen(Session, name, listener)
 
 
 def _engine_options(app):
@@ -337,29 +347,15 @@ def _engine_options(app):
 
 def install(app):
     """Called by create_app BEFORE db.init_app (the engine options must be in place when the engine is made).
-    api.unexpected answers unavailable-database errors through `unavailable_response`; web.healthz uses
+    web.errors answers unavailable-database errors through `unavailable_response`; web.pages.healthz uses
     `health`."""
     _engine_options(app)
+    _listen()
     app.extensions[EXTENSION] = Health()
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)  # the "available again" line; goes out through Flask's handler
 
     app.logger  # noqa: B018  (creates Flask's handler, through which this module's lines go out)
-
-    @app.before_request
-    def ask_who_first():
-        """The rate limiter asks who is asking (security.valid_staff) inside its own try/except: a lookup that
-        fails there is taken for a rate-limit storage outage (the counts fall back to this process's memory,
-        no longer shared through Redis) and logged with a traceback on every request (on Flask-Limiter's
-        logger, which prints only where logging is configured). Asking here first, before the limiter's hook,
-        turns a failed lookup into the 503 at once; the answer is kept for the request, so nothing is asked
-        twice. Bearer requests always (their lookup has no side effects); session requests while an outage is
-        known (the first one of an outage still goes through the limiter)."""
-        state = app.extensions[EXTENSION]
-        if request.path.startswith("/api/") and ("Authorization" in request.headers or state.down):
-            from .security import valid_staff
-
-            valid_staff()
 
     @app.teardown_appcontext
     def drop_outage_connections(exc=None):
@@ -367,8 +363,6 @@ def install(app):
         # in the pool and goes with it.
         state = app.extensions.get(EXTENSION)
         if state is not None and state.down and state.suspect:
-            from .extensions import db
-
             try:
                 db.engine.dispose()
             except Exception:

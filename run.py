@@ -4,6 +4,7 @@ This is the one place that knows the async server: it monkey-patches before anyt
 raises the open-file limit and eventlet's connection cap, sets eventlet's socket timeout (SERVER_SOCKET_TIMEOUT),
 writes the access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
 screens."""
+
 import os
 import sys
 import warnings

@@ -7,6 +7,7 @@ fan-out: N clients connected; staff changes at a steady rate; each change must r
   staff request itself included, for every server alike) and memory per connection.
 storm: 2,000 clients connected; 20 ticket scans per second for 60 s: scan answer time, how long until every
   client shows the final count, server CPU."""
+
 import json
 import subprocess
 import threading
@@ -20,11 +21,15 @@ EVENT = "kl-2018"
 
 def run_clients(server, config, progress, timeout, on_phase=None):
     """Run the load client against `server`; returns its result plus the server's CPU and memory figures."""
-    config = {"url": server.base_url, "event": EVENT, "token": server.token, "runId": uuid.uuid4().hex[:8],
-              **config}
+    config = {"url": server.base_url, "event": EVENT, "token": server.token, "runId": uuid.uuid4().hex[:8], **config}
     rss_idle = rss_bytes(server.pid)
-    proc = subprocess.Popen(["node", "load-client.mjs", json.dumps(config)], cwd=NODE_DIR,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        ["node", "load-client.mjs", json.dumps(config)],
+        cwd=NODE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     marks, result, error = {}, None, None
     watchdog = threading.Timer(timeout, proc.kill)  # a hung server or client must not hang the bench
     watchdog.start()
@@ -40,8 +45,10 @@ def run_clients(server, config, progress, timeout, on_phase=None):
                 if "message" in msg:
                     progress(f"  {server.name}: {msg['message']}")
                 else:
-                    progress(f"  {server.name}: {msg['connected']}/{msg['of']} connected"
-                             + (f", {msg['failed']} failed" if msg["failed"] else ""))
+                    progress(
+                        f"  {server.name}: {msg['connected']}/{msg['of']} connected"
+                        + (f", {msg['failed']} failed" if msg["failed"] else "")
+                    )
             elif kind == "result":
                 result = msg
             elif kind == "error":
@@ -52,33 +59,48 @@ def run_clients(server, config, progress, timeout, on_phase=None):
         if proc.poll() is None:
             proc.kill()
     if result is None:
-        raise RuntimeError(f"load client failed or ran longer than {timeout:.0f} s: "
-                           f"{error or proc.stderr.read()[-2000:]}")
+        raise RuntimeError(
+            f"load client failed or ran longer than {timeout:.0f} s: {error or proc.stderr.read()[-2000:]}"
+        )
     (t0, cpu0, _), (t1, cpu1, _) = marks["measuring"], marks["measured"]
     rss_connected = marks["connected"][2]
-    result.update(server=server.name, server_cpu_s=round(cpu1 - cpu0, 3), window_s=round(t1 - t0, 2),
-                  server_cpu_share=round((cpu1 - cpu0) / (t1 - t0), 3),
-                  rss_idle_mb=round(rss_idle / 2**20, 1), rss_connected_mb=round(rss_connected / 2**20, 1),
-                  memory_per_connection_kb=round((rss_connected - rss_idle) / 1024 / max(result["clients"], 1), 1))
+    result.update(
+        server=server.name,
+        server_cpu_s=round(cpu1 - cpu0, 3),
+        window_s=round(t1 - t0, 2),
+        server_cpu_share=round((cpu1 - cpu0) / (t1 - t0), 3),
+        rss_idle_mb=round(rss_idle / 2**20, 1),
+        rss_connected_mb=round(rss_connected / 2**20, 1),
+        memory_per_connection_kb=round((rss_connected - rss_idle) / 1024 / max(result["clients"], 1), 1),
+    )
     return result
 
 
 def fanout(server, clients, changes, rate, progress, payload=None, on_phase=None):
     """Connect `clients`, send `changes` changes at `rate` per second, measure their delivery."""
-    config = {"mode": "fanout", "clients": clients, "changes": changes, "rate": rate,
-              "concurrency": 100, "drainMs": 20000}
+    config = {
+        "mode": "fanout",
+        "clients": clients,
+        "changes": changes,
+        "rate": rate,
+        "concurrency": 100,
+        "drainMs": 20000,
+    }
     if server.name == "node":
         config.update(target="reference", since=None, payload=payload)
     else:
         agenda = server.agenda()
-        config.update(target="treffpunkt", since=agenda["revision"],
-                      sessions=[s["id"] for s in agenda["sessions"] if s["status"] == "scheduled"][:8])
-    result = run_clients(server, config, progress, timeout=120 + clients / 20 + changes / rate,
-                         on_phase=on_phase)
+        config.update(
+            target="treffpunkt",
+            since=agenda["revision"],
+            sessions=[s["id"] for s in agenda["sessions"] if s["status"] == "scheduled"][:8],
+        )
+    result = run_clients(server, config, progress, timeout=120 + clients / 20 + changes / rate, on_phase=on_phase)
     delivered = result["delivered"]
     result["cpu_per_message_us"] = round(result["server_cpu_s"] / delivered * 1e6, 2) if delivered else None
-    result["cpu_per_change_ms"] = round(result["server_cpu_s"] / result["changes"] * 1e3, 2) \
-        if result["changes"] else None
+    result["cpu_per_change_ms"] = (
+        round(result["server_cpu_s"] / result["changes"] * 1e3, 2) if result["changes"] else None
+    )
     return result
 
 
@@ -86,12 +108,25 @@ def storm(server, clients, rate, seconds, progress):
     """`rate` scans per second for `seconds` while `clients` watch the counters (Treffpunkt servers only)."""
     scans = int(rate * seconds)
     import_guests(server, scans)
-    codes = [code for (code,) in server.sql("SELECT code FROM guest WHERE status = 'registered' "
-                                            "AND id NOT IN (SELECT guest_id FROM check_in) ORDER BY id")][:scans]
+    codes = [
+        code
+        for (code,) in server.sql(
+            "SELECT code FROM guest WHERE status = 'registered' "
+            "AND id NOT IN (SELECT guest_id FROM check_in) ORDER BY id"
+        )
+    ][:scans]
     before = server.sql("SELECT COUNT(*) FROM check_in")[0][0]
-    config = {"mode": "storm", "clients": clients, "scans": scans, "rate": rate, "codes": codes,
-              "checkedInBefore": before, "since": server.agenda()["revision"], "concurrency": 100,
-              "drainMs": 15000}
+    config = {
+        "mode": "storm",
+        "clients": clients,
+        "scans": scans,
+        "rate": rate,
+        "codes": codes,
+        "checkedInBefore": before,
+        "since": server.agenda()["revision"],
+        "concurrency": 100,
+        "drainMs": 15000,
+    }
     result = run_clients(server, config, progress, timeout=180 + clients / 20 + seconds)
     result["cpu_per_scan_ms"] = round(result["server_cpu_s"] / scans * 1e3, 2)
     return result
@@ -101,7 +136,6 @@ def import_guests(server, count):
     """`count` guests through the CSV import, as a mayor's office list would arrive."""
     path = server.server.workdir / "guests.csv"
     towns = ["Kaiserslautern", "Trier", "Mainz", "Worms", "Speyer", "Landau in der Pfalz", "Mayen"]
-    rows = ["Name;Ort;Organisation"] + [f"Gast {i};{towns[i % len(towns)]};Stadtverwaltung"
-                                        for i in range(count)]
+    rows = ["Name;Ort;Organisation"] + [f"Gast {i};{towns[i % len(towns)]};Stadtverwaltung" for i in range(count)]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     server.server.flask("guests", "import", EVENT, str(path))

@@ -18,6 +18,7 @@ websocket first: its URL is listed ("websockets"), its handshake and frames are 
 fallback would be). The browser has a fake camera, so the scanner starts its camera as on a door phone; this
 headless Chromium has no BarcodeDetector, so the scanner loads its fallback QR decoder (jsQR), as on an iPhone
 (Android's Chrome would not)."""
+
 import argparse
 import json
 import os
@@ -36,10 +37,17 @@ LOGIN_PATH = "/staff/login"
 STAFF_PAGES = ["/staff/e/kl-2018/scan"]  # measured logged in
 PAGES = ["/e/kl-2018/", "/e/kl-2018/screen", "/e/kl-2018/board", LOGIN_PATH, *STAFF_PAGES]
 DEFAULT_USER, DEFAULT_PASSWORD = "tester", "tester-password"  # the admin tests/server.py's prepare() creates
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-gpu",
-               # a camera for the scanner, which starts it by default (as on a door phone)
-               "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    # a camera for the scanner, which starts it by default (as on a door phone)
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
 SETTLE_S = 4.0  # after `load`, how long to keep counting what the page starts by itself (live connection)
 DEFAULT_OUT = ROOT / "bench" / "results" / "page_weight.json"
 
@@ -73,8 +81,14 @@ class NetworkLog:
         self.requests = {}
         self.websockets = []
         self.cdp = cdp
-        for name in ("requestWillBeSent", "responseReceived", "loadingFinished", "loadingFailed",
-                     "requestServedFromCache", "webSocketCreated"):
+        for name in (
+            "requestWillBeSent",
+            "responseReceived",
+            "loadingFinished",
+            "loadingFailed",
+            "requestServedFromCache",
+            "webSocketCreated",
+        ):
             cdp.on(f"Network.{name}", getattr(self, "_" + name))
 
     def reset(self):
@@ -85,9 +99,19 @@ class NetworkLog:
         self.websockets.append(ev["url"])
 
     def _entry(self, rid):
-        return self.requests.setdefault(rid, {"url": None, "type": None, "status": None, "bytes": 0,
-                                              "from_cache": False, "from_service_worker": False,
-                                              "finished": False, "failed": False})
+        return self.requests.setdefault(
+            rid,
+            {
+                "url": None,
+                "type": None,
+                "status": None,
+                "bytes": 0,
+                "from_cache": False,
+                "from_service_worker": False,
+                "finished": False,
+                "failed": False,
+            },
+        )
 
     def _requestWillBeSent(self, ev):
         e = self._entry(ev["requestId"])
@@ -124,9 +148,13 @@ class NetworkLog:
             "from_service_worker": sum(1 for e in items if e["from_service_worker"]),
             "failed": sum(1 for e in items if e["failed"]),
             "websockets": list(self.websockets),
-            "resources": sorted(({k: e[k] for k in ("url", "type", "status", "bytes", "from_cache",
-                                                    "from_service_worker", "failed")} for e in items),
-                                key=lambda e: -e["bytes"]),
+            "resources": sorted(
+                (
+                    {k: e[k] for k in ("url", "type", "status", "bytes", "from_cache", "from_service_worker", "failed")}
+                    for e in items
+                ),
+                key=lambda e: -e["bytes"],
+            ),
         }
 
 
@@ -140,8 +168,11 @@ def worker_summary(requests):
             size = 0
         response = r.response() if hasattr(r, "response") else None
         items.append({"url": r.url, "bytes": max(0, size), "status": response.status if response else None})
-    return {"sw_network_requests": len(items), "sw_network_bytes": sum(i["bytes"] for i in items),
-            "sw_network_resources": items}
+    return {
+        "sw_network_requests": len(items),
+        "sw_network_bytes": sum(i["bytes"] for i in items),
+        "sw_network_resources": items,
+    }
 
 
 def timings(page):
@@ -171,8 +202,13 @@ def log_in(context, user, password):
 
 def measure_page(browser, base, path, settle, progress, login=None):
     """First visit and revisit of one page in a fresh browser context; login=(user, password) logs in first."""
-    context = browser.new_context(base_url=base, viewport={"width": 360, "height": 800}, is_mobile=True,
-                                  locale="de-DE", timezone_id="Europe/Berlin")
+    context = browser.new_context(
+        base_url=base,
+        viewport={"width": 360, "height": 800},
+        is_mobile=True,
+        locale="de-DE",
+        timezone_id="Europe/Berlin",
+    )
     context.set_default_timeout(15_000)
     if login:
         progress(f"{path}: logging in as {login[0]}")
@@ -198,8 +234,7 @@ def measure_page(browser, base, path, settle, progress, login=None):
             raise RuntimeError(f"{path} ended at {page.url} instead")
         page.wait_for_timeout(settle * 1000)  # not time.sleep: Playwright delivers the events while waiting
         r = result[visit] = {**timings(page), **log.summary(), **worker_summary(worker_requests)}
-        progress(f"{path}: {visit}: {r['requests']} requests, {r['bytes'] / 1024:.1f} KiB, "
-                 f"load {r.get('load_ms')} ms")
+        progress(f"{path}: {visit}: {r['requests']} requests, {r['bytes'] / 1024:.1f} KiB, load {r.get('load_ms')} ms")
     cdp.detach()
     context.close()
     return result
@@ -232,9 +267,12 @@ def measure(base_url=None, progress=default_progress, *, settle=SETTLE_S, user=N
             progress(f"launching {browser_path}")
             browser = pw.chromium.launch(executable_path=browser_path, headless=True, args=LAUNCH_ARGS)
             try:
-                pages = [measure_page(browser, base, path, settle, progress,
-                                      login=(user, password) if path in STAFF_PAGES else None)
-                         for path in PAGES]
+                pages = [
+                    measure_page(
+                        browser, base, path, settle, progress, login=(user, password) if path in STAFF_PAGES else None
+                    )
+                    for path in PAGES
+                ]
                 version = browser.version
             finally:
                 browser.close()
@@ -244,38 +282,53 @@ def measure(base_url=None, progress=default_progress, *, settle=SETTLE_S, user=N
             server.stop()
         if tmp:
             tmp.cleanup()
-    return {"base_url": base, "chromium": version, "settle_seconds": settle,
-            "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "staff_user": user,
-            "pages": pages}
+    return {
+        "base_url": base,
+        "chromium": version,
+        "settle_seconds": settle,
+        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "staff_user": user,
+        "pages": pages,
+    }
 
 
 def table(results):
     width = max(len("page"), *(len(p["path"]) for p in results["pages"]))
-    head = (f"{'page':<{width}} {'visit':<8} {'requests':>8} {'KiB':>7} {'cache':>5} {'by sw':>5} "
-            f"{'sw net':>6} {'sw KiB':>6} {'DCL ms':>7} {'load ms':>7}")
+    head = (
+        f"{'page':<{width}} {'visit':<8} {'requests':>8} {'KiB':>7} {'cache':>5} {'by sw':>5} "
+        f"{'sw net':>6} {'sw KiB':>6} {'DCL ms':>7} {'load ms':>7}"
+    )
     lines = [head, "-" * len(head)]
     for p in results["pages"]:
         for visit in ("first", "revisit"):
             r = p[visit]
-            lines.append(f"{p['path']:<{width}} {visit:<8} {r['requests']:>8} {r['bytes'] / 1024:>7.1f} "
-                         f"{r['from_cache']:>5} {r['from_service_worker']:>5} {r['sw_network_requests']:>6} "
-                         f"{r['sw_network_bytes'] / 1024:>6.1f} "
-                         f"{r.get('dcl_ms', float('nan')):>7.0f} {r.get('load_ms', float('nan')):>7.0f}")
-    lines.append("KiB: bytes on the page's wire (CDP encodedDataLength, headers included); cache: from the HTTP "
-                 "cache; by sw: answered by the service worker;")
-    lines.append("sw net / sw KiB: what the service worker fetched from the network itself (within "
-                 f"{results['settle_seconds']} s after load). Staff pages: logged in as {results['staff_user']}.")
+            lines.append(
+                f"{p['path']:<{width}} {visit:<8} {r['requests']:>8} {r['bytes'] / 1024:>7.1f} "
+                f"{r['from_cache']:>5} {r['from_service_worker']:>5} {r['sw_network_requests']:>6} "
+                f"{r['sw_network_bytes'] / 1024:>6.1f} "
+                f"{r.get('dcl_ms', float('nan')):>7.0f} {r.get('load_ms', float('nan')):>7.0f}"
+            )
+    lines.append(
+        "KiB: bytes on the page's wire (CDP encodedDataLength, headers included); cache: from the HTTP "
+        "cache; by sw: answered by the service worker;"
+    )
+    lines.append(
+        "sw net / sw KiB: what the service worker fetched from the network itself (within "
+        f"{results['settle_seconds']} s after load). Staff pages: logged in as {results['staff_user']}."
+    )
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="a running server (default: start one with the demo event)")
-    parser.add_argument("--user", default=DEFAULT_USER, help=f"staff account for {', '.join(STAFF_PAGES)} "
-                        f"(default {DEFAULT_USER})")
+    parser.add_argument(
+        "--user", default=DEFAULT_USER, help=f"staff account for {', '.join(STAFF_PAGES)} (default {DEFAULT_USER})"
+    )
     parser.add_argument("--password", default=DEFAULT_PASSWORD, help="its password (default: the tester's)")
-    parser.add_argument("--settle", type=float, default=SETTLE_S,
-                        help=f"seconds to keep counting after load (default {SETTLE_S})")
+    parser.add_argument(
+        "--settle", type=float, default=SETTLE_S, help=f"seconds to keep counting after load (default {SETTLE_S})"
+    )
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     try:

@@ -10,6 +10,7 @@
 Progress goes to stderr; the tables to stdout; everything to bench/results/bench.json and a picture to
 bench/results/bench.png. `--quick` is a smaller run (100/1,000 clients, a 10-s storm) to try the bench.
 Each Treffpunkt run starts a fresh server (`python run.py`, as `make run` does) on a fresh SQLite database."""
+
 import argparse
 import json
 import os
@@ -38,20 +39,37 @@ def progress(message):
 
 
 def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform(), "commit": commit}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+        "commit": commit,
+    }
 
 
 def reference_payload(message_bytes):
     """A change payload for the reference server whose `change` frame has the size of Treffpunkt's."""
-    payload = {"kind": "session.delayed", "summary": "Begrüßung und Eröffnung: +5 min",
-               "at": datetime.now(timezone.utc).isoformat(), "sessions": [{"id": 2, "abstract": ""}]}
-    frame = len('42/live,["change",' + json.dumps({**payload, "revision": 1}, separators=(",", ":"),
-                                                  ensure_ascii=False) + "]")
+    payload = {
+        "kind": "session.delayed",
+        "summary": "Begrüßung und Eröffnung: +5 min",
+        "at": datetime.now(timezone.utc).isoformat(),
+        "sessions": [{"id": 2, "abstract": ""}],
+    }
+    frame = len(
+        '42/live,["change",' + json.dumps({**payload, "revision": 1}, separators=(",", ":"), ensure_ascii=False) + "]"
+    )
     payload["sessions"][0]["abstract"] = "x" * max(0, message_bytes - frame)
     return payload
 
@@ -65,8 +83,7 @@ def run_fanout(sizes, changes, rate, baseline_size, repeat, workdir):
     """Every server at every size; at `baseline_size` (the size the goal is set at) `repeat` rounds, taken in
     turn (eventlet, gevent, node, eventlet, …) so that a busy moment of the machine hits all of them."""
     runs, message_bytes = [], 744
-    plan = [(n, kind, None) for n in sizes
-            for _ in range(repeat if n == baseline_size else 1) for kind in SERVERS]
+    plan = [(n, kind, None) for n in sizes for _ in range(repeat if n == baseline_size else 1) for kind in SERVERS]
     if baseline_size:  # what the direct write changed: the library's queue and writer task for every message
         plan += [(baseline_size, kind, {"LIVE_FAST_SEND": "0"}) for kind in ("eventlet", "gevent")]
     for i, (clients, kind, env) in enumerate(plan, 1):
@@ -74,8 +91,9 @@ def run_fanout(sizes, changes, rate, baseline_size, repeat, workdir):
         progress(f"fan-out {i}/{len(plan)}: {clients} clients on {label}")
         server = start(kind, Path(tempfile.mkdtemp(dir=workdir)), env)
         try:
-            result = live_load.fanout(server, clients, changes, rate, progress,
-                                      payload=reference_payload(message_bytes))
+            result = live_load.fanout(
+                server, clients, changes, rate, progress, payload=reference_payload(message_bytes)
+            )
         finally:
             server.stop()
         if kind != "node" and result.get("message_bytes"):
@@ -83,8 +101,10 @@ def run_fanout(sizes, changes, rate, baseline_size, repeat, workdir):
         result["label"] = label
         result["fast_send"] = env is None
         runs.append(result)
-        progress(f"  {result['delivered']}/{result['expected']} delivered, p99 {fmt(result['latency']['p99_ms'])} ms,"
-                 f" {fmt(result['cpu_per_message_us'])} µs CPU per message")
+        progress(
+            f"  {result['delivered']}/{result['expected']} delivered, p99 {fmt(result['latency']['p99_ms'])} ms,"
+            f" {fmt(result['cpu_per_message_us'])} µs CPU per message"
+        )
     return combine(runs)
 
 
@@ -98,12 +118,22 @@ def combine(runs):
             continue
         cpu = sorted(r["cpu_per_message_us"] for r in same if r["cpu_per_message_us"] is not None)
         median = sorted(same, key=lambda r: r["cpu_per_message_us"] or 0)[len(same) // 2]
-        rows.append({**median, "rounds": len(same), "cpu_per_message_range_us": [cpu[0], cpu[-1]] if cpu else None,
-                     "lost": sum(r["lost"] for r in same), "all_rounds": same if len(same) > 1 else None})
+        rows.append(
+            {
+                **median,
+                "rounds": len(same),
+                "cpu_per_message_range_us": [cpu[0], cpu[-1]] if cpu else None,
+                "lost": sum(r["lost"] for r in same),
+                "all_rounds": same if len(same) > 1 else None,
+            }
+        )
     for row in rows:
         node = next((r for r in rows if r["server"] == "node" and r["clients"] == row["clients"]), None)
-        row["ratio_to_node"] = round(row["cpu_per_message_us"] / node["cpu_per_message_us"], 2) \
-            if node and node["cpu_per_message_us"] and row["cpu_per_message_us"] else None
+        row["ratio_to_node"] = (
+            round(row["cpu_per_message_us"] / node["cpu_per_message_us"], 2)
+            if node and node["cpu_per_message_us"] and row["cpu_per_message_us"]
+            else None
+        )
     return rows
 
 
@@ -117,8 +147,10 @@ def run_storm(clients, rate, seconds, workdir):
         finally:
             server.stop()
         runs.append(result)
-        progress(f"  {result['results']}; answers p99 {fmt(result['answer']['p99_ms'])} ms; "
-                 f"{result['clients_converged']}/{result['clients']} clients at the final count")
+        progress(
+            f"  {result['results']}; answers p99 {fmt(result['answer']['p99_ms'])} ms; "
+            f"{result['clients_converged']}/{result['clients']} clients at the final count"
+        )
     return runs
 
 
@@ -151,23 +183,76 @@ def report(results):
     if results.get("fanout"):
         print("Fan-out: changes to every /live client (server CPU per delivered message; ratio to Node)")
         print("Per row the median round; lost counts all rounds.")
-        print_table(["clients", "server", "delivered", "lost", "p50 ms", "p99 ms", "max ms", "CPU µs/msg",
-                     "rounds: range", "vs Node", "CPU ms/change", "KiB/conn", "connect s"],
-                    [[f"{r['clients']:,}", r["label"], f"{r['delivered']:,}/{r['expected']:,}", r["lost"],
-                      fmt(r["latency"]["p50_ms"]), fmt(r["latency"]["p99_ms"]), fmt(r["latency"]["max_ms"]),
-                      fmt(r["cpu_per_message_us"]),
-                      f"{r['rounds']}: {fmt(r['cpu_per_message_range_us'][0])}–{fmt(r['cpu_per_message_range_us'][1])}"
-                      if r["rounds"] > 1 else "1", fmt(r["ratio_to_node"], 2), fmt(r["cpu_per_change_ms"]),
-                      fmt(r["memory_per_connection_kb"]), fmt(r["connect_s"])] for r in results["fanout"]])
+        print_table(
+            [
+                "clients",
+                "server",
+                "delivered",
+                "lost",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "CPU µs/msg",
+                "rounds: range",
+                "vs Node",
+                "CPU ms/change",
+                "KiB/conn",
+                "connect s",
+            ],
+            [
+                [
+                    f"{r['clients']:,}",
+                    r["label"],
+                    f"{r['delivered']:,}/{r['expected']:,}",
+                    r["lost"],
+                    fmt(r["latency"]["p50_ms"]),
+                    fmt(r["latency"]["p99_ms"]),
+                    fmt(r["latency"]["max_ms"]),
+                    fmt(r["cpu_per_message_us"]),
+                    f"{r['rounds']}: {fmt(r['cpu_per_message_range_us'][0])}–{fmt(r['cpu_per_message_range_us'][1])}"
+                    if r["rounds"] > 1
+                    else "1",
+                    fmt(r["ratio_to_node"], 2),
+                    fmt(r["cpu_per_change_ms"]),
+                    fmt(r["memory_per_connection_kb"]),
+                    fmt(r["connect_s"]),
+                ]
+                for r in results["fanout"]
+            ],
+        )
     if results.get("storm"):
         print("Check-in storm: scans at a steady rate while clients watch the counters")
-        print_table(["server", "clients", "scans", "results", "answer p50 ms", "p99 ms", "max ms",
-                     "converged", "converge ms", "server CPU", "CPU ms/scan"],
-                    [[r["server"], f"{r['clients']:,}", r["scans"],
-                      " ".join(f"{k} {v}" for k, v in sorted(r["results"].items())),
-                      fmt(r["answer"]["p50_ms"]), fmt(r["answer"]["p99_ms"]), fmt(r["answer"]["max_ms"]),
-                      f"{r['clients_converged']}/{r['clients']}", fmt(r["converge_ms"], 0),
-                      f"{r['server_cpu_share']:.0%}", fmt(r["cpu_per_scan_ms"])] for r in results["storm"]])
+        print_table(
+            [
+                "server",
+                "clients",
+                "scans",
+                "results",
+                "answer p50 ms",
+                "p99 ms",
+                "max ms",
+                "converged",
+                "converge ms",
+                "server CPU",
+                "CPU ms/scan",
+            ],
+            [
+                [
+                    r["server"],
+                    f"{r['clients']:,}",
+                    r["scans"],
+                    " ".join(f"{k} {v}" for k, v in sorted(r["results"].items())),
+                    fmt(r["answer"]["p50_ms"]),
+                    fmt(r["answer"]["p99_ms"]),
+                    fmt(r["answer"]["max_ms"]),
+                    f"{r['clients_converged']}/{r['clients']}",
+                    fmt(r["converge_ms"], 0),
+                    f"{r['server_cpu_share']:.0%}",
+                    fmt(r["cpu_per_scan_ms"]),
+                ]
+                for r in results["storm"]
+            ],
+        )
     pages = results.get("pages") or {}
     if pages.get("pages"):
         import page_weight
@@ -203,8 +288,14 @@ def plot(results, path):
         axes[2].plot(xs, [r["memory_per_connection_kb"] for r in mine], **style)
     for r in results.get("fanout", []):
         if not r["fast_send"]:
-            axes[0].scatter([r["clients"]], [r["cpu_per_message_us"]], marker="x", s=70,
-                            color=colours[r["server"]], label=f"{r['label']}")
+            axes[0].scatter(
+                [r["clients"]],
+                [r["cpu_per_message_us"]],
+                marker="x",
+                s=70,
+                color=colours[r["server"]],
+                label=f"{r['label']}",
+            )
     titles = ("Server CPU per delivered message (µs)", "Delivery latency p99 (ms)", "Memory per connection (KiB)")
     for ax, title in zip(axes, titles):
         ax.set_title(title, fontsize=11)
@@ -219,8 +310,9 @@ def plot(results, path):
             ax.set_ylim(bottom=0)
     axes[0].legend(fontsize=8)
     m = results["machine"]
-    fig.suptitle(f"Treffpunkt live fan-out vs Node socket.io — {m['cores']} cores, {m['cpu']}, "
-                 f"commit {m['commit']}", fontsize=10)
+    fig.suptitle(
+        f"Treffpunkt live fan-out vs Node socket.io — {m['cores']} cores, {m['cpu']}, commit {m['commit']}", fontsize=10
+    )
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -238,17 +330,29 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=RESULTS / "bench.json")
     args = parser.parse_args(argv)
     parts = set(args.only.split(","))
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else \
-        ([100, 1000] if args.quick else [100, 1000, 2000, 5000])
-    results = {"machine": machine(), "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "settings": {"sizes": sizes, "changes": args.changes, "rate": args.rate, "quick": args.quick,
-                            "repeat_at_2000": args.repeat}}
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([100, 1000] if args.quick else [100, 1000, 2000, 5000])
+    )
+    results = {
+        "machine": machine(),
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": {
+            "sizes": sizes,
+            "changes": args.changes,
+            "rate": args.rate,
+            "quick": args.quick,
+            "repeat_at_2000": args.repeat,
+        },
+    }
     if parts & {"fanout", "storm"}:
         results["machine"]["node"] = node_ready(progress)
     with tempfile.TemporaryDirectory(prefix="treffpunkt-bench-") as workdir:
         if "fanout" in parts:
-            results["fanout"] = run_fanout(sizes, args.changes, args.rate, None if args.quick else 2000,
-                                           args.repeat, workdir)
+            results["fanout"] = run_fanout(
+                sizes, args.changes, args.rate, None if args.quick else 2000, args.repeat, workdir
+            )
         if "storm" in parts:
             results["storm"] = run_storm(1000 if args.quick else 2000, 20, 10 if args.quick else 60, workdir)
     if "pages" in parts:

@@ -1,6 +1,7 @@
 """The servers under test and how the bench watches them: a Treffpunkt process as `make run` starts it (with
 eventlet or gevent) or the Node.js socket.io reference, each on a free 127.0.0.1 port; their CPU time and
 resident memory read from /proc; the Node packages installed with npm into bench/node/node_modules."""
+
 import os
 import shutil
 import subprocess
@@ -35,8 +36,10 @@ def rss_bytes(pid):
 def node_ready(progress):
     """npm install (once) of the pinned socket.io and ws into bench/node/node_modules."""
     if shutil.which("node") is None or shutil.which("npm") is None:
-        raise RuntimeError("Node.js and npm are needed for the reference server and the load clients "
-                           "(Debian: apt-get install nodejs npm)")
+        raise RuntimeError(
+            "Node.js and npm are needed for the reference server and the load clients "
+            "(Debian: apt-get install nodejs npm)"
+        )
     if not (NODE_DIR / "node_modules" / "socket.io").is_dir() or not (NODE_DIR / "node_modules" / "ws").is_dir():
         progress("npm install socket.io 4.8.4 and ws into bench/node/node_modules")
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True)

@@ -1,6 +1,7 @@
 """Fixtures shared by every test area: the Flask app on a copy of a database prepared once with the demo
 event, clients, staff tokens and a real server process. Helpers (SLUG, make_staff, add_guest, require…) are in
 tests/helpers.py."""
+
 import pytest
 
 from tests.helpers import SLUG, app_on_copy, make_staff, prepared_database
@@ -32,11 +33,13 @@ def client(app):
 def web(app, client):
     """The test client with each request in its own app context, as in production (Flask-Babel caches the
     chosen locale in `g`, which the long-lived `app` fixture context would otherwise share)."""
+
     class Web:
         def __getattr__(self, method):
             def call(*args, **kwargs):
                 with app.app_context():
                     return getattr(client, method)(*args, **kwargs)
+
             return call
 
     return Web()
@@ -58,8 +61,9 @@ def socket_client(app):
     clients = []
 
     def connect(since=None, flask_client=None, slug=SLUG):
-        c = socketio.test_client(app, namespace="/live", auth={"event": slug, "since": since},
-                                 flask_test_client=flask_client)
+        c = socketio.test_client(
+            app, namespace="/live", auth={"event": slug, "since": since}, flask_test_client=flask_client
+        )
         clients.append(c)
         return c
 

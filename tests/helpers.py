@@ -1,5 +1,6 @@
 """What many tests share: the demo event's slug, staff accounts, guests through the API, the skip-or-fail
 rule for missing browsers and services, and the prepared demo database that test apps copy."""
+
 import os
 import shutil
 
@@ -11,10 +12,12 @@ SLUG = "kl-2018"
 
 def require(env_name, what):
     """Skip with a reason, or fail when the environment says the dependency must be there (CI)."""
+
     def missing(reason):
         if os.environ.get(env_name) == "1":
             pytest.fail(f"{what} required ({env_name}=1) but {reason}")
         pytest.skip(f"{what} not available: {reason} (set {env_name}=1 to make this a failure)")
+
     return missing
 
 

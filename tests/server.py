@@ -1,5 +1,6 @@
 """A real Treffpunkt server process for tests: migrated SQLite database with the demo event, `python run.py`
 on a free 127.0.0.1 port, an admin bearer token. Used by the live tests and the browser tests."""
+
 import os
 import signal
 import socket
@@ -24,16 +25,29 @@ class ServerProcess:
         self.workdir = Path(workdir)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DATABASE_URL": f"sqlite:///{self.workdir / 'db.sqlite3'}",
-                    "SECRET_KEY": "test-server-secret", "PORT": str(self.port), "HOST": "127.0.0.1",
-                    "ASYNC_MODE": async_mode, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'db.sqlite3'}",
+            "SECRET_KEY": "test-server-secret",
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "ASYNC_MODE": async_mode,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         self.proc = None
         self.log_path = self.workdir / "server.log"
 
     def flask(self, *args):
         """Run `flask --app wsgi ARGS` against this server's database; returns stdout."""
-        out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=self.env,
-                             capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if out.returncode:
             raise RuntimeError(f"flask {' '.join(args)} failed: {out.stderr[-2000:]}")
         return out.stdout
@@ -52,8 +66,9 @@ class ServerProcess:
     def start(self, timeout=30):
         self.log = open(self.log_path, "ab")
         command, cwd = self.command()
-        self.proc = subprocess.Popen(command, cwd=cwd, env=self.env, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            command, cwd=cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

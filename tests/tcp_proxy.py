@@ -1,6 +1,7 @@
 """A TCP proxy on 127.0.0.1 for outage tests: the app talks to PostgreSQL or Redis through it, and the test
 cuts the line (`down()`: every open connection is reset and new ones are refused) and mends it (`up()`).
 A real outage as the app meets it, without stopping the machine's shared services."""
+
 import socket
 import struct
 import threading

@@ -1,5 +1,6 @@
 """German by default, English with ?lang=en (remembered in the `lang` cookie); the English catalogue is complete;
 stored codes (session kinds, statuses, severities) are shown with translated labels on the staff pages."""
+
 import json
 import re
 from pathlib import Path
@@ -70,6 +71,7 @@ def test_unknown_language_falls_back_to_german(web):
 
 def test_script_strings_are_translated(web):
     """The dict handed to the scripts (<script id="i18n">) is built with _() and so follows the language."""
+
     def strings(url):
         body = web.get(url).get_data(as_text=True)
         return json.loads(re.search(r'<script type="application/json" id="i18n">(.*?)</script>', body, re.S).group(1))

@@ -3,6 +3,7 @@
 `create_app` puts the layers together, bottom up (docs/architecture.md): core, live, staff, the areas
 (agenda, checkin, matchmaking), privacy, web. Each package's `init_app` registers its own blueprints, CLI
 commands, snapshot parts, counters and signal receivers; nothing of that happens at import."""
+
 import warnings
 
 from flask import Flask
@@ -20,8 +21,12 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 
 def create_app(config=Config, **overrides):
-    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
-                instance_path=str(INSTANCE))
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(INSTANCE),
+    )
     app.config.from_object(config)
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

@@ -1,5 +1,6 @@
 """`flask --app wsgi demo [--if-empty]`: the demo event kl-2018 across the areas (the agenda from the seed,
 then the board's invented interests and delegations). Above the areas, as create_app is."""
+
 import click
 from sqlalchemy import func, select
 

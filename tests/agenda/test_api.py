@@ -1,4 +1,5 @@
 """The agenda JSON API: shape of the public agenda, staff writes, and bad input refused without change."""
+
 import pytest
 from sqlalchemy import select
 
@@ -29,8 +30,20 @@ def test_agenda_has_the_contract_shape(client):
     opening = next(s for s in body["sessions"] if s["kind"] == "opening")
     assert opening["speakers"] == ["Dr. Klaus Weichel"]
     assert opening["planned_start"] == opening["start"] == "2018-10-26T14:00:00+02:00"
-    for key in ("id", "title", "kind", "room", "planned_start", "planned_end", "start", "end", "delay_minutes",
-                "status", "speakers", "topics"):
+    for key in (
+        "id",
+        "title",
+        "kind",
+        "room",
+        "planned_start",
+        "planned_end",
+        "start",
+        "end",
+        "delay_minutes",
+        "status",
+        "speakers",
+        "topics",
+    ):
         assert key in opening
 
 
@@ -44,18 +57,30 @@ def test_patch_delay_room_status_and_edit(client, auth):
     assert r.status_code == 200 and r.json["session"]["start"] == "2018-10-26T13:40:00+02:00"
     r = client.patch(f"/api/v1/events/{SLUG}/sessions/{sid()}", json={"room": "Seminarraum 2"}, headers=auth)
     assert r.json["session"]["room"] == "Seminarraum 2" and r.json["session"]["planned_room"] == "Foyer"
-    r = client.patch(f"/api/v1/events/{SLUG}/sessions/{sid()}", json={"status": "cancelled", "title": "Neu"},
-                     headers=auth)
+    r = client.patch(
+        f"/api/v1/events/{SLUG}/sessions/{sid()}", json={"status": "cancelled", "title": "Neu"}, headers=auth
+    )
     assert r.json["session"]["status"] == "cancelled" and r.json["revision"] == 3
 
 
 def test_add_session_and_withdraw_announcement(client, auth):
-    r = client.post(f"/api/v1/events/{SLUG}/sessions", headers=auth, json={
-        "title": "Spontane Runde", "kind": "workshop", "room": "Foyer",
-        "planned_start": "2018-10-26T18:00:00+02:00", "planned_end": "2018-10-26T18:30:00+02:00"})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/sessions",
+        headers=auth,
+        json={
+            "title": "Spontane Runde",
+            "kind": "workshop",
+            "room": "Foyer",
+            "planned_start": "2018-10-26T18:00:00+02:00",
+            "planned_end": "2018-10-26T18:30:00+02:00",
+        },
+    )
     assert r.status_code == 201 and r.json["session"]["title"] == "Spontane Runde"
-    r = client.post(f"/api/v1/events/{SLUG}/announcements", headers=auth,
-                    json={"text": "Raumwechsel!", "severity": "urgent", "expires_in_minutes": 30})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/announcements",
+        headers=auth,
+        json={"text": "Raumwechsel!", "severity": "urgent", "expires_in_minutes": 30},
+    )
     assert r.status_code == 201 and r.json["announcement"]["severity"] == "urgent"
     aid = r.json["announcement"]["id"]
     assert len(client.get(f"/api/v1/events/{SLUG}/agenda").json["announcements"]) == 1
@@ -65,12 +90,26 @@ def test_add_session_and_withdraw_announcement(client, auth):
 
 
 BAD_PATCHES = [
-    ({"delay_minutes": "abc"}, 400), ({"delay_minutes": 10**9}, 400), ({"delay_minutes": True}, 400),
-    ({"delay_minutes": 1.5}, 400), ({"room": "x" * 100000}, 400), ({"room": 5}, 400), ({"status": "gone"}, 400),
-    ({"title": ""}, 400), ({"title": "t" * 301}, 400), ({"kind": "party"}, 400), ({"planned_start": "morgen"}, 400),
-    ({"planned_start": "2018-10-26T14:00:00"}, 400), ({"planned_end": "2018-10-26T10:00:00+02:00"}, 400),
-    ({"shift_following": "yes"}, 400), ({"colour": "red"}, 400), ([1, 2], 400), ("{broken", 400),
-    ("", 400), ("null", 400), ("\"text\"", 400),
+    ({"delay_minutes": "abc"}, 400),
+    ({"delay_minutes": 10**9}, 400),
+    ({"delay_minutes": True}, 400),
+    ({"delay_minutes": 1.5}, 400),
+    ({"room": "x" * 100000}, 400),
+    ({"room": 5}, 400),
+    ({"status": "gone"}, 400),
+    ({"title": ""}, 400),
+    ({"title": "t" * 301}, 400),
+    ({"kind": "party"}, 400),
+    ({"planned_start": "morgen"}, 400),
+    ({"planned_start": "2018-10-26T14:00:00"}, 400),
+    ({"planned_end": "2018-10-26T10:00:00+02:00"}, 400),
+    ({"shift_following": "yes"}, 400),
+    ({"colour": "red"}, 400),
+    ([1, 2], 400),
+    ("{broken", 400),
+    ("", 400),
+    ("null", 400),
+    ('"text"', 400),
 ]
 
 
@@ -78,8 +117,9 @@ BAD_PATCHES = [
 def test_bad_patch_gets_4xx_json_and_changes_nothing(client, auth, body, status):
     before = state()
     if isinstance(body, str):
-        r = client.patch(f"/api/v1/events/{SLUG}/sessions/{sid()}", data=body, headers=auth,
-                         content_type="application/json")
+        r = client.patch(
+            f"/api/v1/events/{SLUG}/sessions/{sid()}", data=body, headers=auth, content_type="application/json"
+        )
     else:
         r = client.patch(f"/api/v1/events/{SLUG}/sessions/{sid()}", json=body, headers=auth)
     assert r.status_code == status and r.is_json and r.json["error"]["message"]
@@ -95,8 +135,9 @@ def test_wrong_content_type_unknown_session_and_huge_body(client, auth, app):
     r = client.patch(f"/api/v1/events/{SLUG}/sessions/abc", json={"delay_minutes": 5}, headers=auth)
     assert r.status_code == 404 and r.is_json
     huge = b'{"title": "' + b"x" * (app.config["MAX_CONTENT_LENGTH"] + 10) + b'"}'
-    r = client.patch(f"/api/v1/events/{SLUG}/sessions/{sid()}", data=huge, headers=auth,
-                     content_type="application/json")
+    r = client.patch(
+        f"/api/v1/events/{SLUG}/sessions/{sid()}", data=huge, headers=auth, content_type="application/json"
+    )
     assert r.status_code == 413 and r.is_json
     r = client.post(f"/api/v1/events/{SLUG}/announcements", json={"text": "x" * 501}, headers=auth)
     assert r.status_code == 400
@@ -105,12 +146,15 @@ def test_wrong_content_type_unknown_session_and_huge_body(client, auth, app):
     assert state() == before
 
 
-@pytest.mark.parametrize("method,path,body", [
-    ("patch", f"/api/v1/events/{SLUG}/sessions/1", {"delay_minutes": 5}),
-    ("post", f"/api/v1/events/{SLUG}/sessions", {"title": "x"}),
-    ("post", f"/api/v1/events/{SLUG}/announcements", {"text": "x"}),
-    ("delete", f"/api/v1/events/{SLUG}/announcements/1", None),
-])
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("patch", f"/api/v1/events/{SLUG}/sessions/1", {"delay_minutes": 5}),
+        ("post", f"/api/v1/events/{SLUG}/sessions", {"title": "x"}),
+        ("post", f"/api/v1/events/{SLUG}/announcements", {"text": "x"}),
+        ("delete", f"/api/v1/events/{SLUG}/announcements/1", None),
+    ],
+)
 @pytest.mark.parametrize("who", ["anonymous", "bad token", "scanner"])
 def test_staff_api_refuses_anonymous_bad_tokens_and_scanners(client, method, path, body, who):
     headers = {}

@@ -1,5 +1,6 @@
 """The standard formats: iCalendar, frab schedule.xml and c3voc schedule.json out; schedule.json and
 schedule.xml in, as one transaction with one live change."""
+
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ FRAB = FORMATS / "example-frab-camp2019.json"
 
 # ---- helpers ---------------------------------------------------------------------------------------------
 
+
 def xml_schema():
     return etree.XMLSchema(etree.parse(str(FORMATS / "schedule.xml.xsd")))
 
@@ -39,13 +41,13 @@ def json_validator():
 
 def session_by_title(title, slug=SLUG):
     return db.session.execute(
-        select(Session).join(Event).where(Event.slug == slug, Session.title == title)).scalar_one()
+        select(Session).join(Event).where(Event.slug == slug, Session.title == title)
+    ).scalar_one()
 
 
 def file_events(document):
     """Every event of a c3voc/pretalx schedule.json, in file order."""
-    return [e for day in document["schedule"]["conference"]["days"] for events in day["rooms"].values()
-            for e in events]
+    return [e for day in document["schedule"]["conference"]["days"] for events in day["rooms"].values() for e in events]
 
 
 def json_events_by_guid(client, slug=SLUG):
@@ -83,11 +85,23 @@ def agenda_essentials(slug):
     """What the Fahrplan formats carry of a session (they have one track, no status, no planned time)."""
     event = get_event(slug)
     db.session.refresh(event)
-    return sorted((s["title"], s["room"], s["start"], s["end"], tuple(s["speakers"]), s["kind"], s["abstract"],
-                   tuple(s["topics"][:1])) for s in domain.agenda_json(event)["sessions"])
+    return sorted(
+        (
+            s["title"],
+            s["room"],
+            s["start"],
+            s["end"],
+            tuple(s["speakers"]),
+            s["kind"],
+            s["abstract"],
+            tuple(s["topics"][:1]),
+        )
+        for s in domain.agenda_json(event)["sessions"]
+    )
 
 
 # ---- exports ---------------------------------------------------------------------------------------------
+
 
 def test_schedule_xml_validates_against_the_xsd(client):
     r = client.get(f"/e/{SLUG}/schedule.xml")
@@ -165,9 +179,15 @@ def test_a_cancelled_session_is_marked_in_ical_and_left_out_of_the_fahrplan(clie
 
 
 def test_a_session_without_room_and_a_late_delay_stay_valid_and_survive_the_round_trip(client, auth):
-    r = client.post(f"/api/v1/events/{SLUG}/sessions", headers=auth, json={
-        "title": "Nachtwanderung", "planned_start": "2018-10-26T23:30:00+02:00",
-        "planned_end": "2018-10-27T00:30:00+02:00"})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/sessions",
+        headers=auth,
+        json={
+            "title": "Nachtwanderung",
+            "planned_start": "2018-10-26T23:30:00+02:00",
+            "planned_end": "2018-10-27T00:30:00+02:00",
+        },
+    )
     assert r.status_code == 201
     delay(client, auth, session_by_title("Nachtwanderung"), 45)  # now starts on the next day
     root = etree.fromstring(client.get(f"/e/{SLUG}/schedule.xml").data)
@@ -186,13 +206,15 @@ def test_a_session_without_room_and_a_late_delay_stay_valid_and_survive_the_roun
 
 # ---- imports ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", [PRETALX, FRAB], ids=["pretalx", "frab"])
 def test_import_of_the_example_files_creates_an_event(path):
     document = json.loads(path.read_text())
     events = file_events(document)
     calls = []
-    event, counts = import_schedule("imported", path.read_bytes(), progress=lambda done, total: calls.append(
-        (done, total)))
+    event, counts = import_schedule(
+        "imported", path.read_bytes(), progress=lambda done, total: calls.append((done, total))
+    )
     assert counts == {
         "rooms": len({e["room"] for e in events}),
         "sessions": len(events),
@@ -241,12 +263,15 @@ def test_round_trip_through_schedule_json_keeps_the_agenda(client, auth):
     assert {(s.name, s.role) for s in copy.speakers} == {(s.name, s.role) for s in original.speakers}
     assert (copy.starts_at, copy.ends_at, copy.timezone) == (original.starts_at, original.ends_at, "Europe/Berlin")
     park = session_by_title("Park App", "kl-copy")
-    assert park.delay_minutes == 0 and local_iso(park.planned_start, "Europe/Berlin") == \
-        "2018-10-26T16:05:00+02:00"
+    assert park.delay_minutes == 0 and local_iso(park.planned_start, "Europe/Berlin") == "2018-10-26T16:05:00+02:00"
+
     # and the copy exports the same again (up to ids, guids and urls)
     def comparable(slug):
-        return sorted((e["title"], e["room"], e["date"], e["duration"], e["type"],
-                       tuple(p["name"] for p in e["persons"])) for e in json_events_by_guid(client, slug).values())
+        return sorted(
+            (e["title"], e["room"], e["date"], e["duration"], e["type"], tuple(p["name"] for p in e["persons"]))
+            for e in json_events_by_guid(client, slug).values()
+        )
+
     assert comparable("kl-copy") == comparable(SLUG)
 
 
@@ -273,8 +298,7 @@ def test_reimport_into_the_existing_event_is_one_live_change(client, socket_clie
     assert set(message["replace"]) == {"event", "rooms", "sessions"}
     titles = [s["title"] for s in message["replace"]["sessions"]]
     assert "Begrüßung" in titles and "Ausblick: die nächsten Netzwerktreffen" not in titles
-    assert message["replace"] == {k: v for k, v in domain.agenda_json(get_event(SLUG)).items()
-                                  if k != "announcements"}
+    assert message["replace"] == {k: v for k, v in domain.agenda_json(get_event(SLUG)).items() if k != "announcements"}
     # sessions matched by guid keep their ids (links and the staff editor stay valid)
     assert all(ids_before[s.guid] == s.id for s in get_event(SLUG).sessions)
 
@@ -305,12 +329,14 @@ def bad_pretalx_without_start():
     return json.dumps(document).encode(), f"day 2, room '{room}', event 3"
 
 
-XXE = (b'<?xml version="1.0"?>\n<!DOCTYPE schedule [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
-       b'<schedule><version>1</version><conference><title>&secret;</title></conference>'
-       b'<day index="1" date="2018-10-26" start="2018-10-26T10:00:00+02:00" end="2018-10-26T12:00:00+02:00">'
-       b'<room name="Forum"><event id="1" guid="9e9a2b5c-5d8c-4c1e-9a3e-0e6f0c7c1a11"><room>Forum</room>'
-       b'<title>&secret;</title><type>talk</type><date>2018-10-26T10:00:00+02:00</date><start>10:00</start>'
-       b'<duration>00:30</duration><abstract/><track/></event></room></day></schedule>')
+XXE = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE schedule [<!ENTITY secret SYSTEM "file:///etc/passwd">]>\n'
+    b"<schedule><version>1</version><conference><title>&secret;</title></conference>"
+    b'<day index="1" date="2018-10-26" start="2018-10-26T10:00:00+02:00" end="2018-10-26T12:00:00+02:00">'
+    b'<room name="Forum"><event id="1" guid="9e9a2b5c-5d8c-4c1e-9a3e-0e6f0c7c1a11"><room>Forum</room>'
+    b"<title>&secret;</title><type>talk</type><date>2018-10-26T10:00:00+02:00</date><start>10:00</start>"
+    b"<duration>00:30</duration><abstract/><track/></event></room></day></schedule>"
+)
 
 BAD_FILES = {
     "broken json": (b'{"schedule": {"conference": ', "broken JSON at line 1"),
@@ -319,8 +345,10 @@ BAD_FILES = {
     "not a schedule": (b"BEGIN:VCALENDAR", "not a schedule file"),
     "wrong xml root": (b"<html><body/></html>", "root element is <html>"),
     "external entity": (XXE, "entity"),
-    "bad duration": (PRETALX.read_bytes().replace(b'"duration": "00:30"', b'"duration": "half an hour"', 1),
-                     "day 1, room 'Gray Room', event 1 ('Focused 5thgeneration hardware'): 'duration' must be"),
+    "bad duration": (
+        PRETALX.read_bytes().replace(b'"duration": "00:30"', b'"duration": "half an hour"', 1),
+        "day 1, room 'Gray Room', event 1 ('Focused 5thgeneration hardware'): 'duration' must be",
+    ),
     "unknown zone": (PRETALX.read_bytes().replace(b'"UTC"', b'"Mars/Olympus"'), "unknown time_zone_name"),
 }
 
@@ -357,6 +385,7 @@ def test_a_new_event_needs_a_usable_slug():
 
 
 # ---- CLI ---------------------------------------------------------------------------------------------------
+
 
 def test_cli_imports_and_prints_counts(app):
     result = app.test_cli_runner().invoke(args=["schedule", "import", "kl-x", str(PRETALX)])

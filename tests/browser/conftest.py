@@ -13,6 +13,7 @@ Fixtures and helpers:
 - `assert_same_origin(urls, base_url)`: no URL went anywhere but the server.
 - `screenshot(page, name)`: save test-artifacts/<name>.png on demand.
 """
+
 import os
 import re
 import shutil
@@ -27,11 +28,16 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 BROWSER_DIR = Path(__file__).resolve().parent
 TIMEOUT_MS = 10_000  # the longest any single wait may take
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--no-first-run", "--disable-gpu"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+]
 
-PHONE = {"viewport": {"width": 360, "height": 800}, "is_mobile": True, "has_touch": True,
-         "device_scale_factor": 1}
+PHONE = {"viewport": {"width": 360, "height": 800}, "is_mobile": True, "has_touch": True, "device_scale_factor": 1}
 SCREEN = {"viewport": {"width": 1920, "height": 1080}}
 
 need_browser = require("REQUIRE_BROWSER", "headless Chromium")
@@ -65,8 +71,9 @@ def chromium_path():
 
 def launch_chromium(playwright, path=None):
     """Launch headless Chromium the way the tests and bench/page_weight.py do."""
-    return playwright.chromium.launch(executable_path=path or chromium_path(), headless=True, args=LAUNCH_ARGS,
-                                      timeout=30_000)
+    return playwright.chromium.launch(
+        executable_path=path or chromium_path(), headless=True, args=LAUNCH_ARGS, timeout=30_000
+    )
 
 
 @pytest.fixture(scope="session")
@@ -141,8 +148,9 @@ def _origin(url):
 def foreign_urls(urls, base_url):
     """The URLs that left the server's origin (data:, blob: and about: stay in the page)."""
     own = _origin(base_url)
-    return [u for u in urls if urlsplit(u).scheme not in ("data", "blob", "about", "chrome-extension")
-            and _origin(u) != own]
+    return [
+        u for u in urls if urlsplit(u).scheme not in ("data", "blob", "about", "chrome-extension") and _origin(u) != own
+    ]
 
 
 def assert_same_origin(urls, base_url):

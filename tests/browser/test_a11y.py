@@ -1,5 +1,6 @@
 """Every public page in Chromium: axe-core (vendored from npm, tests/browser/vendor/) finds no serious or
 critical accessibility violation, and no page requests anything from another origin."""
+
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,26 @@ def axe_violations(page):
     return [v for v in result if v["impact"] in ("serious", "critical")]
 
 
-@pytest.mark.parametrize("name", ["agenda", "agenda-en", "screen", "door-screen", "board", "board-screen",
-                                  "register", "ticket", "ticket-print", "delegate", "staff-login"])
-def test_page_has_no_serious_accessibility_violations_and_no_third_party_requests(new_context, server, ticket,
-                                                                                   name):
-    context = new_context(viewport={"width": 1920, "height": 1080} if "screen" in name else
-                          {"width": 360, "height": 800})
+@pytest.mark.parametrize(
+    "name",
+    [
+        "agenda",
+        "agenda-en",
+        "screen",
+        "door-screen",
+        "board",
+        "board-screen",
+        "register",
+        "ticket",
+        "ticket-print",
+        "delegate",
+        "staff-login",
+    ],
+)
+def test_page_has_no_serious_accessibility_violations_and_no_third_party_requests(new_context, server, ticket, name):
+    context = new_context(
+        viewport={"width": 1920, "height": 1080} if "screen" in name else {"width": 360, "height": 800}
+    )
     page = context.new_page()
     response = page.goto(public_pages(ticket)[name], wait_until="networkidle")
     assert response.status == 200

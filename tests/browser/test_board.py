@@ -2,6 +2,7 @@
 (360×800) and the projector board (1920×1080) draws the new link without a reload; a failed save keeps the
 input and says why; nothing is loaded from another origin. Screenshots: test-artifacts/board-1920.png,
 board-360.png (the public board on the delegate's phone) and delegate-360.png."""
+
 import pytest
 from playwright.sync_api import expect
 
@@ -23,9 +24,15 @@ def board(server):
 def test_delegate_edit_on_phone_appears_on_projector_without_reload(server, new_context, request_urls):
     eisenberg = server_guest(server, "Erika Eisenberg", "Eisenberg (Pfalz)")["token"]
     zweibruecken = server_guest(server, "Zora Zweibrücken", "Zweibrücken")["token"]
-    r = server.api("PUT", f"/api/v1/t/{eisenberg}/interests", token=False, json={
-        "consent": True, "interests": [{"topic": "digitale-doerfer", "stage": "runs"},
-                                       {"topic": "bildung", "stage": "interested"}]})
+    r = server.api(
+        "PUT",
+        f"/api/v1/t/{eisenberg}/interests",
+        token=False,
+        json={
+            "consent": True,
+            "interests": [{"topic": "digitale-doerfer", "stage": "runs"}, {"topic": "bildung", "stage": "interested"}],
+        },
+    )
     assert r.status_code == 200, r.text
     assert "Zweibrücken" not in [m["name"] for m in board(server)["municipalities"]]
 
@@ -86,7 +93,9 @@ def test_delegate_edit_on_phone_appears_on_projector_without_reload(server, new_
     expect(phone.locator("#live-status")).to_have_attribute("data-mode", "live")
     expect(phone.locator("#mine-only")).to_contain_text("Zweibrücken")
     phone.click("#mine-only")  # only what concerns Zweibrücken
-    expect(phone.locator(f'.match[data-cities="{NEW_PAIR}"]')).to_contain_text("Zweibrücken interessiert sich für Digitale Dörfer")
+    expect(phone.locator(f'.match[data-cities="{NEW_PAIR}"]')).to_contain_text(
+        "Zweibrücken interessiert sich für Digitale Dörfer"
+    )
     expect(phone.locator('.match[data-cities="Kaiserslautern|Trier"]')).to_have_count(0)
     phone.click("#mine-only")
     expect(phone.locator(f'svg#board-svg path.bd-link.is-mine[data-cities="{NEW_PAIR}"]')).to_have_count(1)

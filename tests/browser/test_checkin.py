@@ -3,6 +3,7 @@ video made here from the ticket's QR image) checks the guest in, and the dashboa
 up without a reload; with the network cut, scans are accepted, queued in IndexedDB and survive a closed
 tab, and reach the server after reconnecting; two paired devices admitting the same guest offline show up
 as a conflict. One real server process for the module (demo event kl-2018)."""
+
 import hashlib
 import io
 import json
@@ -112,9 +113,16 @@ def camera_browser(playwright_instance, tmp_path):
         if path is None:
             need_browser("no Chromium found (set CHROMIUM or install Debian's chromium)")
         browser = playwright_instance.chromium.launch(
-            executable_path=path, headless=True, timeout=30_000,
-            args=[*LAUNCH_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                  f"--use-file-for-fake-video-capture={video}"])
+            executable_path=path,
+            headless=True,
+            timeout=30_000,
+            args=[
+                *LAUNCH_ARGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            ],
+        )
         launched.append(browser)
         return browser
 
@@ -123,8 +131,9 @@ def camera_browser(playwright_instance, tmp_path):
         browser.close()
 
 
-def test_camera_scan_checks_in_and_dashboard_and_screen_count_up(server, new_context, camera_browser, tmp_path,
-                                                                  browser):
+def test_camera_scan_checks_in_and_dashboard_and_screen_count_up(
+    server, new_context, camera_browser, tmp_path, browser
+):
     guest = server_guest(server, "Kamera Gästin", "Pirmasens")
     video = write_y4m(ticket_qr_image(server, guest), tmp_path / "ticket.y4m")
 
@@ -144,8 +153,7 @@ def test_camera_scan_checks_in_and_dashboard_and_screen_count_up(server, new_con
         page.evaluate("window.__marker = 1")
 
     phone_browser = camera_browser(video)
-    context = phone_browser.new_context(base_url=server.base_url, locale="de-DE", timezone_id="Europe/Berlin",
-                                        **PHONE)
+    context = phone_browser.new_context(base_url=server.base_url, locale="de-DE", timezone_id="Europe/Berlin", **PHONE)
     context.set_default_timeout(TIMEOUT_MS)
     try:
         scanner = context.new_page()
@@ -159,8 +167,10 @@ def test_camera_scan_checks_in_and_dashboard_and_screen_count_up(server, new_con
         expect(last).to_contain_text("Pirmasens")
         seconds = time.monotonic() - started
         frame_to_result = scanner.locator("#result").get_attribute("data-ms")
-        print(f"camera check-in shown {seconds:.1f} s after opening the scanner; "
-              f"frame to result {frame_to_result} ms (decode + request + render)")
+        print(
+            f"camera check-in shown {seconds:.1f} s after opening the scanner; "
+            f"frame to result {frame_to_result} ms (decode + request + render)"
+        )
         assert guest_state(server, "Kamera Gästin")["checked_in_by"] == "tester"
         # The code stays in view: it is not scanned again (no orange "already" for the same guest).
         time.sleep(1.0)
@@ -213,10 +223,13 @@ def test_hardware_scanner_search_and_undo(server, new_context):
     assert found["code"]
     # The SHA-256 used where crypto.subtle is missing (plain http on the LAN) agrees with it and with Python.
     texts = ["", "abc", "0f3a:ABCDEFGH", "salt:" + typed["token"], "ä€" * 70]
-    hashes = page.evaluate("""async (texts) => {
+    hashes = page.evaluate(
+        """async (texts) => {
         const m = await import('/static/js/sha256.js');
         return Promise.all(texts.map(async (t) => [m.sha256HexLocal(t), await m.sha256Hex(t)]));
-    }""", texts)
+    }""",
+        texts,
+    )
     assert hashes == [[hashlib.sha256(t.encode()).hexdigest()] * 2 for t in texts]
 
 

@@ -2,6 +2,7 @@
 recover from a server restart, work offline, speak German first, load nothing from third parties and can
 be used with the keyboard. One real server process for the module (demo event kl-2018); each test changes
 its own sessions so the order of the tests does not matter."""
+
 import re
 import time
 
@@ -117,8 +118,10 @@ def test_screen_recovers_after_server_restart(server, agenda, new_context):
     expect(screen.locator("#live-status")).to_have_attribute("data-mode", "live", timeout=10_000)
 
     patch(server, sid, {"room": "Seminarraum 2"})
-    moved = screen.locator(f".room-panel[data-room='Seminarraum 2'] [data-session-id='{sid}'], "
-                           f".room-panel[data-room='seminarraum-2'] [data-session-id='{sid}']").first
+    moved = screen.locator(
+        f".room-panel[data-room='Seminarraum 2'] [data-session-id='{sid}'], "
+        f".room-panel[data-room='seminarraum-2'] [data-session-id='{sid}']"
+    ).first
     expect(moved).to_be_visible(timeout=LIVE_WAIT_MS)
     text = "Kaffee und Getränke gibt es den ganzen Nachmittag im Foyer."
     r = server.api("POST", f"/api/v1/events/{SLUG}/announcements", json={"text": text})

@@ -1,6 +1,7 @@
 """CSV import of guest lists as town halls export them from Excel: encodings, delimiters, German headers,
 bad rows (nothing written unless skipped), duplicates, a file without names; the staff page (upload,
 preview, confirm) and `flask --app wsgi guests import`; 2,000- and 5,000-row files."""
+
 import re
 import time
 
@@ -47,6 +48,7 @@ GERMAN_EXCEL = [
 
 # ---- parsing ------------------------------------------------------------------------------------------
 
+
 def test_utf8_bom_semicolon_german_headers():
     p = csv_import.parse(csv_bytes(GERMAN_EXCEL, bom=True), the_event())
     assert p.encoding == "UTF-8 (BOM)" and p.delimiter == ";" and not p.file_errors
@@ -54,18 +56,25 @@ def test_utf8_bom_semicolon_german_headers():
     assert p.unknown_headers == ["Anrede"]
     assert p.counts() == {"rows": 3, "good": 3, "bad": 0, "duplicates": 0}
     first, second, third = p.rows
-    assert first.fields == {"name": "Erika Mustermann", "city": "Zweibrücken", "organisation":
-                            "Stadtverwaltung Zweibrücken", "role": "Digitalisierung", "email": "erika@zw.example"}
+    assert first.fields == {
+        "name": "Erika Mustermann",
+        "city": "Zweibrücken",
+        "organisation": "Stadtverwaltung Zweibrücken",
+        "role": "Digitalisierung",
+        "email": "erika@zw.example",
+    }
     assert second.fields["city"] == "Neustadt an der Weinstraße" and second.fields["name"] == "Jörg Weiß"
     assert third.fields["name"] == "Müller, Hans" and third.fields["organisation"] == 'Dienststelle "IT"'
     assert [r.line for r in p.rows] == [2, 3, 4]
 
 
 def test_cp1252_with_commas_keeps_umlauts():
-    lines = ["Vorname,Nachname,Stadt,Organisation,Position",
-             "Käthe,Groß,Zweibrücken,Stadtwerke,Leiterin",
-             "Jürgen,Öztürk,Neustadt an der Weinstraße,Kreisverwaltung,Referent",
-             '"Anne-Sophie",Weiß,Eisenberg (Pfalz),"Verbandsgemeinde, Bauamt",Sachbearbeiterin']
+    lines = [
+        "Vorname,Nachname,Stadt,Organisation,Position",
+        "Käthe,Groß,Zweibrücken,Stadtwerke,Leiterin",
+        "Jürgen,Öztürk,Neustadt an der Weinstraße,Kreisverwaltung,Referent",
+        '"Anne-Sophie",Weiß,Eisenberg (Pfalz),"Verbandsgemeinde, Bauamt",Sachbearbeiterin',
+    ]
     data = csv_bytes(lines, encoding="cp1252")
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
@@ -84,8 +93,13 @@ def test_cp1252_with_semicolon_and_plain_utf8_with_tabs():
     lines = ["NAME ; KOMMUNE ; E-Mail-Adresse", "Ärger Über;Zweibrücken;a@b.example"]
     p = csv_import.parse(csv_bytes(lines, encoding="cp1252"))
     assert (p.encoding, p.delimiter) == ("Windows-1252", ";")
-    assert p.rows[0].fields == {"name": "Ärger Über", "city": "Zweibrücken", "organisation": "", "role": "",
-                                "email": "a@b.example"}
+    assert p.rows[0].fields == {
+        "name": "Ärger Über",
+        "city": "Zweibrücken",
+        "organisation": "",
+        "role": "",
+        "email": "a@b.example",
+    }
     p = csv_import.parse(csv_bytes(["Teilnehmer\tOrt\tAmt", "Max Muster\tMayen\tBürgeramt"], newline="\n"))
     assert (p.encoding, p.delimiter) == ("UTF-8", "\t")
     assert p.rows[0].fields["organisation"] == "Bürgeramt" and p.rows[0].fields["city"] == "Mayen"
@@ -100,8 +114,11 @@ def test_excel_sep_line_and_utf16():
 
 
 def test_delimiter_detection_is_not_fooled_by_commas_in_cells():
-    lines = ["Name;Organisation;Kommune", "Dr. Klaus, Weichel;Stadt Kaiserslautern, Referat 1;Kaiserslautern",
-             "Prof. Dr. Dieter Rombach;Stadt, CDO;Kaiserslautern"]
+    lines = [
+        "Name;Organisation;Kommune",
+        "Dr. Klaus, Weichel;Stadt Kaiserslautern, Referat 1;Kaiserslautern",
+        "Prof. Dr. Dieter Rombach;Stadt, CDO;Kaiserslautern",
+    ]
     p = csv_import.parse(csv_bytes(lines))
     assert p.delimiter == ";" and p.rows[0].fields["name"] == "Dr. Klaus, Weichel"
 
@@ -114,13 +131,22 @@ def test_first_and_last_name_columns_are_joined():
 
 
 def test_a_bad_row_blocks_the_import_unless_skipped():
-    lines = ["Name;Kommune;E-Mail", "Gut Eins;Trier;", ";Trier;niemand@example.org", "Gut Zwei;Mayen;",
-             "Kaputt Mail;Koblenz;keine-adresse", "Zu Lang;" + "x" * 121 + ";"]
+    lines = [
+        "Name;Kommune;E-Mail",
+        "Gut Eins;Trier;",
+        ";Trier;niemand@example.org",
+        "Gut Zwei;Mayen;",
+        "Kaputt Mail;Koblenz;keine-adresse",
+        "Zu Lang;" + "x" * 121 + ";",
+    ]
     event = the_event()
     p = csv_import.parse(csv_bytes(lines), event)
     assert p.counts() == {"rows": 5, "good": 2, "bad": 3, "duplicates": 0}
-    assert p.errors == ["Zeile 3: name must not be empty", "Zeile 5: email is not an e-mail address",
-                        "Zeile 6: city is longer than 120 characters"]
+    assert p.errors == [
+        "Zeile 3: name must not be empty",
+        "Zeile 5: email is not an e-mail address",
+        "Zeile 6: city is longer than 120 characters",
+    ]
     with pytest.raises(DomainError) as exc:
         csv_import.apply(event, p, skip_bad_rows=False)
     assert "Zeile 3: name must not be empty" in exc.value.message and exc.value.code == "invalid_rows"
@@ -136,12 +162,13 @@ def test_a_bad_row_blocks_the_import_unless_skipped():
 def test_duplicates_in_the_file_and_against_existing_guests_are_reported_not_imported():
     event = the_event()
     guests.create_guest(event, {"name": "Erika Mustermann", "city": "Trier"})
-    lines = ["Name;Kommune", "erika  mustermann;TRIER", "Max Muster;Mayen", "Max Muster;mayen",
-             "Max Muster;Koblenz"]
+    lines = ["Name;Kommune", "erika  mustermann;TRIER", "Max Muster;Mayen", "Max Muster;mayen", "Max Muster;Koblenz"]
     p = csv_import.parse(csv_bytes(lines), event)
     assert p.counts() == {"rows": 4, "good": 2, "bad": 0, "duplicates": 2}
-    assert [r.message for r in p.duplicates] == ["Zeile 2: doppelt (schon angemeldet)",
-                                                 "Zeile 4: doppelt (wie Zeile 3)"]
+    assert [r.message for r in p.duplicates] == [
+        "Zeile 2: doppelt (schon angemeldet)",
+        "Zeile 4: doppelt (wie Zeile 3)",
+    ]
     counts = csv_import.apply(event, p)
     assert counts == {"imported": 2, "skipped_bad": 0, "skipped_duplicates": 2}
     assert names() == ["Erika Mustermann", "Max Muster", "Max Muster"]
@@ -150,12 +177,15 @@ def test_duplicates_in_the_file_and_against_existing_guests_are_reported_not_imp
     assert again.counts()["good"] == 0 and csv_import.apply(event, again)["imported"] == 0
 
 
-@pytest.mark.parametrize("data, message", [
-    (csv_bytes(["Kommune;Organisation", "Trier;Stadt"]), "Keine Namensspalte gefunden"),
-    (b"", "Die Datei ist leer."),
-    (b"\r\n;;\r\n", "Die Datei ist leer."),
-    (b"PK\x03\x04\x00\x00binary", "keine CSV-Datei"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (csv_bytes(["Kommune;Organisation", "Trier;Stadt"]), "Keine Namensspalte gefunden"),
+        (b"", "Die Datei ist leer."),
+        (b"\r\n;;\r\n", "Die Datei ist leer."),
+        (b"PK\x03\x04\x00\x00binary", "keine CSV-Datei"),
+    ],
+)
 def test_file_level_errors(data, message):
     p = csv_import.parse(data, the_event())
     assert p.file_errors and message in p.file_errors[0] and not p.rows
@@ -171,11 +201,14 @@ def test_missing_name_column_names_the_columns_found():
 
 # ---- many rows ----------------------------------------------------------------------------------------
 
+
 def big_file(n, encoding="cp1252"):
     cities = ["Kaiserslautern", "Trier", "Zweibrücken", "Neustadt an der Weinstraße", "Landau", "Bad Kreuznach"]
     lines = ["Vorname;Nachname;Kommune;Dienststelle;Funktion;E-Mail"]
-    lines += [f"Vorname{i};Müller-{i};{cities[i % len(cities)]};Amt {i % 40};Sachbearbeitung;p{i}@example.org"
-              for i in range(n)]
+    lines += [
+        f"Vorname{i};Müller-{i};{cities[i % len(cities)]};Amt {i % 40};Sachbearbeitung;p{i}@example.org"
+        for i in range(n)
+    ]
     return csv_bytes(lines, encoding=encoding)
 
 
@@ -204,6 +237,7 @@ def test_five_thousand_rows_are_quick():
 
 # ---- the staff page -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def admin(app, client, tmp_path):
     app.config["GUEST_IMPORT_DIR"] = str(tmp_path / "imports")
@@ -215,8 +249,11 @@ def admin(app, client, tmp_path):
 def upload(client, data, filename="gaeste.csv"):
     import io
 
-    return client.post(f"/staff/e/{SLUG}/guests/import", data={"file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/staff/e/{SLUG}/guests/import",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def upload_id(response):
@@ -328,6 +365,7 @@ def test_import_page_with_two_thousand_rows(admin):
 
 
 # ---- the CLI ------------------------------------------------------------------------------------------
+
 
 def run_cli(app, *args):
     """`flask --app wsgi guests import …` (the group is registered as `guests`); output has stdout and stderr."""

@@ -1,6 +1,7 @@
 """Scanner devices: an admin creates one, a phone pairs with the one-time code (GET only asks, POST pairs),
 checks guests in as that device (its name is the answer's `by` and the audit log's device), and revoking it
 ends its session and its bearer tokens with the next request."""
+
 import re
 import uuid
 from datetime import timedelta
@@ -30,6 +31,7 @@ class Browser:
         def call(*args, **kwargs):
             with self.app.app_context():
                 return getattr(self.client, method)(*args, **kwargs)
+
         return call
 
 
@@ -114,7 +116,8 @@ def test_pairing_flow_get_confirms_post_pairs_once(app, admin, auth):
     r = phone.post(path_of(url))
     assert r.status_code == 302 and r.location == f"/staff/e/{SLUG}/scan"
     assert "remember_token" in r.headers.get("Set-Cookie", "") or any(
-        "remember_token" in h for h in r.headers.getlist("Set-Cookie"))
+        "remember_token" in h for h in r.headers.getlist("Set-Cookie")
+    )
     r = phone.get(f"/staff/e/{SLUG}/scan")
     assert r.status_code == 200 and "Einlass 1" in r.get_data(as_text=True)
     device = db.session.execute(select(Device)).scalar_one()
@@ -176,8 +179,9 @@ def test_paired_device_checks_in_with_session_and_csrf_and_is_named(app, admin, 
     assert scan.device == "Einlass 1"
 
     # A second scan by someone else says when and by which device.
-    r = Browser(app).post(f"/api/v1/events/{SLUG}/checkins", headers=auth,
-                               json={"code": guest["code"], "nonce": str(uuid.uuid4())})
+    r = Browser(app).post(
+        f"/api/v1/events/{SLUG}/checkins", headers=auth, json={"code": guest["code"], "nonce": str(uuid.uuid4())}
+    )
     assert r.get_json()["result"] == "already" and r.get_json()["by"] == "Einlass 1"
 
     # The device appears as paired and seen on the devices page.
@@ -205,15 +209,19 @@ def test_revoking_ends_the_session_and_the_tokens_at_once(app, admin, auth):
     # The very next request of the phone's session is anonymous: pages go to login, the API says 401.
     r = phone.get(f"/staff/e/{SLUG}/scan")
     assert r.status_code == 302 and r.location.startswith("/staff/login")
-    r = phone.post(f"/api/v1/events/{SLUG}/checkins", headers={"X-CSRFToken": token},
-                   json={"code": guest["code"], "nonce": str(uuid.uuid4())})
+    r = phone.post(
+        f"/api/v1/events/{SLUG}/checkins",
+        headers={"X-CSRFToken": token},
+        json={"code": guest["code"], "nonce": str(uuid.uuid4())},
+    )
     assert r.status_code == 401
     r = Browser(app).get(f"/api/v1/events/{SLUG}/checkin-list", headers=bearer_headers)
     assert r.status_code == 401
     staff = db.session.get(StaffUser, staff_id)
     assert staff.active is False
-    assert all(t.revoked_at is not None for t in db.session.execute(
-        select(ApiToken).filter_by(staff_id=staff_id)).scalars())
+    assert all(
+        t.revoked_at is not None for t in db.session.execute(select(ApiToken).filter_by(staff_id=staff_id)).scalars()
+    )
     # The name is free again for a replacement phone; the audit log keeps the old name with each scan.
     create_device(admin, "Einlass 1")
     assert db.session.execute(select(Device).where(Device.revoked_at.is_(None))).scalar_one().name == "Einlass 1"
@@ -223,8 +231,13 @@ def test_a_device_scans_for_its_own_event_only(app, admin):
     from webapp.core.models import Event
 
     url, _, _ = create_device(admin)
-    other = Event(slug="other-2019", title="Anderes Treffen", timezone="Europe/Berlin",
-                  starts_at=utcnow(), ends_at=utcnow() + timedelta(hours=4))
+    other = Event(
+        slug="other-2019",
+        title="Anderes Treffen",
+        timezone="Europe/Berlin",
+        starts_at=utcnow(),
+        ends_at=utcnow() + timedelta(hours=4),
+    )
     db.session.add(other)
     db.session.commit()
     phone = Browser(app)

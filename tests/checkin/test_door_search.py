@@ -2,6 +2,7 @@
 plain typed codes, 50 per request, and `q=%` listed everyone. Now they need three characters, get ten
 results at most, never a code, and a signed reference that checks the found guest in; `%` and `_` are
 searched for as themselves. Organisers keep seeing codes."""
+
 import uuid
 
 from tests.helpers import SLUG, make_staff
@@ -12,8 +13,9 @@ def add(client, auth, name):
 
 
 def search(client, token, q):
-    return client.get(f"/api/v1/events/{SLUG}/guests", query_string={"q": q},
-                      headers={"Authorization": f"Bearer {token}"})
+    return client.get(
+        f"/api/v1/events/{SLUG}/guests", query_string={"q": q}, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def test_door_accounts_find_people_but_collect_no_codes(client, auth):
@@ -37,12 +39,15 @@ def test_door_accounts_find_people_but_collect_no_codes(client, auth):
     # the reference checks that guest in, once; a forged one is unknown
     ref = found[0]["ref"]
     headers = {"Authorization": f"Bearer {door}"}
-    answer = client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": ref, "nonce": str(uuid.uuid4())},
-                         headers=headers).json
+    answer = client.post(
+        f"/api/v1/events/{SLUG}/checkins", json={"code": ref, "nonce": str(uuid.uuid4())}, headers=headers
+    ).json
     assert answer["result"] == "ok" and answer["guest"]["name"] == found[0]["name"]
-    again = client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": ref, "nonce": str(uuid.uuid4())},
-                        headers=headers).json
+    again = client.post(
+        f"/api/v1/events/{SLUG}/checkins", json={"code": ref, "nonce": str(uuid.uuid4())}, headers=headers
+    ).json
     assert again["result"] == "already"
-    forged = client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": ref[:-3] + "xyz",
-                                                                   "nonce": str(uuid.uuid4())}, headers=headers).json
+    forged = client.post(
+        f"/api/v1/events/{SLUG}/checkins", json={"code": ref[:-3] + "xyz", "nonce": str(uuid.uuid4())}, headers=headers
+    ).json
     assert forged["result"] == "unknown"

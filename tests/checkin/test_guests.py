@@ -1,5 +1,6 @@
 """Guests: self-registration (German and English, errors in the form, nothing created on bad input), the
 staff guest pages (list, search, add, edit, cancel/restore with CSRF), the attendance CSV, access control."""
+
 import csv
 import io
 import re
@@ -24,13 +25,20 @@ def guest_count():
     return db.session.scalar(select(func.count(Guest.id)))
 
 
-
 def valid(**extra):
-    return {"name": "Erika Mustermann", "municipality": "Trier", "organisation": "Stadtverwaltung Trier",
-            "role": "Digitalisierungsbeauftragte", "email": "erika@trier.example", "consent": "y", **extra}
+    return {
+        "name": "Erika Mustermann",
+        "municipality": "Trier",
+        "organisation": "Stadtverwaltung Trier",
+        "role": "Digitalisierungsbeauftragte",
+        "email": "erika@trier.example",
+        "consent": "y",
+        **extra,
+    }
 
 
 # ---- registration ------------------------------------------------------------------------------------
+
 
 def test_registration_form_in_german(web):
     r = web.get(REGISTER)
@@ -83,16 +91,19 @@ def test_registration_with_another_municipality_and_no_contact_consent(client):
     assert db.session.execute(select(Guest).filter_by(name="Max")).scalar_one().city == "Mayen"
 
 
-@pytest.mark.parametrize("data, field, message", [
-    (valid(name="  "), "name", "Bitte geben Sie Ihren Namen an."),
-    (valid(consent=""), "consent", "Ohne diese Einwilligung ist keine Anmeldung möglich."),
-    (valid(municipality=""), "municipality", "Bitte wählen Sie Ihre Kommune."),
-    (valid(municipality="Atlantis"), "municipality", None),
-    (valid(municipality="__other__", other_city=""), "other_city", "Bitte geben Sie den Namen Ihrer Kommune an."),
-    (valid(email="not-an-address"), "email", "Das ist keine gültige E-Mail-Adresse."),
-    (valid(name="x" * 201), "name", None),
-    (valid(role="x" * 201), "role", None),
-])
+@pytest.mark.parametrize(
+    "data, field, message",
+    [
+        (valid(name="  "), "name", "Bitte geben Sie Ihren Namen an."),
+        (valid(consent=""), "consent", "Ohne diese Einwilligung ist keine Anmeldung möglich."),
+        (valid(municipality=""), "municipality", "Bitte wählen Sie Ihre Kommune."),
+        (valid(municipality="Atlantis"), "municipality", None),
+        (valid(municipality="__other__", other_city=""), "other_city", "Bitte geben Sie den Namen Ihrer Kommune an."),
+        (valid(email="not-an-address"), "email", "Das ist keine gültige E-Mail-Adresse."),
+        (valid(name="x" * 201), "name", None),
+        (valid(role="x" * 201), "role", None),
+    ],
+)
 def test_invalid_registration_shows_errors_and_creates_nothing(client, data, field, message):
     r = client.post(REGISTER, data=data)
     assert r.status_code == 422
@@ -124,6 +135,7 @@ def test_registration_needs_the_csrf_token(app, client):
 
 
 # ---- staff guest pages ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def admin(client):
@@ -162,8 +174,10 @@ def test_guest_list_with_counts_search_and_status(admin, auth):
 
 
 def test_add_and_edit_guest(admin):
-    r = admin.post(f"/staff/e/{SLUG}/guests/new", data={"name": "Neu Gast", "city": "zweibrücken",
-                                                         "organisation": "Stadt", "role": "IT"})
+    r = admin.post(
+        f"/staff/e/{SLUG}/guests/new",
+        data={"name": "Neu Gast", "city": "zweibrücken", "organisation": "Stadt", "role": "IT"},
+    )
     assert r.status_code == 302
     guest = db.session.execute(select(Guest).filter_by(name="Neu Gast")).scalar_one()
     assert guest.city == "Zweibrücken" and guest.source == "staff"
@@ -171,9 +185,10 @@ def test_add_and_edit_guest(admin):
     body = admin.get(r.location).get_data(as_text=True)
     assert 'value="Neu Gast"' in body and f"{guest.code[:4]} {guest.code[4:]}" in body
 
-    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/edit",
-                   data={"name": "Neu Gast-Geändert", "city": "Ludwigshafen", "email": "a@b.example",
-                         "consent_contact": "y"})
+    r = admin.post(
+        f"/staff/e/{SLUG}/guests/{guest.id}/edit",
+        data={"name": "Neu Gast-Geändert", "city": "Ludwigshafen", "email": "a@b.example", "consent_contact": "y"},
+    )
     assert r.status_code == 302
     db.session.refresh(guest)
     assert guest.name == "Neu Gast-Geändert" and guest.city == "Ludwigshafen" and guest.consent_contact
@@ -193,8 +208,7 @@ def test_cancel_and_restore(admin):
     assert r.status_code == 302 and r.location == f"/staff/e/{SLUG}/guests"
     db.session.refresh(guest)
     assert guest.status == "cancelled"
-    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/restore",
-                   data={"next": f"/staff/e/{SLUG}/guests?q=Erika"})
+    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/restore", data={"next": f"/staff/e/{SLUG}/guests?q=Erika"})
     assert r.location == f"/staff/e/{SLUG}/guests?q=Erika"
     db.session.refresh(guest)
     assert guest.status == "registered"
@@ -217,10 +231,11 @@ def test_cancel_needs_the_csrf_token(app, admin):
 
 # ---- attendance export ------------------------------------------------------------------------------
 
+
 def test_attendance_csv_for_german_excel(admin, auth):
     erika = add("Erika Mustermann", "Zweibrücken", organisation="Stadtverwaltung", role="CDO")
     add("Bernd Beispiel", "Neustadt an der Weinstraße")
-    gone = add("=HYPERLINK(\"x\")", "Trier")
+    gone = add('=HYPERLINK("x")', "Trier")
     guests.update_guest(the_event(), gone, {"status": "cancelled"})
     admin.post(f"/api/v1/events/{SLUG}/checkins", json={"code": erika.code, "nonce": "n1"}, headers=auth)
 
@@ -239,21 +254,32 @@ def test_attendance_csv_for_german_excel(admin, auth):
     assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d", row[6]) and row[7] == "admin-test"
     assert by_name["Bernd Beispiel"][1] == "Neustadt an der Weinstraße"
     assert by_name["Bernd Beispiel"][5:8] == ["angemeldet", "", ""]
-    assert by_name["'=HYPERLINK(\"x\")"][5] == "storniert"  # no formula for Excel to run
+    assert by_name['\'=HYPERLINK("x")'][5] == "storniert"  # no formula for Excel to run
     # Sorted by municipality, then name.
     assert [r[1] for r in rows[1:]] == ["Neustadt an der Weinstraße", "Trier", "Zweibrücken"]
 
 
 # ---- access -------------------------------------------------------------------------------------------
 
+
 def my_staff_urls(guest_id):
     base = f"/staff/e/{SLUG}"
-    return [("GET", f"{base}/guests"), ("GET", f"{base}/guests/new"), ("POST", f"{base}/guests/new"),
-            ("GET", f"{base}/guests/{guest_id}/edit"), ("POST", f"{base}/guests/{guest_id}/edit"),
-            ("POST", f"{base}/guests/{guest_id}/cancel"), ("POST", f"{base}/guests/{guest_id}/restore"),
-            ("GET", f"{base}/attendance.csv"), ("GET", f"{base}/guests/import"), ("POST", f"{base}/guests/import"),
-            ("POST", f"{base}/guests/import/confirm"), ("POST", f"{base}/guests/import/cancel"),
-            ("GET", f"{base}/tickets/print"), ("GET", f"{base}/tickets/print?size=badge")]
+    return [
+        ("GET", f"{base}/guests"),
+        ("GET", f"{base}/guests/new"),
+        ("POST", f"{base}/guests/new"),
+        ("GET", f"{base}/guests/{guest_id}/edit"),
+        ("POST", f"{base}/guests/{guest_id}/edit"),
+        ("POST", f"{base}/guests/{guest_id}/cancel"),
+        ("POST", f"{base}/guests/{guest_id}/restore"),
+        ("GET", f"{base}/attendance.csv"),
+        ("GET", f"{base}/guests/import"),
+        ("POST", f"{base}/guests/import"),
+        ("POST", f"{base}/guests/import/confirm"),
+        ("POST", f"{base}/guests/import/cancel"),
+        ("GET", f"{base}/tickets/print"),
+        ("GET", f"{base}/tickets/print?size=badge"),
+    ]
 
 
 def test_staff_guest_pages_refuse_anonymous_and_scanner_accounts(client):

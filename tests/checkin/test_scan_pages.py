@@ -1,5 +1,6 @@
 """The door's staff pages (scanner, arrivals dashboard, devices, conflicts) and the projector's arrivals panel:
 who may open them, what they contain, and that they keep to the CSP (no inline scripts or styles)."""
+
 import json
 import re
 import uuid
@@ -9,10 +10,18 @@ import pytest
 from tests.checkin.test_devices import Browser
 from tests.helpers import SLUG, add_guest, make_staff
 
-ADMIN_PAGES = [f"/staff/e/{SLUG}/checkin", f"/staff/e/{SLUG}/checkin/recent.json", f"/staff/e/{SLUG}/devices",
-               f"/staff/e/{SLUG}/conflicts"]
-ADMIN_POSTS = [f"/staff/e/{SLUG}/devices", f"/staff/e/{SLUG}/devices/1/revoke", f"/staff/e/{SLUG}/devices/1/code",
-               f"/staff/e/{SLUG}/conflicts/1/reviewed"]
+ADMIN_PAGES = [
+    f"/staff/e/{SLUG}/checkin",
+    f"/staff/e/{SLUG}/checkin/recent.json",
+    f"/staff/e/{SLUG}/devices",
+    f"/staff/e/{SLUG}/conflicts",
+]
+ADMIN_POSTS = [
+    f"/staff/e/{SLUG}/devices",
+    f"/staff/e/{SLUG}/devices/1/revoke",
+    f"/staff/e/{SLUG}/devices/1/code",
+    f"/staff/e/{SLUG}/conflicts/1/reviewed",
+]
 SCAN_PAGE = f"/staff/e/{SLUG}/scan"
 
 
@@ -29,8 +38,15 @@ def admin(app):
 
 
 def batch(client, headers, *codes):
-    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=headers, json={"scans": [
-        {"code": code, "nonce": str(uuid.uuid4()), "scanned_at": "2018-10-26T13:05:00+02:00"} for code in codes]})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins/batch",
+        headers=headers,
+        json={
+            "scans": [
+                {"code": code, "nonce": str(uuid.uuid4()), "scanned_at": "2018-10-26T13:05:00+02:00"} for code in codes
+            ]
+        },
+    )
     assert r.status_code == 200, r.get_json()
     return r.get_json()["answers"]
 
@@ -68,13 +84,23 @@ def test_scanner_page_has_what_the_script_needs(admin):
     html = r.get_data(as_text=True)
     assert_csp_clean(html)
     assert re.search(r'<meta name="csrf-token" content="[^"]+">', html)
-    config = json.loads(re.search(r'<script type="application/json" id="scan-config">(.*?)</script>', html, re.S).group(1))
+    config = json.loads(
+        re.search(r'<script type="application/json" id="scan-config">(.*?)</script>', html, re.S).group(1)
+    )
     assert config["api"] == f"/api/v1/events/{SLUG}" and config["device"] == "ops" and config["undo_seconds"] == 30
     strings = json.loads(re.search(r'<script type="application/json" id="i18n">(.*?)</script>', html, re.S).group(1))
     assert strings["offline_note"] == "offline – noch nicht bestätigt"
     assert "{time}" in strings["already_detail"] and "{by}" in strings["already_detail"]
-    for hook in ('id="code"', "autofocus", 'id="result"', 'aria-live="assertive"', 'id="net"', 'id="q"',
-                 'id="video"', 'id="undo"'):
+    for hook in (
+        'id="code"',
+        "autofocus",
+        'id="result"',
+        'aria-live="assertive"',
+        'id="net"',
+        'id="q"',
+        'id="video"',
+        'id="undo"',
+    ):
         assert hook in html, hook
     assert 'src="/static/js/scanner.js"' in html
 
@@ -99,8 +125,12 @@ def test_dashboard_shows_counts_per_municipality_and_latest_scans(app, admin, au
     assert "Erika Mustermann" in html and "unbekannt" in html
     stats = json.loads(re.search(r'id="dash-stats">(.*?)</script>', html, re.S).group(1))
     assert stats["checked_in"] == 1 and stats["registered"] == 2
-    for link in ("/staff/e/kl-2018/scan", "/staff/e/kl-2018/devices", "/staff/e/kl-2018/conflicts",
-                 "/staff/e/kl-2018/attendance.csv"):
+    for link in (
+        "/staff/e/kl-2018/scan",
+        "/staff/e/kl-2018/devices",
+        "/staff/e/kl-2018/conflicts",
+        "/staff/e/kl-2018/attendance.csv",
+    ):
         assert f'href="{link}"' in html, link
 
     recent = admin.get(f"/staff/e/{SLUG}/checkin/recent.json").get_json()

@@ -1,4 +1,5 @@
 """Check-in against a real server process: concurrent scans of one ticket, coalesced counters on /live."""
+
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -7,7 +8,9 @@ from tests.live.client import LiveClient
 
 
 def scan(server, code, nonce=None):
-    return server.api("POST", f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": nonce or str(uuid.uuid4())})
+    return server.api(
+        "POST", f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": nonce or str(uuid.uuid4())}
+    )
 
 
 def test_fifty_concurrent_scans_of_one_ticket_give_exactly_one_ok(server):

@@ -1,5 +1,6 @@
 """The check-in function and its API: result codes, exactly once, nonces, audit log, undo, offline batches,
 counters pushed to /live."""
+
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,8 +18,7 @@ def event(slug=SLUG):
 
 
 def scan(client, auth, code, nonce, **extra):
-    return client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": nonce, **extra},
-                       headers=auth)
+    return client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": nonce, **extra}, headers=auth)
 
 
 def test_guest_tickets_are_unguessable_and_typeable(client, auth):
@@ -70,8 +70,12 @@ def test_a_nonce_reused_for_another_guest_is_refused_not_taken_for_the_first(cli
 def test_unknown_wrong_event_and_cancelled(client, auth, app):
     assert scan(client, auth, "ZZZZZZZZ", "a").json["result"] == "unknown"
     assert scan(client, auth, "http://elsewhere/t/" + "x" * 43, "b").json["result"] == "unknown"
-    other = Event(slug="other-2019", title="Anderes Treffen", starts_at=datetime(2019, 5, 1, tzinfo=timezone.utc),
-                  ends_at=datetime(2019, 5, 1, 6, tzinfo=timezone.utc))
+    other = Event(
+        slug="other-2019",
+        title="Anderes Treffen",
+        starts_at=datetime(2019, 5, 1, tzinfo=timezone.utc),
+        ends_at=datetime(2019, 5, 1, 6, tzinfo=timezone.utc),
+    )
     db.session.add(other)
     db.session.commit()
     stranger = guests.create_guest(other, {"name": "Fremd"})
@@ -85,9 +89,19 @@ def test_unknown_wrong_event_and_cancelled(client, auth, app):
     assert db.session.scalar(select(func.count(CheckIn.id))) == 0
 
 
-@pytest.mark.parametrize("body", [{}, {"code": "ABC"}, {"nonce": "x"}, {"code": 5, "nonce": "x"},
-                                  {"code": "A", "nonce": "x" * 65}, {"code": "x" * 2001, "nonce": "n"},
-                                  {"code": "A", "nonce": "n", "scanned_at": "gestern"}, [1]])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"code": "ABC"},
+        {"nonce": "x"},
+        {"code": 5, "nonce": "x"},
+        {"code": "A", "nonce": "x" * 65},
+        {"code": "x" * 2001, "nonce": "n"},
+        {"code": "A", "nonce": "n", "scanned_at": "gestern"},
+        [1],
+    ],
+)
 def test_malformed_scans_are_400_and_logged_nowhere(client, auth, body):
     r = client.post(f"/api/v1/events/{SLUG}/checkins", json=body, headers=auth)
     assert r.status_code == 400 and r.json["error"]["code"] == "invalid"
@@ -130,15 +144,24 @@ def test_offline_batch_is_applied_in_scan_order_and_flags_double_admissions(clie
     g1, g2 = add_guest(client, auth, "A"), add_guest(client, auth, "B")
     _, other_token = make_staff("Einlass 2", role="scanner")
     t0 = datetime(2018, 10, 26, 12, 0, tzinfo=timezone.utc)
-    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=auth, json={"scans": [
-        {"code": g2["code"], "nonce": "late", "scanned_at": (t0 + timedelta(minutes=2)).isoformat()},
-        {"code": g1["code"], "nonce": "early", "scanned_at": t0.isoformat()},
-    ]})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins/batch",
+        headers=auth,
+        json={
+            "scans": [
+                {"code": g2["code"], "nonce": "late", "scanned_at": (t0 + timedelta(minutes=2)).isoformat()},
+                {"code": g1["code"], "nonce": "early", "scanned_at": t0.isoformat()},
+            ]
+        },
+    )
     assert [a["result"] for a in r.json["answers"]] == ["ok", "ok"]
     ids = db.session.execute(select(Scan.nonce).order_by(Scan.id)).scalars().all()
     assert ids == ["early", "late"]  # applied in scan order, answered in request order
-    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers={"Authorization": f"Bearer {other_token}"},
-                    json={"scans": [{"code": g1["code"], "nonce": "dup", "scanned_at": t0.isoformat()}]})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins/batch",
+        headers={"Authorization": f"Bearer {other_token}"},
+        json={"scans": [{"code": g1["code"], "nonce": "dup", "scanned_at": t0.isoformat()}]},
+    )
     assert r.json["answers"][0]["result"] == "already"
     conflict = db.session.execute(select(Scan).filter_by(nonce="dup")).scalar_one()
     assert conflict.conflict and conflict.offline and conflict.device == "Einlass 2"
@@ -146,8 +169,11 @@ def test_offline_batch_is_applied_in_scan_order_and_flags_double_admissions(clie
 
 def test_batch_with_one_malformed_scan_applies_none(client, auth):
     g = add_guest(client, auth)
-    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=auth,
-                    json={"scans": [{"code": g["code"], "nonce": "a"}, {"code": g["code"]}]})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins/batch",
+        headers=auth,
+        json={"scans": [{"code": g["code"], "nonce": "a"}, {"code": g["code"]}]},
+    )
     assert r.status_code == 400
     assert db.session.scalar(select(func.count(Scan.id))) == 0
 
@@ -194,35 +220,59 @@ def test_a_device_clock_cannot_write_impossible_check_in_times(client, auth, soc
     never closed; a time out of range after UTC conversion answered 500. Now a device time is kept only
     when it lies on the event's days and not after the server's clock; the undo window runs on server
     time."""
-    bad_times = ["9999-12-31T23:59:59+00:00", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+14:00",
-                 (datetime.now(timezone.utc) + timedelta(days=365 * 50)).isoformat(), "2000-01-01T10:00:00+01:00"]
+    bad_times = [
+        "9999-12-31T23:59:59+00:00",
+        "9999-12-31T23:00:00-05:00",
+        "0001-01-01T00:00:00+14:00",
+        (datetime.now(timezone.utc) + timedelta(days=365 * 50)).isoformat(),
+        "2000-01-01T10:00:00+01:00",
+    ]
     for n, at in enumerate(bad_times):
         g = add_guest(client, auth, f"Uhr {n}")
-        r = client.post(f"/api/v1/events/{SLUG}/checkins", headers=auth,
-                        json={"code": g["code"], "nonce": f"clock-{n}", "scanned_at": at})
+        r = client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            headers=auth,
+            json={"code": g["code"], "nonce": f"clock-{n}", "scanned_at": at},
+        )
         assert r.status_code in (200, 400), (at, r.status_code)
         if r.status_code == 200:
             assert r.json["result"] == "ok"
             stored = datetime.fromisoformat(r.json["checked_in_at"])
             assert abs(stored - datetime.now(timezone.utc)) < timedelta(minutes=1), at  # the server's time
-    batch = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=auth, json={"scans": [
-        {"code": add_guest(client, auth, "Batch")["code"], "nonce": "clock-b", "scanned_at": bad_times[0]}]})
+    batch = client.post(
+        f"/api/v1/events/{SLUG}/checkins/batch",
+        headers=auth,
+        json={
+            "scans": [
+                {"code": add_guest(client, auth, "Batch")["code"], "nonce": "clock-b", "scanned_at": bad_times[0]}
+            ]
+        },
+    )
     assert batch.status_code == 200
     make_staff("clock-admin", password="pw-clock-admin")
     client.post("/staff/login", data={"name": "clock-admin", "password": "pw-clock-admin"})
-    for url in (f"/api/v1/events/{SLUG}/stats", f"/staff/e/{SLUG}/attendance.csv", f"/staff/e/{SLUG}/checkin",
-                f"/staff/e/{SLUG}/guests", f"/t/{g['token']}"):
+    for url in (
+        f"/api/v1/events/{SLUG}/stats",
+        f"/staff/e/{SLUG}/attendance.csv",
+        f"/staff/e/{SLUG}/checkin",
+        f"/staff/e/{SLUG}/guests",
+        f"/t/{g['token']}",
+    ):
         assert client.get(url).status_code == 200, url
     assert socket_client(since=None).is_connected("/live")
     assert max(db.session.execute(select(CheckIn.at)).scalars()) < datetime.now(timezone.utc) + timedelta(minutes=5)
     # a time on the event's day is kept (an offline scan), and its undo window runs from when it was stored
     g = add_guest(client, auth, "Offline")
     day = "2018-10-26T14:05:00+02:00"
-    r = client.post(f"/api/v1/events/{SLUG}/checkins", headers=auth,
-                    json={"code": g["code"], "nonce": "clock-day", "scanned_at": day})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins",
+        headers=auth,
+        json={"code": g["code"], "nonce": "clock-day", "scanned_at": day},
+    )
     assert datetime.fromisoformat(r.json["checked_in_at"]) == datetime.fromisoformat(day)
-    undo = client.post(f"/api/v1/events/{SLUG}/checkins/{r.json['checkin_id']}/undo", json={"nonce": "u-day"},
-                       headers=auth)
+    undo = client.post(
+        f"/api/v1/events/{SLUG}/checkins/{r.json['checkin_id']}/undo", json={"nonce": "u-day"}, headers=auth
+    )
     assert undo.status_code == 200
 
 
@@ -230,8 +280,10 @@ def test_a_town_typed_as_other_is_never_named_in_public_counts(client, auth, soc
     """Free text typed as "Andere Kommune" at registration used to appear in the public stats and on the
     projector: it is one person's entry, so public counters name only the event's municipalities and
     count the rest under "–" (shown as "Andere Kommunen")."""
-    r = client.post(f"/e/{SLUG}/register", data={"name": "Gast", "municipality": "__other__",
-                                                  "other_city": "Geheimweiler am See", "consent": "y"})
+    r = client.post(
+        f"/e/{SLUG}/register",
+        data={"name": "Gast", "municipality": "__other__", "other_city": "Geheimweiler am See", "consent": "y"},
+    )
     assert r.status_code == 302
     guest = db.session.execute(select(Guest).filter_by(name="Gast")).scalar_one()
     live = socket_client()

@@ -1,6 +1,7 @@
 """Tickets: the QR (decoded with a real decoder, zxing-cpp) names the ticket URL and that text checks the
 guest in; the SVG codes (standalone and inline) decode too; /t/ is private; a guest token opens nothing of
 the staff's; printable tickets (A4, badge) for one guest and for all."""
+
 import io
 import json
 import re
@@ -24,8 +25,14 @@ def the_event():
 
 
 def register(client, name="Erika Mustermann", municipality="Trier", **extra):
-    data = {"name": name, "municipality": municipality, "organisation": "Stadtverwaltung", "role": "CDO",
-            "consent": "y", **extra}
+    data = {
+        "name": name,
+        "municipality": municipality,
+        "organisation": "Stadtverwaltung",
+        "role": "CDO",
+        "consent": "y",
+        **extra,
+    }
     r = client.post(f"/e/{SLUG}/register", data=data)
     assert r.status_code == 302, r.get_data(as_text=True)
     token = re.fullmatch(r"/t/([A-Za-z0-9_-]+)", r.location).group(1)
@@ -44,8 +51,9 @@ def decode(image):
 
 
 def scan(client, auth, code):
-    return client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": str(uuid.uuid4())},
-                       headers=auth).json
+    return client.post(
+        f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": str(uuid.uuid4())}, headers=auth
+    ).json
 
 
 def rasterise(runs, size, scale=8):
@@ -77,8 +85,10 @@ def inline_svg_runs(html):
 def svg_file_runs(svg):
     """The dark modules of qrcode's SvgPathImage ("M4,4H5V5H4z" per module), and its viewBox size."""
     size = int(re.search(rb'viewBox="0 0 (\d+) \1"', svg).group(1))
-    runs = [(int(x), int(y), int(x2) - int(x), int(y2) - int(y))
-            for x, y, x2, y2 in re.findall(rb"M(\d+),(\d+)H(\d+)V(\d+)H\d+z", svg)]
+    runs = [
+        (int(x), int(y), int(x2) - int(x), int(y2) - int(y))
+        for x, y, x2, y2 in re.findall(rb"M(\d+),(\d+)H(\d+)V(\d+)H\d+z", svg)
+    ]
     return runs, size
 
 
@@ -86,11 +96,14 @@ def png_matrix(png, size):
     img = Image.open(io.BytesIO(png)).convert("L")
     box = img.width // size
     assert img.width == box * size
-    return tuple(tuple(int(img.getpixel((x * box + box // 2, y * box + box // 2)) < 128) for x in range(size))
-                 for y in range(size))
+    return tuple(
+        tuple(int(img.getpixel((x * box + box // 2, y * box + box // 2)) < 128) for x in range(size))
+        for y in range(size)
+    )
 
 
 # ---- the QR is the ticket ----------------------------------------------------------------------------
+
 
 def test_registered_guests_qr_decodes_to_the_ticket_url_which_checks_them_in(client, auth):
     guest = register(client)
@@ -143,6 +156,7 @@ def test_error_correction_m_and_quiet_zone():
 
 # ---- the ticket page ------------------------------------------------------------------------------
 
+
 def test_ticket_page_shows_qr_code_name_event_and_links(client):
     guest = register(client, name="Anna Beispiel", municipality="Zweibrücken")
     r = client.get(f"/t/{guest.token}")
@@ -159,8 +173,13 @@ def test_ticket_page_shows_qr_code_name_event_and_links(client):
     # The favourites come from the embedded agenda (read by static/js/ticket.js with agenda.js's key).
     agenda = re.search(r'<script type="application/json" id="ticket-agenda">(.*?)</script>', body, re.S).group(1)
     first = the_event().sessions[0]
-    assert json.loads(agenda)[0] == {"id": first.id, "title": first.title, "start": first.planned_start.astimezone(
-        ZoneInfo("Europe/Berlin")).strftime("%H:%M"), "room": first.room.name, "cancelled": False}
+    assert json.loads(agenda)[0] == {
+        "id": first.id,
+        "title": first.title,
+        "start": first.planned_start.astimezone(ZoneInfo("Europe/Berlin")).strftime("%H:%M"),
+        "room": first.room.name,
+        "cancelled": False,
+    }
     assert f'data-slug="{SLUG}"' in body
     # Only our own scripts and styles.
     assert "<script>" not in body and " style=" not in body
@@ -185,8 +204,14 @@ def test_ticket_page_in_english(app, client):
 
 
 def test_unknown_token_is_404_and_every_ticket_response_is_private(client):
-    for url in ("/t/" + "A" * 43, "/t/" + "A" * 43 + "/qr.png", "/t/" + "A" * 43 + "/qr.svg",
-                "/t/" + "A" * 43 + "/print", "/t/short", "/t/" + "x" * 80):
+    for url in (
+        "/t/" + "A" * 43,
+        "/t/" + "A" * 43 + "/qr.png",
+        "/t/" + "A" * 43 + "/qr.svg",
+        "/t/" + "A" * 43 + "/print",
+        "/t/short",
+        "/t/" + "x" * 80,
+    ):
         r = client.get(url)
         assert r.status_code == 404, url
         assert r.headers["Cache-Control"] == "private, no-store"
@@ -202,11 +227,18 @@ def test_unknown_token_is_404_and_every_ticket_response_is_private(client):
 
 # ---- a guest token is not a staff key -------------------------------------------------------------
 
+
 def test_guest_token_opens_no_staff_page_and_checks_nobody_in(app, client):
     guest = register(client)
     bearer = {"Authorization": f"Bearer {guest.token}"}
-    for url in ("/staff/", f"/staff/e/{SLUG}/", f"/staff/e/{SLUG}/guests", f"/staff/e/{SLUG}/attendance.csv",
-                f"/staff/e/{SLUG}/tickets/print", f"/staff/e/{SLUG}/guests/import"):
+    for url in (
+        "/staff/",
+        f"/staff/e/{SLUG}/",
+        f"/staff/e/{SLUG}/guests",
+        f"/staff/e/{SLUG}/attendance.csv",
+        f"/staff/e/{SLUG}/tickets/print",
+        f"/staff/e/{SLUG}/guests/import",
+    ):
         r = client.get(url, headers=bearer)
         assert r.status_code == 302 and r.location.startswith("/staff/login"), url
         r = client.get(f"{url}?token={guest.token}")
@@ -215,8 +247,7 @@ def test_guest_token_opens_no_staff_page_and_checks_nobody_in(app, client):
     client.get(f"/t/{guest.token}")
     assert client.get(f"/staff/e/{SLUG}/guests").status_code == 302
 
-    for body in ({"code": guest.token, "nonce": "n1"}, {"code": ticket_url(guest),
-                                                         "nonce": "n2"}):
+    for body in ({"code": guest.token, "nonce": "n1"}, {"code": ticket_url(guest), "nonce": "n2"}):
         r = client.post(f"/api/v1/events/{SLUG}/checkins", json=body, headers=bearer)
         assert r.status_code == 401 and r.json["error"]["code"] == "unauthorized"
     r = client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": guest.code, "nonce": "n3"})
@@ -225,6 +256,7 @@ def test_guest_token_opens_no_staff_page_and_checks_nobody_in(app, client):
 
 
 # ---- printing ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("size, css_class", [("a4", "sheet-a4"), ("badge", "sheet-badge"), ("nonsense", "sheet-a4")])
 def test_printable_ticket(client, size, css_class):
@@ -254,8 +286,13 @@ def admin(client):
 
 def test_staff_prints_all_tickets_sorted_by_municipality_then_name(client, admin):
     event = the_event()
-    for name, city in (("Zoe Zander", "Trier"), ("Adam Ast", "Trier"), ("Berta Bach", "Bad Kreuznach"),
-                       ("Gone Guest", "Koblenz"), ("Nora Nirgends", "")):
+    for name, city in (
+        ("Zoe Zander", "Trier"),
+        ("Adam Ast", "Trier"),
+        ("Berta Bach", "Bad Kreuznach"),
+        ("Gone Guest", "Koblenz"),
+        ("Nora Nirgends", ""),
+    ):
         g = guests.create_guest(event, {"name": name, "city": city})
         if name == "Gone Guest":
             guests.update_guest(event, g, {"status": "cancelled"})

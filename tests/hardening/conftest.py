@@ -11,6 +11,7 @@
 - `FIGURES`: what the tests measure; printed at the end of the session (run with -s to see it).
 
 Every request loop here is bounded in count and time and talks to 127.0.0.1 only."""
+
 import hashlib
 import os
 import shutil
@@ -54,11 +55,15 @@ def _print_figures():
         for name, text in FIGURES.items():
             print(f"{name}: {text}")
         if FUZZ_CASES:
-            print(f"fuzz cases run: {sum(FUZZ_CASES.values())} ("
-                  + ", ".join(f"{k} {v}" for k, v in sorted(FUZZ_CASES.items())) + ")")
+            print(
+                f"fuzz cases run: {sum(FUZZ_CASES.values())} ("
+                + ", ".join(f"{k} {v}" for k, v in sorted(FUZZ_CASES.items()))
+                + ")"
+            )
 
 
 # ---- real server processes ---------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def server_template(tmp_path_factory):
@@ -153,8 +158,7 @@ def offline_guests(database_uri, n, prefix, city="Trier"):
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_uri)
     with app.app_context():
         event = get_event(SLUG)
-        made = [guests.new_guest(event, {"name": f"{prefix} {i:03d}", "city": city}, source="import")
-                for i in range(n)]
+        made = [guests.new_guest(event, {"name": f"{prefix} {i:03d}", "city": city}, source="import") for i in range(n)]
         db.session.commit()
         out = [{"id": g.id, "code": g.code, "token": g.token} for g in made]
         db.session.remove()
@@ -163,6 +167,7 @@ def offline_guests(database_uri, n, prefix, city="Trier"):
 
 
 # ---- the app in-process ------------------------------------------------------------------------------
+
 
 class Browser:
     """A test client whose every request runs in its own app context, as in production (Flask-Login caches
@@ -175,6 +180,7 @@ class Browser:
         def call(*args, **kwargs):
             with self.app.app_context():
                 return getattr(self.client, method)(*args, **kwargs)
+
         return call
 
 
@@ -211,7 +217,7 @@ class DbWatch:
         self.app, self.conn = app, None
         uri = app.config["SQLALCHEMY_DATABASE_URI"]
         if uri.startswith("sqlite:///") and uri != "sqlite:///:memory:":
-            self.conn = sqlite3.connect(uri[len("sqlite:///"):], isolation_level=None, check_same_thread=False)
+            self.conn = sqlite3.connect(uri[len("sqlite:///") :], isolation_level=None, check_same_thread=False)
 
     def state(self):
         if self.conn is not None:
@@ -235,8 +241,12 @@ def build_fuzz_app(database_uri, tmp_path):
     from webapp.core.extensions import db
     from webapp.core.models import Event
 
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_uri, GUEST_IMPORT_DIR=str(tmp_path / "imports"),
-                     RATELIMIT_ENABLED=False)
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=database_uri,
+        GUEST_IMPORT_DIR=str(tmp_path / "imports"),
+        RATELIMIT_ENABLED=False,
+    )
     f = FuzzApp()
     f.app = app
     with app.app_context():
@@ -280,9 +290,14 @@ def fuzz_app(tmp_path_factory):
 
 
 def is_error_json(body):
-    return (isinstance(body, dict) and isinstance(body.get("error"), dict)
-            and isinstance(body["error"].get("code"), str) and body["error"]["code"]
-            and isinstance(body["error"].get("message"), str) and body["error"]["message"])
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("error"), dict)
+        and isinstance(body["error"].get("code"), str)
+        and body["error"]["code"]
+        and isinstance(body["error"].get("message"), str)
+        and body["error"]["message"]
+    )
 
 
 def hypothesis_profile():
@@ -290,9 +305,18 @@ def hypothesis_profile():
     from hypothesis import HealthCheck, settings
 
     settings.register_profile(
-        "hardening", derandomize=True, deadline=None, database=None, print_blob=True,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                               HealthCheck.data_too_large, HealthCheck.filter_too_much])
+        "hardening",
+        derandomize=True,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+        ],
+    )
     return settings.get_profile("hardening")
 
 
@@ -311,8 +335,18 @@ def corpus_strings():
 
     with open(os.path.join(CORPUS, "strings.json"), encoding="utf-8") as f:
         strings = json.load(f)
-    return strings + ["x" * 201, "ä" * 501, "A" * 2001, "n" * 65, "\u0000" * 10, "%" * 1000, "<" * 5000,
-                      "ö" * 100_000, "\ud800", "a\udfffb"]
+    return strings + [
+        "x" * 201,
+        "ä" * 501,
+        "A" * 2001,
+        "n" * 65,
+        "\u0000" * 10,
+        "%" * 1000,
+        "<" * 5000,
+        "ö" * 100_000,
+        "\ud800",
+        "a\udfffb",
+    ]
 
 
 def corpus_files(kind):
@@ -332,14 +366,25 @@ def fuzz_strategies():
         st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x1F), max_size=10),  # control chars
         st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=20),  # incl. surrogates
         st.sampled_from(strings),
-        st.builds(lambda s, n: s * n, st.sampled_from(["x", "ä", "%", "'", "\u202e", "😀"]),
-                  st.integers(min_value=100, max_value=6000)),
+        st.builds(
+            lambda s, n: s * n,
+            st.sampled_from(["x", "ä", "%", "'", "\u202e", "😀"]),
+            st.integers(min_value=100, max_value=6000),
+        ),
     )
-    scalar = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
-                       st.floats(allow_nan=True, allow_infinity=True), text)
-    json_value = st.recursive(scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                              st.dictionaries(text, inner, max_size=4)),
-                              max_leaves=12)
+    scalar = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        text,
+    )
+    json_value = st.recursive(
+        scalar,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=4)),
+        max_leaves=12,
+    )
     return text, json_value
 
 
@@ -349,8 +394,9 @@ def iso_times():
 
     from hypothesis import strategies as st
 
-    offsets = st.one_of(st.none(), st.integers(min_value=-14 * 60, max_value=14 * 60).map(
-        lambda m: timezone(timedelta(minutes=m))))
+    offsets = st.one_of(
+        st.none(), st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m)))
+    )
     return st.builds(lambda dt, tz: (dt.replace(tzinfo=tz) if tz else dt).isoformat(), st.datetimes(), offsets)
 
 

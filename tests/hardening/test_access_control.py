@@ -11,6 +11,7 @@
   may use (the door: check-ins, batch, undo, offline list, guest search; the scan page).
 - Socket.IO: connect and sync are public; every other event refuses anonymous and scanner connections.
 - A revoked device stops working at once: its session cookie, its remember cookie and its bearer token."""
+
 import re
 import secrets
 import uuid
@@ -42,11 +43,23 @@ PUBLIC = {
     "checkin_scan.pair": "a phone pairs with a one-time code from an admin (GET only asks)",
 }
 # What scanner-role accounts (paired phones) may use; everything else staff-only needs an admin.
-SCANNER_API = {"checkin_api.check_in", "checkin_api.check_in_batch", "checkin_api.undo", "checkin_api.offline_list",
-               "checkin_api.list_guests"}
-SCANNER_PAGES = {"staff.index", "staff.logout", "checkin_scan.scan",
-                 # one's own account (password, own tokens, own logins): every account has one
-                 "staff.account", "staff.account_password", "staff.account_revoke_token", "staff.account_revoke_logins"}
+SCANNER_API = {
+    "checkin_api.check_in",
+    "checkin_api.check_in_batch",
+    "checkin_api.undo",
+    "checkin_api.offline_list",
+    "checkin_api.list_guests",
+}
+SCANNER_PAGES = {
+    "staff.index",
+    "staff.logout",
+    "checkin_scan.scan",
+    # one's own account (password, own tokens, own logins): every account has one
+    "staff.account",
+    "staff.account_password",
+    "staff.account_revoke_token",
+    "staff.account_revoke_logins",
+}
 PUBLIC_SOCKET_EVENTS = {"connect", "disconnect", "sync"}
 SCANNER_SOCKET_EVENTS = set()
 TICKET_PATH = re.compile(r"^(/api/v1)?/t/<token>")
@@ -71,18 +84,25 @@ def fill(rule, f):
     for name, converter in rule._converters.items():
         kind = type(converter).__name__
         if kind == "IntegerConverter":
-            values[name] = {"session_id": f.session_id, "guest_id": f.guest_id,
-                            "checkin_id": f.checkin_id}.get(name, 1)
+            values[name] = {"session_id": f.session_id, "guest_id": f.guest_id, "checkin_id": f.checkin_id}.get(name, 1)
         elif kind == "PathConverter":
             values[name] = "css/app.css"
         else:
-            values[name] = {"slug": SLUG, "token": secrets.token_urlsafe(32), "code": secrets.token_urlsafe(20),
-                            "municipality": f.municipality, "room_slug": "forum"}.get(name, "x")
+            values[name] = {
+                "slug": SLUG,
+                "token": secrets.token_urlsafe(32),
+                "code": secrets.token_urlsafe(20),
+                "municipality": f.municipality,
+                "room_slug": "forum",
+            }.get(name, "x")
     with f.app.test_request_context():
         from flask import url_for
 
-        return url_for(rule.endpoint, **values) if rule.endpoint != "static" else rule.rule.replace(
-            "<path:filename>", values["filename"])
+        return (
+            url_for(rule.endpoint, **values)
+            if rule.endpoint != "static"
+            else rule.rule.replace("<path:filename>", values["filename"])
+        )
 
 
 def walk(f):
@@ -136,8 +156,10 @@ def anonymous_problems(site):
             if r.status_code != 401:
                 problems.append(f"{method} {rule.rule}: a guest's ticket token as bearer got {r.status_code}, not 401")
         else:
-            problems.append(f"{method} {rule.rule} ({endpoint}) is neither public nor protected: protect it, or add "
-                            f"it to PUBLIC with a reason (anonymous got {r.status_code})")
+            problems.append(
+                f"{method} {rule.rule} ({endpoint}) is neither public nor protected: protect it, or add "
+                f"it to PUBLIC with a reason (anonymous got {r.status_code})"
+            )
         if site.watch.state() != before:
             problems.append(f"{method} {rule.rule}: a refused anonymous request changed the database")
     return problems, counts
@@ -146,15 +168,19 @@ def anonymous_problems(site):
 def test_every_endpoint_refuses_anonymous_unless_public(site):
     problems, counts = anonymous_problems(site)
     assert not problems, "\n".join(problems)
-    figure("access control (anonymous)", ", ".join(f"{n} {k}" for k, n in counts.items())
-           + " rule×method pairs checked")
+    figure(
+        "access control (anonymous)", ", ".join(f"{n} {k}" for k, n in counts.items()) + " rule×method pairs checked"
+    )
 
 
 def test_the_walker_catches_a_new_unprotected_endpoint(tmp_path):
     """The walk itself: endpoints added without protection (a page, an API route, a staff page) fail it."""
     f = build_fuzz_app(f"sqlite:///{tmp_path / 'walker.sqlite3'}", tmp_path)
-    leaks = {"/e/<slug>/guest-list": "leak_page", "/api/v1/events/<slug>/export": "leak_api",
-             "/staff/e/<slug>/forgot-the-decorator": "leak_staff"}
+    leaks = {
+        "/e/<slug>/guest-list": "leak_page",
+        "/api/v1/events/<slug>/export": "leak_api",
+        "/staff/e/<slug>/forgot-the-decorator": "leak_staff",
+    }
     for path, name in leaks.items():
         f.app.add_url_rule(path, name, lambda slug: {"guests": ["Erika Mustermann"]})
     try:
@@ -201,8 +227,11 @@ def test_scanner_accounts_get_403_where_an_admin_is_needed(site):
         if a.status_code in (401, 403) or is_login_redirect(a):  # the walk reaches the real endpoint
             problems.append(f"{method} {rule.rule}: an admin is refused ({a.status_code})")
     assert not problems, "\n".join(problems)
-    figure("access control (roles)", f"{checked} staff rule×method pairs: scanner 403 except "
-                                     f"{len(SCANNER_API | SCANNER_PAGES)} door endpoints, admin let through")
+    figure(
+        "access control (roles)",
+        f"{checked} staff rule×method pairs: scanner 403 except "
+        f"{len(SCANNER_API | SCANNER_PAGES)} door endpoints, admin let through",
+    )
 
 
 def test_session_authenticated_api_writes_need_the_csrf_token(site):
@@ -215,8 +244,7 @@ def test_session_authenticated_api_writes_need_the_csrf_token(site):
     admin = login(site.app, "walk-admin-csrf", "walk-pw")
     problems = []
     for endpoint, method, rule, url in walk(site):
-        if not rule.rule.startswith("/api/") or method == "GET" or TICKET_PATH.match(rule.rule) \
-                or endpoint in PUBLIC:
+        if not rule.rule.startswith("/api/") or method == "GET" or TICKET_PATH.match(rule.rule) or endpoint in PUBLIC:
             continue
         r = request(admin, method, url)
         if r.status_code != 403 or r.get_json()["error"]["code"] != "csrf":
@@ -227,8 +255,9 @@ def test_session_authenticated_api_writes_need_the_csrf_token(site):
 def socket_client(app, flask_client=None):
     from webapp.core.extensions import socketio
 
-    return socketio.test_client(app, namespace="/live", auth={"event": SLUG, "since": None},
-                                flask_test_client=flask_client)
+    return socketio.test_client(
+        app, namespace="/live", auth={"event": SLUG, "since": None}, flask_test_client=flask_client
+    )
 
 
 def live_events():
@@ -236,8 +265,13 @@ def live_events():
 
     names = set(socketio.server.handlers.get("/live", {}))
     names |= {name for name, _, namespace in socketio.handlers if namespace == "/live"}
-    names |= {name for namespace, handler in getattr(socketio, "namespace_handlers", [])
-              if getattr(handler, "namespace", None) == "/live" for name in dir(handler) if name.startswith("on_")}
+    names |= {
+        name
+        for namespace, handler in getattr(socketio, "namespace_handlers", [])
+        if getattr(handler, "namespace", None) == "/live"
+        for name in dir(handler)
+        if name.startswith("on_")
+    }
     return names
 
 
@@ -266,8 +300,10 @@ def test_staff_socket_events_refuse_anonymous_and_scanners(site):
             assert site.watch.state() == before, f"{name}: refused but the database changed"
     finally:
         anonymous.disconnect("/live"), scanner.disconnect("/live")
-    figure("access control (sockets)", f"/live events {sorted(live_events())}: {staff_events} refuse anonymous "
-                                       "and scanner connections")
+    figure(
+        "access control (sockets)",
+        f"/live events {sorted(live_events())}: {staff_events} refuse anonymous and scanner connections",
+    )
 
 
 def test_a_revoked_device_stops_working_at_once(site):
@@ -295,8 +331,11 @@ def test_a_revoked_device_stops_working_at_once(site):
     remembered.client.set_cookie("remember_token", remember.value)
 
     def scan(client, headers=None):
-        return client.post(f"/api/v1/events/{SLUG}/checkins", headers=headers or {},
-                           json={"code": site.guest_code, "nonce": str(uuid.uuid4())})
+        return client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            headers=headers or {},
+            json={"code": site.guest_code, "nonce": str(uuid.uuid4())},
+        )
 
     assert phone.get(f"/staff/e/{SLUG}/scan").status_code == 200
     assert phone.get(f"/api/v1/events/{SLUG}/checkin-list").status_code == 200

@@ -3,6 +3,7 @@ more than 12 s (one ORM object and flush per row, in one request that never let 
 20,000 sessions for about 11 s (the same, under the database's write lock). Now the rows are made ready
 first, pausing for other requests every few hundred rows, and written with set-wise statements in one short
 transaction. A door phone scanning every 50 ms meanwhile gets every answer, none slower than the bound."""
+
 import json
 import re
 import sqlite3
@@ -23,8 +24,10 @@ def big_guest_list(size=7_900_000):
     lines = ["Anrede;Vorname;Nachname;Kommune;Organisation;Funktion;E-Mail"]
     n, total = 0, 0
     while total < size:
-        line = (f"Frau;Erika{n};Mustermann-Beispielname{n};{cities[n % 5]};Stadtverwaltung {cities[n % 5]} Amt "
-                f"für Digitalisierung und Organisation;Digitalisierungsbeauftragte;erika{n}@stadt-{n % 5}.example")
+        line = (
+            f"Frau;Erika{n};Mustermann-Beispielname{n};{cities[n % 5]};Stadtverwaltung {cities[n % 5]} Amt "
+            f"für Digitalisierung und Organisation;Digitalisierungsbeauftragte;erika{n}@stadt-{n % 5}.example"
+        )
         lines.append(line)
         total += len(line.encode()) + 2
         n += 1
@@ -35,19 +38,46 @@ def big_schedule(sessions=20_000, rooms=20):
     names = [f"Saal {i}" for i in range(rooms)]
     days, n = [], 0
     for d in range(5):
-        day = {"index": d + 1, "date": f"2018-10-{22 + d:02d}", "day_start": f"2018-10-{22 + d:02d}T08:00:00+02:00",
-               "day_end": f"2018-10-{23 + d:02d}T04:00:00+02:00", "rooms": {r: [] for r in names}}
+        day = {
+            "index": d + 1,
+            "date": f"2018-10-{22 + d:02d}",
+            "day_start": f"2018-10-{22 + d:02d}T08:00:00+02:00",
+            "day_end": f"2018-10-{23 + d:02d}T04:00:00+02:00",
+            "rooms": {r: [] for r in names},
+        }
         for i in range(sessions // 5):
             hours, minutes = divmod(8 * 60 + i // rooms, 60)
-            day["rooms"][names[i % rooms]].append({
-                "guid": str(uuid.UUID(int=n + 1)), "id": n + 1, "start": f"{hours % 24:02d}:{minutes:02d}",
-                "duration": "00:30", "room": names[i % rooms], "title": f"Vortrag {n}", "track": f"Track {n % 10}",
-                "type": "lecture", "language": "de", "abstract": "", "persons": [{"public_name": f"Person {n % 500}"}]})
+            day["rooms"][names[i % rooms]].append(
+                {
+                    "guid": str(uuid.UUID(int=n + 1)),
+                    "id": n + 1,
+                    "start": f"{hours % 24:02d}:{minutes:02d}",
+                    "duration": "00:30",
+                    "room": names[i % rooms],
+                    "title": f"Vortrag {n}",
+                    "track": f"Track {n % 10}",
+                    "type": "lecture",
+                    "language": "de",
+                    "abstract": "",
+                    "persons": [{"public_name": f"Person {n % 500}"}],
+                }
+            )
             n += 1
         days.append(day)
-    return json.dumps({"schedule": {"version": "1", "conference": {
-        "acronym": "kl_2018", "title": "Groß", "time_zone_name": "Europe/Berlin", "rooms": [{"name": r} for r in names],
-        "days": days}}}).encode()
+    return json.dumps(
+        {
+            "schedule": {
+                "version": "1",
+                "conference": {
+                    "acronym": "kl_2018",
+                    "title": "Groß",
+                    "time_zone_name": "Europe/Berlin",
+                    "rooms": [{"name": r} for r in names],
+                    "days": days,
+                },
+            }
+        }
+    ).encode()
 
 
 class Door(threading.Thread):
@@ -61,17 +91,22 @@ class Door(threading.Thread):
     def run(self):
         while not self.stop.is_set() and self.codes:
             sent = time.monotonic()
-            r = requests.post(self.server.base_url + f"/api/v1/events/{SLUG}/checkins", timeout=60,
-                              headers={"Authorization": f"Bearer {self.server.token}"},
-                              json={"code": self.codes.pop(), "nonce": str(uuid.uuid4())})
+            r = requests.post(
+                self.server.base_url + f"/api/v1/events/{SLUG}/checkins",
+                timeout=60,
+                headers={"Authorization": f"Bearer {self.server.token}"},
+                json={"code": self.codes.pop(), "nonce": str(uuid.uuid4())},
+            )
             self.times.append(time.monotonic() - sent)
             self.answers.append((r.status_code, r.json().get("result")))
             time.sleep(0.05)
 
 
 def door_for(server, n=400):
-    codes = [server.api("POST", f"/api/v1/events/{SLUG}/guests", json={"name": f"Tür {i}", "city": "Trier"}
-                        ).json()["code"] for i in range(n)]
+    codes = [
+        server.api("POST", f"/api/v1/events/{SLUG}/guests", json={"name": f"Tür {i}", "city": "Trier"}).json()["code"]
+        for i in range(n)
+    ]
     door = Door(server, codes)
     door.start()
     time.sleep(0.3)
@@ -93,8 +128,12 @@ def staff_session(server):
     server.flask("staff", "add", "bulk-admin", "--role", "admin", "--password", "bulk-admin-pw")
     browser = requests.Session()
     page = browser.get(server.base_url + "/staff/login", timeout=10)
-    r = browser.post(server.base_url + "/staff/login", timeout=10, allow_redirects=False, data={
-        "name": "bulk-admin", "password": "bulk-admin-pw", "csrf_token": csrf_of(page.text)})
+    r = browser.post(
+        server.base_url + "/staff/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"name": "bulk-admin", "password": "bulk-admin-pw", "csrf_token": csrf_of(page.text)},
+    )
     assert r.status_code == 302, r.text[:300]
     return browser
 
@@ -109,19 +148,30 @@ def test_a_big_guest_list_through_the_page_leaves_the_door_working(servers, tmp_
     form = browser.get(server.base_url + f"/staff/e/{SLUG}/guests/import", timeout=10)
     door = door_for(server)
     started = time.monotonic()
-    preview = browser.post(server.base_url + f"/staff/e/{SLUG}/guests/import", timeout=120,
-                           files={"file": ("gaeste.csv", data, "text/csv")}, data={"csrf_token": csrf_of(form.text)})
+    preview = browser.post(
+        server.base_url + f"/staff/e/{SLUG}/guests/import",
+        timeout=120,
+        files={"file": ("gaeste.csv", data, "text/csv")},
+        data={"csrf_token": csrf_of(form.text)},
+    )
     assert preview.status_code == 200, preview.text[:300]
     upload_id = re.search(r'name="upload_id" type="hidden" value="([^"]+)"', preview.text).group(1)
-    done = browser.post(server.base_url + f"/staff/e/{SLUG}/guests/import/confirm", timeout=120, allow_redirects=False,
-                        data={"upload_id": upload_id, "csrf_token": csrf_of(preview.text)})
+    done = browser.post(
+        server.base_url + f"/staff/e/{SLUG}/guests/import/confirm",
+        timeout=120,
+        allow_redirects=False,
+        data={"upload_id": upload_id, "csrf_token": csrf_of(preview.text)},
+    )
     assert done.status_code == 302
     took = time.monotonic() - started
     slowest = finish(door, bound=2.0)
     stats = server.api("GET", f"/api/v1/events/{SLUG}/stats", token=False).json()
     assert stats["registered"] >= rows
-    figure("bulk guest list", f"{len(data) / 1e6:.1f} MB, {rows} rows: preview + import {took:.1f} s; "
-                              f"{len(door.times)} check-ins meanwhile, slowest {slowest * 1000:.0f} ms")
+    figure(
+        "bulk guest list",
+        f"{len(data) / 1e6:.1f} MB, {rows} rows: preview + import {took:.1f} s; "
+        f"{len(door.times)} check-ins meanwhile, slowest {slowest * 1000:.0f} ms",
+    )
 
 
 def test_a_big_schedule_import_leaves_the_door_working(servers, tmp_path):
@@ -132,12 +182,21 @@ def test_a_big_schedule_import_leaves_the_door_working(servers, tmp_path):
     path.write_bytes(big_schedule())
     door = door_for(server)
     started = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "schedule", "import", SLUG, str(path)],
-                         cwd=ROOT, env=server.env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "schedule", "import", SLUG, str(path)],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     took = time.monotonic() - started
     assert out.returncode == 0, out.stderr[-1000:]
     slowest = finish(door, bound=4.0)
     with sqlite3.connect(server.workdir / "db.sqlite3") as con:
         assert con.execute("SELECT count(*) FROM session").fetchone()[0] == 20_000
-    figure("bulk schedule", f"20,000 sessions imported by the CLI in {took:.1f} s; {len(door.times)} check-ins "
-                            f"meanwhile, slowest {slowest * 1000:.0f} ms")
+    figure(
+        "bulk schedule",
+        f"20,000 sessions imported by the CLI in {took:.1f} s; {len(door.times)} check-ins "
+        f"meanwhile, slowest {slowest * 1000:.0f} ms",
+    )

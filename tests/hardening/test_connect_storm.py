@@ -11,6 +11,7 @@ What must hold: all 50 get `synced` within STORM_SECONDS; a probe that reads the
 afterwards no connection of the database lingers `idle in transaction`; and a change made through the other
 process still reaches all 50 (the queue works). Bounded: 50 clients, one storm, every wait has a deadline;
 127.0.0.1 only. Needs the local PostgreSQL and Redis (skips without them unless REQUIRE_SERVICES=1)."""
+
 import asyncio
 import threading
 import time
@@ -35,8 +36,11 @@ LINGER_SECONDS = 3.0  # how long an `idle in transaction` may take to go away af
 
 @pytest.fixture(scope="module")
 def storm_servers(pg_database, redis_url, tmp_path_factory):
-    env = {"DATABASE_URL": pg_database, "SOCKETIO_MESSAGE_QUEUE": redis_url,
-           "SOCKETIO_CHANNEL": f"treffpunkt-storm-{uuid.uuid4().hex[:8]}"}
+    env = {
+        "DATABASE_URL": pg_database,
+        "SOCKETIO_MESSAGE_QUEUE": redis_url,
+        "SOCKETIO_CHANNEL": f"treffpunkt-storm-{uuid.uuid4().hex[:8]}",
+    }
     a = ServerProcess(tmp_path_factory.mktemp("storm-a"), env=env)
     b = ServerProcess(tmp_path_factory.mktemp("storm-b"), env=env)
     try:
@@ -77,8 +81,10 @@ class IdleInTransaction(threading.Thread):
         self.url, self.stop, self.samples = url, threading.Event(), []
 
     def count(self, conn):
-        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                            "AND state = 'idle in transaction' AND pid <> pg_backend_pid()").fetchone()[0]
+        return conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'idle in transaction' AND pid <> pg_backend_pid()"
+        ).fetchone()[0]
 
     def run(self):
         import psycopg
@@ -93,10 +99,12 @@ class IdleInTransaction(threading.Thread):
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True) as conn:
-            rows = conn.execute("SELECT round(extract(epoch FROM now() - state_change)::numeric, 1), "
-                                "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_activity "
-                                "WHERE datname = current_database() AND state = 'idle in transaction' "
-                                "AND pid <> pg_backend_pid()").fetchall()
+            rows = conn.execute(
+                "SELECT round(extract(epoch FROM now() - state_change)::numeric, 1), "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND state = 'idle in transaction' "
+                "AND pid <> pg_backend_pid()"
+            ).fetchall()
         return [f"idle {age} s after: {query}" for age, query in rows]
 
 
@@ -109,16 +117,25 @@ async def storm(base_url, n, timeout):
     errors = [None] * n
     clients = [socketio.AsyncClient(reconnection=False) for _ in range(n)]
     for i, sio in enumerate(clients):
+
         def on_synced(data, i=i):
             if synced[i] is None:
                 synced[i] = time.monotonic()
+
         sio.on("synced", on_synced, namespace="/live")
 
     async def connect(i):
         try:
-            await asyncio.wait_for(clients[i].connect(base_url, namespaces=["/live"], transports=["websocket"],
-                                                      auth={"event": SLUG, "since": None}, wait_timeout=timeout),
-                                   timeout)
+            await asyncio.wait_for(
+                clients[i].connect(
+                    base_url,
+                    namespaces=["/live"],
+                    transports=["websocket"],
+                    auth={"event": SLUG, "since": None},
+                    wait_timeout=timeout,
+                ),
+                timeout,
+            )
         except asyncio.TimeoutError:
             errors[i] = f"no connection within {timeout:.0f} s"
         except Exception as exc:  # noqa: BLE001  (recorded and reported)
@@ -126,8 +143,7 @@ async def storm(base_url, n, timeout):
 
     start = time.monotonic()
     await asyncio.gather(*(connect(i) for i in range(n)))
-    while time.monotonic() < start + timeout and any(
-            s is None and e is None for s, e in zip(synced, errors)):
+    while time.monotonic() < start + timeout and any(s is None and e is None for s, e in zip(synced, errors)):
         await asyncio.sleep(0.05)
     return start, synced, errors, clients
 
@@ -136,9 +152,11 @@ def watch_changes(clients, revision):
     """A list that turns True per client once it got the `change` of `revision`."""
     got = [False] * len(clients)
     for i, sio in enumerate(clients):
+
         def on_change(data, i=i):
             if isinstance(data, dict) and data.get("revision") == revision:
                 got[i] = True
+
         sio.on("change", on_change, namespace="/live")
     return got
 
@@ -164,8 +182,9 @@ def test_fifty_live_connects_at_once_with_the_message_queue(storm_servers):
         storm_end = time.monotonic()
         # after the storm: does any connection stay idle in transaction?
         linger_end = storm_end + LINGER_SECONDS
-        while time.monotonic() < linger_end and (not watch.samples or watch.samples[-1][1] or
-                                                 watch.samples[-1][0] < storm_end):
+        while time.monotonic() < linger_end and (
+            not watch.samples or watch.samples[-1][1] or watch.samples[-1][0] < storm_end
+        ):
             time.sleep(0.1)
         lingering_detail = watch.describe() if watch.samples and watch.samples[-1][1] else []
         probe.stop.set()
@@ -195,12 +214,14 @@ def test_fifty_live_connects_at_once_with_the_message_queue(storm_servers):
     during = [n for t, n in watch.samples if start <= t <= storm_end]
     after = [n for t, n in watch.samples if t > storm_end]
     lingering = after[-1] if after else None
-    summary = (f"{len(done)}/{CLIENTS} synced (last after {max(done) if done else float('nan'):.1f} s), "
-               f"{len(refused)} connects failed{(' e.g. ' + refused[0]) if refused else ''}; probe: "
-               f"{len(waits)} requests, longest wait {max(waits) if waits else float('nan'):.2f} s, statuses "
-               f"{dict(statuses)}; idle in transaction: up to {max(during, default=0)} during the storm, "
-               f"{lingering} {LINGER_SECONDS:.0f} s after it; change through the other process reached "
-               f"{sum(got)}/{len(got)} connected clients")
+    summary = (
+        f"{len(done)}/{CLIENTS} synced (last after {max(done) if done else float('nan'):.1f} s), "
+        f"{len(refused)} connects failed{(' e.g. ' + refused[0]) if refused else ''}; probe: "
+        f"{len(waits)} requests, longest wait {max(waits) if waits else float('nan'):.2f} s, statuses "
+        f"{dict(statuses)}; idle in transaction: up to {max(during, default=0)} during the storm, "
+        f"{lingering} {LINGER_SECONDS:.0f} s after it; change through the other process reached "
+        f"{sum(got)}/{len(got)} connected clients"
+    )
     figure("connect storm (message queue)", summary)
     problems = []
     if len(done) < CLIENTS:
@@ -213,8 +234,10 @@ def test_fifty_live_connects_at_once_with_the_message_queue(storm_servers):
     if bad:
         problems.append(f"probe answers other than 200: {bad}")
     if lingering:
-        problems.append(f"{lingering} connections still `idle in transaction` {LINGER_SECONDS:.0f} s after the storm "
-                        f"({'; '.join(lingering_detail) or 'gone by the time they were listed'})")
+        problems.append(
+            f"{lingering} connections still `idle in transaction` {LINGER_SECONDS:.0f} s after the storm "
+            f"({'; '.join(lingering_detail) or 'gone by the time they were listed'})"
+        )
     if not change_ok or not all(got):
         problems.append(f"a change through the other process reached {sum(got)} of {len(got)} clients")
     assert not problems, "; ".join(problems) + f"\n({summary})"

@@ -4,6 +4,7 @@ on the same database (three rounds, each storming the tickets not scanned yet). 
 answer), no guest is checked in twice, and the audit log has an `ok` row for each of them and agrees with the
 check-ins. Scans whose answer never arrived may or may not have applied (but never half); the figures say how
 many of each."""
+
 import threading
 import time
 import uuid
@@ -88,8 +89,9 @@ def test_kill_9_mid_storm_loses_no_answered_scan(servers):
     server.start()  # the same database after the last crash
     assert sql_rows(database, "PRAGMA integrity_check") == [("ok",)]
     ids = ",".join(str(g["id"]) for g in guests)
-    checkins = dict(sql_rows(database, f"SELECT guest_id, COUNT(*) FROM check_in WHERE guest_id IN ({ids}) "
-                                       "GROUP BY guest_id"))
+    checkins = dict(
+        sql_rows(database, f"SELECT guest_id, COUNT(*) FROM check_in WHERE guest_id IN ({ids}) GROUP BY guest_id")
+    )
     assert all(n == 1 for n in checkins.values()), "a guest checked in twice"
     audit = sql_rows(database, f"SELECT nonce, result, guest_id FROM scan WHERE guest_id IN ({ids})")
     audit_ok = {nonce: guest_id for nonce, result, guest_id in audit if result == "ok"}
@@ -101,8 +103,9 @@ def test_kill_9_mid_storm_loses_no_answered_scan(servers):
     for guest, nonce, answer in ok:
         assert checkins.get(guest["id"]) == 1, f"answered ok but not in the database: {guest}"
         assert audit_ok.get(nonce) == guest["id"], f"answered ok but no ok row in the audit log: {nonce}"
-        again = session.post(url, json={"code": guest["code"], "nonce": str(uuid.uuid4())}, headers=headers,
-                             timeout=5).json()
+        again = session.post(
+            url, json={"code": guest["code"], "nonce": str(uuid.uuid4())}, headers=headers, timeout=5
+        ).json()
         assert again["result"] == "already"
         assert datetime.fromisoformat(again["checked_in_at"]) == datetime.fromisoformat(answer["checked_in_at"])
     for guest, nonce, answer in ok[:20]:  # a scanner's retry after the crash gets its first answer back
@@ -112,11 +115,14 @@ def test_kill_9_mid_storm_loses_no_answered_scan(servers):
     for guest, nonce in lost:  # unanswered: applied completely (check-in and audit row) or not at all
         assert (guest["id"] in checkins) == (nonce in audit_ok), f"half-applied scan {nonce}"
     session.close()
-    figure("crash safety", f"{ROUNDS} × kill -9 mid-storm ({SCANNERS} scanners, {GUESTS} tickets; killed after "
-                           f"{'/'.join(map(str, kills))} ok answers): {len(records)} scans sent, {len(ok)} answered "
-                           f"ok (all in the database and the audit log after restart), {len(lost)} unanswered "
-                           f"({len(applied_lost)} of them applied, {len(lost) - len(applied_lost)} not), "
-                           f"{len(checkins)} guests checked in, 0 twice; check-ins = audit ok rows")
+    figure(
+        "crash safety",
+        f"{ROUNDS} × kill -9 mid-storm ({SCANNERS} scanners, {GUESTS} tickets; killed after "
+        f"{'/'.join(map(str, kills))} ok answers): {len(records)} scans sent, {len(ok)} answered "
+        f"ok (all in the database and the audit log after restart), {len(lost)} unanswered "
+        f"({len(applied_lost)} of them applied, {len(lost) - len(applied_lost)} not), "
+        f"{len(checkins)} guests checked in, 0 twice; check-ins = audit ok rows",
+    )
 
 
 def test_a_check_in_and_its_audit_row_are_one_transaction(fuzz_app):
@@ -132,7 +138,8 @@ def test_a_check_in_and_its_audit_row_are_one_transaction(fuzz_app):
         guest = guests.create_guest(event, {"name": "Eine Transaktion", "city": "Mayen"})
         statements = []
         db.session.connection().connection.dbapi_connection.set_trace_callback(
-            lambda sql: statements.append(sql.split(None, 2)[:2]))
+            lambda sql: statements.append(sql.split(None, 2)[:2])
+        )
         for nonce in ("tx-1", "tx-2"):  # ok, then already
             service.check_in(event, guest.code, nonce, device="tx")
         db.session.connection().connection.dbapi_connection.set_trace_callback(None)
@@ -140,6 +147,6 @@ def test_a_check_in_and_its_audit_row_are_one_transaction(fuzz_app):
     words = [" ".join(s).upper() for s in statements]
     first = words.index("INSERT INTO") if "INSERT INTO" in words else -1
     assert first >= 0
-    between = words[first:words.index("COMMIT", first)]
+    between = words[first : words.index("COMMIT", first)]
     assert sum(w == "INSERT INTO" for w in between) == 2, words  # check_in and scan before the one COMMIT
     assert not any(w.startswith(("RELEASE", "SAVEPOINT")) for w in words), words

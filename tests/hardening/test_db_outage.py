@@ -16,6 +16,7 @@ works again without a restart once the database is back.
   that writes nothing.
 
 Every loop is bounded in count and time; everything talks to 127.0.0.1 only."""
+
 import re
 import socket
 import sqlite3
@@ -39,6 +40,7 @@ UP_LINE = "database available again"
 
 
 # ---- helpers --------------------------------------------------------------------------------------------------
+
 
 def timed(method, url, **kwargs):
     kwargs.setdefault("timeout", 15)
@@ -68,14 +70,21 @@ def assert_health(server, ok):
 
 
 def check_in(server, code, nonce, session=None):
-    return (session or requests).post(f"{server.base_url}/api/v1/events/{SLUG}/checkins",
-                                      json={"code": code, "nonce": nonce},
-                                      headers={"Authorization": f"Bearer {server.token}"}, timeout=15)
+    return (session or requests).post(
+        f"{server.base_url}/api/v1/events/{SLUG}/checkins",
+        json={"code": code, "nonce": nonce},
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=15,
+    )
 
 
 def patch_session(server, minutes, session_id=2):
-    return timed("PATCH", f"{server.base_url}/api/v1/events/{SLUG}/sessions/{session_id}",
-                 json={"delay_minutes": minutes}, headers={"Authorization": f"Bearer {server.token}"})
+    return timed(
+        "PATCH",
+        f"{server.base_url}/api/v1/events/{SLUG}/sessions/{session_id}",
+        json={"delay_minutes": minutes},
+        headers={"Authorization": f"Bearer {server.token}"},
+    )
 
 
 def register(server, name):
@@ -85,8 +94,12 @@ def register(server, name):
     browser = requests.Session()
     form = browser.get(f"{server.base_url}/e/{SLUG}/register", timeout=10)
     assert form.status_code == 200, form.status_code
-    r = browser.post(f"{server.base_url}/e/{SLUG}/register", allow_redirects=False, timeout=15,
-                     data={"name": name, "municipality": "Trier", "consent": "y", "csrf_token": csrf_of(form.text)})
+    r = browser.post(
+        f"{server.base_url}/e/{SLUG}/register",
+        allow_redirects=False,
+        timeout=15,
+        data={"name": name, "municipality": "Trier", "consent": "y", "csrf_token": csrf_of(form.text)},
+    )
     browser.close()
     return r
 
@@ -144,8 +157,9 @@ def start_answering(server, timeout=30):
     database, and ServerProcess.start waits for a 200)."""
     server.log = open(server.log_path, "ab")
     command, cwd = server.command()
-    server.proc = subprocess.Popen(command, cwd=cwd, env=server.env, stdout=server.log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    server.proc = subprocess.Popen(
+        command, cwd=cwd, env=server.env, stdout=server.log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if server.proc.poll() is not None:
@@ -173,7 +187,8 @@ def immutable(*paths):
     if done.returncode:
         chattr("-i", *paths)
         require("REQUIRE_SERVICES", "an immutable database file (chattr +i)")(
-            f"cannot make the database file read-only for root here (chattr +i: {done.stderr.strip()})")
+            f"cannot make the database file read-only for root here (chattr +i: {done.stderr.strip()})"
+        )
     try:
         yield
     finally:
@@ -181,6 +196,7 @@ def immutable(*paths):
 
 
 # ---- in-process: which errors mean "unavailable" ---------------------------------------------------------------
+
 
 def test_unavailable_errors_are_told_from_programming_errors():
     psycopg = import_or_require("psycopg", "REQUIRE_SERVICES", "PostgreSQL's driver")
@@ -200,8 +216,7 @@ def test_unavailable_errors_are_told_from_programming_errors():
         wrapped(psycopg.OperationalError("connection failed: Connection refused")),
         wrapped(psycopg.OperationalError("consuming input failed: server closed the connection unexpectedly")),
         wrapped(psycopg.InterfaceError("the connection is closed"), exc.InterfaceError),
-        wrapped(psycopg.errors.lookup("25006")("cannot execute UPDATE in a read-only transaction"),
-                exc.InternalError),
+        wrapped(psycopg.errors.lookup("25006")("cannot execute UPDATE in a read-only transaction"), exc.InternalError),
         wrapped(psycopg.errors.lookup("57P01")("terminating connection due to administrator command")),
         wrapped(psycopg.errors.lookup("57P03")("the database system is starting up")),
         wrapped(psycopg.errors.lookup("53300")("too many connections for role")),
@@ -256,8 +271,11 @@ def test_an_exhausted_pool_answers_503_at_the_pool_timeout(app, caplog):
     from webapp.core.config import TestConfig
     from webapp.core.extensions import db
 
-    small = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                       SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1})
+    small = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0, "pool_timeout": 1},
+    )
     client = small.test_client()
     with caplog.at_level("INFO", logger="webapp.core.dbhealth"):
         with small.app_context():
@@ -275,8 +293,9 @@ def test_an_exhausted_pool_answers_503_at_the_pool_timeout(app, caplog):
         assert client.get("/healthz").status_code == 200
         assert client.get(f"/api/v1/events/{SLUG}/agenda").status_code == 200
     messages = [rec.getMessage() for rec in caplog.records if rec.name == "webapp.core.dbhealth"]
-    assert len(messages) == 2 and DOWN_LINE in messages[0] and "TimeoutError" in messages[0] \
-        and UP_LINE in messages[1], messages
+    assert (
+        len(messages) == 2 and DOWN_LINE in messages[0] and "TimeoutError" in messages[0] and UP_LINE in messages[1]
+    ), messages
     with small.app_context():
         db.engine.dispose()
 
@@ -315,8 +334,10 @@ def test_a_silent_postgresql_answers_503_within_the_connect_timeout(caplog):
             db.engine.dispose()
     finally:
         silent.close()
-    figure("silent postgresql", f"/healthz and one API read answered 503 in {took:.1f} s together "
-                                f"(connect_timeout 3 s each)")
+    figure(
+        "silent postgresql",
+        f"/healthz and one API read answered 503 in {took:.1f} s together (connect_timeout 3 s each)",
+    )
 
 
 def test_the_rate_limiter_does_not_take_a_database_outage_for_its_own(caplog):
@@ -331,12 +352,19 @@ def test_the_rate_limiter_does_not_take_a_database_outage_for_its_own(caplog):
     with socket.socket() as s:  # a port nobody listens on: every connect is refused at once
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"postgresql://postgres@127.0.0.1:{port}/none",
-                     RATELIMIT_ENABLED=True)
+    app = create_app(
+        TestConfig, SQLALCHEMY_DATABASE_URI=f"postgresql://postgres@127.0.0.1:{port}/none", RATELIMIT_ENABLED=True
+    )
     client = app.test_client()
     with caplog.at_level("INFO"):
-        answers = [client.patch(f"/api/v1/events/{SLUG}/sessions/2", json={"delay_minutes": 1},
-                                headers={"Authorization": "Bearer no-such-token"}) for _ in range(3)]
+        answers = [
+            client.patch(
+                f"/api/v1/events/{SLUG}/sessions/2",
+                json={"delay_minutes": 1},
+                headers={"Authorization": "Bearer no-such-token"},
+            )
+            for _ in range(3)
+        ]
     for r in answers:
         assert_unavailable_response(r)
     assert not [rec.getMessage() for rec in caplog.records if rec.name == "flask-limiter"]
@@ -355,11 +383,17 @@ def test_the_engine_options_for_postgresql_leave_sqlite_and_explicit_settings_al
 
     shared = dict(Config.SQLALCHEMY_ENGINE_OPTIONS)
     pg = create_app(Production, SQLALCHEMY_DATABASE_URI="postgresql://u@127.0.0.1:1/x")
-    assert pg.config["SQLALCHEMY_ENGINE_OPTIONS"] == {**shared, "pool_timeout": 5,
-                                                      "connect_args": {"connect_timeout": 3}}
+    assert pg.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        **shared,
+        "pool_timeout": 5,
+        "connect_args": {"connect_timeout": 3},
+    }
     assert Config.SQLALCHEMY_ENGINE_OPTIONS == shared  # the class's dict is not changed for other apps
-    own = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="postgresql://u@127.0.0.1:1/x?connect_timeout=9",
-                     SQLALCHEMY_ENGINE_OPTIONS={"pool_timeout": 1})
+    own = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI="postgresql://u@127.0.0.1:1/x?connect_timeout=9",
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_timeout": 1},
+    )
     assert own.config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_timeout": 1, "connect_args": {}}
     lite = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
     assert lite.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}
@@ -438,6 +472,7 @@ def test_a_read_only_postgresql_fails_healthz_and_refuses_writes_with_503(pg_dat
 
 # ---- SQLite: a read-only database file under a real eventlet server --------------------------------------------
 
+
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("when", ["while_running", "from_start"])
 def test_a_read_only_sqlite_file_answers_503_and_recovers_without_restart(servers, when):
@@ -479,8 +514,10 @@ def test_a_read_only_sqlite_file_answers_503_and_recovers_without_restart(server
         times.append(took)
         assert_unavailable(r)
         assert_unavailable(register(server, f"Nur-Lesen Anmeldung {when}"), api=False)
-        reads = [requests.get(f"{server.base_url}/e/{SLUG}/", timeout=10).status_code,
-                 requests.get(f"{server.base_url}/api/v1/events/{SLUG}/agenda", timeout=10).status_code]
+        reads = [
+            requests.get(f"{server.base_url}/e/{SLUG}/", timeout=10).status_code,
+            requests.get(f"{server.base_url}/api/v1/events/{SLUG}/agenda", timeout=10).status_code,
+        ]
         assert reads == [200, 200], "a read-only file still serves reads"
         assert_health(server, ok=False)
         assert_health(server, ok=False)
@@ -502,18 +539,21 @@ def test_a_read_only_sqlite_file_answers_503_and_recovers_without_restart(server
     assert_outage_logged_once(lines, f"SQLite read-only ({when})")
     assert sql_rows(database, "PRAGMA integrity_check") == [("ok",)]
     ids = ",".join(str(g["id"]) for g in guests)
-    checked_in = sorted(gid for (gid,) in sql_rows(database,
-                                                   f"SELECT guest_id FROM check_in WHERE guest_id IN ({ids})"))
+    checked_in = sorted(
+        gid for (gid,) in sql_rows(database, f"SELECT guest_id FROM check_in WHERE guest_id IN ({ids})")
+    )
     assert checked_in == sorted(g["id"] for g in ok_guests), "only the answered check-ins are stored, once each"
     scans = sql_rows(database, f"SELECT nonce, result FROM scan WHERE guest_id IN ({ids})")
     assert len(scans) == len(ok_guests) and all(result == "ok" for _, result in scans)
     left = {nonce for _, nonce in refused[2:]} & {nonce for nonce, _ in scans}
     assert not left, "a scan answered 503 left an audit row"
     assert sql_rows(database, "SELECT COUNT(*) FROM change")[0][0] == changes + 1  # the one PATCH after
-    figure(f"sqlite read-only ({when})",
-           f"{len(times)} writes during the outage answered 503 in ≤ {max(times) * 1000:.0f} ms; reads 200; "
-           f"/healthz 503, then 200; first check-in after it 200; {len(lines)} log lines "
-           f"({lines[0].split(': ', 1)[-1][:90] if lines else ''} …)")
+    figure(
+        f"sqlite read-only ({when})",
+        f"{len(times)} writes during the outage answered 503 in ≤ {max(times) * 1000:.0f} ms; reads 200; "
+        f"/healthz 503, then 200; first check-in after it 200; {len(lines)} log lines "
+        f"({lines[0].split(': ', 1)[-1][:90] if lines else ''} …)",
+    )
 
 
 # ---- PostgreSQL: two processes, the line to the database cut mid-storm -----------------------------------------
@@ -568,8 +608,11 @@ def pg_counts(url, ids):
 def test_postgresql_cut_under_two_processes_answers_503_and_recovers(pg_database, redis_url, tmp_path):
     proxy = TcpProxy(5432)
     proxied = pg_database.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
-    env = {"DATABASE_URL": proxied, "SOCKETIO_MESSAGE_QUEUE": redis_url,
-           "SOCKETIO_CHANNEL": f"treffpunkt-outage-{uuid.uuid4().hex[:8]}"}
+    env = {
+        "DATABASE_URL": proxied,
+        "SOCKETIO_MESSAGE_QUEUE": redis_url,
+        "SOCKETIO_CHANNEL": f"treffpunkt-outage-{uuid.uuid4().hex[:8]}",
+    }
     (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
     a = ServerProcess(tmp_path / "a", env=env)
     b = ServerProcess(tmp_path / "b", env=env)
@@ -585,7 +628,7 @@ def test_postgresql_cut_under_two_processes_answers_503_and_recovers(pg_database
         offsets = {s: log_offset(s) for s in (a, b)}
         for r in (patch_session(a, 5)[0], patch_session(b, 10)[0]):
             assert r.status_code == 200
-        shares = [guests[i::2 * SCANNERS_PER_SERVER] for i in range(2 * SCANNERS_PER_SERVER)]
+        shares = [guests[i :: 2 * SCANNERS_PER_SERVER] for i in range(2 * SCANNERS_PER_SERVER)]
         scanners = [Scanner(a if i % 2 else b, share, stop) for i, share in enumerate(shares)]
         for s in scanners:
             s.start()
@@ -598,8 +641,9 @@ def test_postgresql_cut_under_two_processes_answers_503_and_recovers(pg_database
         at_cut = pg_counts(pg_database, ids)
         id_list = ",".join(map(str, ids))
         nonces_at_cut = {n for (n,) in sql_rows(pg_database, f"SELECT nonce FROM scan WHERE guest_id IN ({id_list})")}
-        checked_in_at_cut = {g for (g,) in sql_rows(pg_database,
-                                                    f"SELECT guest_id FROM check_in WHERE guest_id IN ({id_list})")}
+        checked_in_at_cut = {
+            g for (g,) in sql_rows(pg_database, f"SELECT guest_id FROM check_in WHERE guest_id IN ({id_list})")
+        }
         outage = []  # (what, seconds)
         for server in (a, b):
             for minutes in (30, 35):
@@ -618,8 +662,9 @@ def test_postgresql_cut_under_two_processes_answers_503_and_recovers(pg_database
         after_outage = pg_counts(pg_database, ids)
         assert after_outage == at_cut, "something was written while the database was cut off"
         refused_during = [x for s in scanners for x in s.answers if x[5] > cut + 0.5]
-        assert refused_during and all(x[2] == 503 and x[3] == "database_unavailable" and (x[6] or "").isdigit()
-                                      for x in refused_during), {(x[2], x[3], x[6]) for x in refused_during}
+        assert refused_during and all(
+            x[2] == 503 and x[3] == "database_unavailable" and (x[6] or "").isdigit() for x in refused_during
+        ), {(x[2], x[3], x[6]) for x in refused_during}
         outage += [("check-in", x[4]) for x in refused_during]
 
         proxy.up()
@@ -650,8 +695,11 @@ def test_postgresql_cut_under_two_processes_answers_503_and_recovers(pg_database
     oks = [x for x in answers if x[2] == 200]
     assert all(x[3] == "ok" for x in oks), "each fresh ticket scanned with one nonce must be ok"
     assert sorted(x[0]["id"] for x in oks) == sorted(ids), "every guest got through once the line was back"
-    rows = sql_rows(pg_database, f"SELECT c.guest_id, COUNT(*) FROM check_in c WHERE c.guest_id IN "
-                                 f"({','.join(map(str, ids))}) GROUP BY c.guest_id")
+    rows = sql_rows(
+        pg_database,
+        f"SELECT c.guest_id, COUNT(*) FROM check_in c WHERE c.guest_id IN "
+        f"({','.join(map(str, ids))}) GROUP BY c.guest_id",
+    )
     assert sorted(gid for gid, n in rows if n == 1) == sorted(ids), "each guest checked in exactly once"
     scan_rows = sql_rows(pg_database, f"SELECT nonce, result FROM scan WHERE guest_id IN ({','.join(map(str, ids))})")
     assert sorted(n for n, _ in scan_rows) == sorted(x[1] for x in oks), "one audit row per answered nonce"
@@ -666,15 +714,20 @@ def test_postgresql_cut_under_two_processes_answers_503_and_recovers(pg_database
     for guest, nonce, *_ in in_flight:
         assert (nonce in nonces_at_cut) == (guest["id"] in checked_in_at_cut), f"half-written scan {nonce}"
     committed_unanswered = {x[1] for x in in_flight} & nonces_at_cut
-    loops = {name: assert_outage_logged_once(server_lines, f"PostgreSQL cut, process {name}")
-             for name, server_lines in lines.items()}
+    loops = {
+        name: assert_outage_logged_once(server_lines, f"PostgreSQL cut, process {name}")
+        for name, server_lines in lines.items()
+    }
     slowest = max(t for _, t in outage)
     assert slowest < 3, f"an answer during the outage took {slowest:.1f} s"
-    figure("postgresql cut", f"2 processes, {len(scanners)} scanners, {PG_GUESTS} tickets; cut after "
-                             f"{at_cut['check_in'] - before['check_in']} check-ins; {len(outage)} requests during "
-                             f"the outage all 503, slowest {slowest * 1000:.0f} ms; rows unchanged while cut; "
-                             f"{len(in_flight)} scans in flight at the cut answered 503, {len(committed_unanswered)} "
-                             f"of them committed (retry: ok); all "
-                             f"{PG_GUESTS} in once, last one {back:.1f} s after the line came back; log lines "
-                             f"a/b: {len(lines['a'])}/{len(lines['b'])}, of which from the live background loops: "
-                             f"{sum(map(len, loops['a']))}/{sum(map(len, loops['b']))}")
+    figure(
+        "postgresql cut",
+        f"2 processes, {len(scanners)} scanners, {PG_GUESTS} tickets; cut after "
+        f"{at_cut['check_in'] - before['check_in']} check-ins; {len(outage)} requests during "
+        f"the outage all 503, slowest {slowest * 1000:.0f} ms; rows unchanged while cut; "
+        f"{len(in_flight)} scans in flight at the cut answered 503, {len(committed_unanswered)} "
+        f"of them committed (retry: ok); all "
+        f"{PG_GUESTS} in once, last one {back:.1f} s after the line came back; log lines "
+        f"a/b: {len(lines['a'])}/{len(lines['b'])}, of which from the live background loops: "
+        f"{sum(map(len, loops['a']))}/{sum(map(len, loops['b']))}",
+    )

@@ -2,6 +2,7 @@
 board note, a contact name, an "Andere Kommune" town typed at registration, an announcement, a session
 title) must not change how the page parses. Every JSON block of every page that embeds one is checked: it
 holds no "<", ">" or "&" at all and parses back to data that contains the hostile text unchanged."""
+
 import json
 import re
 
@@ -40,15 +41,32 @@ def hostile_event(app, client, auth):
     event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
     load_board_demo(event)
     session = db.session.execute(select(Session).where(Session.event_id == event.id)).scalars().first()
-    assert client.patch(f"/api/v1/events/{SLUG}/sessions/{session.id}", json={"title": "Titel " + HOSTILE},
-                        headers=auth).status_code == 200
-    assert client.post(f"/api/v1/events/{SLUG}/announcements", json={"text": "Durchsage " + HOSTILE},
-                       headers=auth).status_code == 201
+    assert (
+        client.patch(
+            f"/api/v1/events/{SLUG}/sessions/{session.id}", json={"title": "Titel " + HOSTILE}, headers=auth
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/events/{SLUG}/announcements", json={"text": "Durchsage " + HOSTILE}, headers=auth
+        ).status_code
+        == 201
+    )
     # a delegate named as contact, with a hostile board note
-    guest = client.post(f"/api/v1/events/{SLUG}/guests", headers=auth, json={
-        "name": "Kontakt " + HOSTILE, "city": "Trier", "consent_contact": True}).json
-    answer = client.put(f"/api/v1/t/{guest['token']}/interests", json={
-        "consent": True, "contact": True, "interests": [{"topic": "park-app", "stage": "plans", "note": HOSTILE}]})
+    guest = client.post(
+        f"/api/v1/events/{SLUG}/guests",
+        headers=auth,
+        json={"name": "Kontakt " + HOSTILE, "city": "Trier", "consent_contact": True},
+    ).json
+    answer = client.put(
+        f"/api/v1/t/{guest['token']}/interests",
+        json={
+            "consent": True,
+            "contact": True,
+            "interests": [{"topic": "park-app", "stage": "plans", "note": HOSTILE}],
+        },
+    )
     assert answer.status_code == 200, answer.json
     # an "Andere Kommune" town typed at public registration
     other = client.post(f"/api/v1/events/{SLUG}/guests", headers=auth, json={"name": "Gast", "city": HOSTILE}).json
@@ -82,9 +100,14 @@ def test_every_page_with_embedded_data_keeps_hostile_text_inert(app, client, web
     make_staff("json-admin", password="pw-json-admin")
     web.post("/staff/login", data={"name": "json-admin", "password": "pw-json-admin"})
     guest = db.session.execute(select(Guest).filter_by(token=hostile_event["other"])).scalar_one()
-    assert client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": guest.code, "nonce": "json-1"},
-                       headers={"Authorization": f"Bearer {make_staff('json-door', role='scanner')[1]}"}
-                       ).json["result"] == "ok"
+    assert (
+        client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            json={"code": guest.code, "nonce": "json-1"},
+            headers={"Authorization": f"Bearer {make_staff('json-door', role='scanner')[1]}"},
+        ).json["result"]
+        == "ok"
+    )
     for url in (f"/staff/e/{SLUG}/checkin", f"/staff/e/{SLUG}/scan"):
         r = web.get(url)
         assert r.status_code == 200, url

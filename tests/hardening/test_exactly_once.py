@@ -4,6 +4,7 @@ and an audit row per scan; every connected live client's counter ends at baselin
 
 (a) SQLite, one server process (eventlet). (b) PostgreSQL (fresh database), two server processes sharing
 Redis as message queue, the two scanners on different processes, live clients on both."""
+
 import threading
 import time
 import uuid
@@ -44,8 +45,12 @@ def scan_in_pairs(base_a, base_b, token, guests, timeout=60):
                     code = f"{base_a}/t/{guest['token']}"  # the QR code's text
                 nonce = f"{side}-{uuid.uuid4()}"
                 barrier.wait(timeout=15)
-                r = session.post(f"{base}/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": nonce},
-                                 headers=headers, timeout=15)
+                r = session.post(
+                    f"{base}/api/v1/events/{SLUG}/checkins",
+                    json={"code": code, "nonce": nonce},
+                    headers=headers,
+                    timeout=15,
+                )
                 assert r.status_code == 200, r.text
                 with lock:
                     results.append((guest["id"], side, nonce, r.json()))
@@ -75,9 +80,12 @@ def check_results(results, guests, database, label, seconds):
     for guest_id, side, nonce, answer in results:
         by_guest.setdefault(guest_id, []).append((side, nonce, answer))
     counts = {r: sum(1 for *_, a in results if a["result"] == r) for r in ("ok", "already")}
-    figure(f"exactly-once {label}", f"{len(results)} scans of {len(guests)} tickets in {seconds:.1f} s: "
-                                    f"{counts['ok']} ok, {counts['already']} already, "
-                                    f"{len(results) - counts['ok'] - counts['already']} other")
+    figure(
+        f"exactly-once {label}",
+        f"{len(results)} scans of {len(guests)} tickets in {seconds:.1f} s: "
+        f"{counts['ok']} ok, {counts['already']} already, "
+        f"{len(results) - counts['ok'] - counts['already']} other",
+    )
     assert counts == {"ok": GUESTS, "already": GUESTS}
     assert len(by_guest) == GUESTS
     for guest_id, answers in by_guest.items():
@@ -101,16 +109,19 @@ def wait_counters(clients, expected, timeout=10.0):
 
 def run(server_a, server_b, guests, database, label, clients_per_process=3):
     baseline = stats(server_a)["checked_in"]
-    clients = [LiveClient(s.base_url) for s in (server_a, server_b) if s is not None
-               for _ in range(clients_per_process)]
+    clients = [
+        LiveClient(s.base_url) for s in (server_a, server_b) if s is not None for _ in range(clients_per_process)
+    ]
     try:
         for c in clients:
             assert c.wait_for(lambda c: c.received("synced") and c.received("stats"), timeout=10)
         results, seconds = scan_in_pairs(server_a.base_url, (server_b or server_a).base_url, server_a.token, guests)
         check_results(results, guests, database, label, seconds)
         finals = wait_counters(clients, baseline + GUESTS)
-        figure(f"exactly-once {label} counters", f"baseline {baseline}, final `stats` of {len(clients)} live "
-                                                 f"clients: {sorted(set(finals))}")
+        figure(
+            f"exactly-once {label} counters",
+            f"baseline {baseline}, final `stats` of {len(clients)} live clients: {sorted(set(finals))}",
+        )
         assert finals == [baseline + GUESTS] * len(clients)
         assert stats(server_a)["checked_in"] == baseline + GUESTS
     finally:
@@ -128,8 +139,7 @@ def test_sqlite_one_process_two_scanners_per_ticket(servers):
 
 @pytest.mark.services
 @pytest.mark.timeout(180)
-def test_postgresql_two_processes_with_redis_scanners_on_different_processes(pg_database, redis_url,
-                                                                               tmp_path):
+def test_postgresql_two_processes_with_redis_scanners_on_different_processes(pg_database, redis_url, tmp_path):
     env = {"DATABASE_URL": pg_database, "SOCKETIO_MESSAGE_QUEUE": redis_url}
     a = ServerProcess(tmp_path / "a", env=env)
     b = ServerProcess(tmp_path / "b", env=env)

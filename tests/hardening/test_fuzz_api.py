@@ -4,6 +4,7 @@ codes. Never a 500; an API error is always JSON {error: {code, message}} with a 
 leaves the database as it was (a digest of every table before and after). Oversized: a 9 MiB body is refused
 with 413 before it is read, by a real server, which then keeps serving. NUL characters (which PostgreSQL
 cannot store) are tried on a PostgreSQL database too."""
+
 import json
 import socket
 import time
@@ -43,18 +44,33 @@ def hint(key, f):
         "status": st.sampled_from(["scheduled", "cancelled", "registered", "Cancelled"]),
         "kind": st.sampled_from(["talk", "opening", "pitch", "panel", "workshop", "break", "x"]),
         "severity": st.sampled_from(["info", "warning", "urgent", "fatal"]),
-        "planned_start": iso_times(), "planned_end": iso_times(), "expires_at": iso_times(),
+        "planned_start": iso_times(),
+        "planned_end": iso_times(),
+        "expires_at": iso_times(),
         "scanned_at": iso_times(),
-        "shift_following": st.booleans(), "consent": st.booleans(), "contact": st.booleans(),
-        "consent_contact": st.booleans(), "accept": st.booleans(),
+        "shift_following": st.booleans(),
+        "consent": st.booleans(),
+        "contact": st.booleans(),
+        "consent_contact": st.booleans(),
+        "accept": st.booleans(),
         "nonce": st.one_of(st.uuids().map(str), st.text(min_size=1, max_size=70)),
         "code": qr_payloads(f),
-        "scans": st.lists(st.fixed_dictionaries({"code": qr_payloads(f), "nonce": st.uuids().map(str)},
-                                                optional={"scanned_at": iso_times()}), max_size=4),
-        "interests": st.lists(st.fixed_dictionaries(
-            {"topic": st.sampled_from([f.topic, "park-app", "bildung", "nope"]),
-             "stage": st.sampled_from(["runs", "plans", "interested", "dreams"])},
-            optional={"note": TEXT}), max_size=4),
+        "scans": st.lists(
+            st.fixed_dictionaries(
+                {"code": qr_payloads(f), "nonce": st.uuids().map(str)}, optional={"scanned_at": iso_times()}
+            ),
+            max_size=4,
+        ),
+        "interests": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "topic": st.sampled_from([f.topic, "park-app", "bildung", "nope"]),
+                    "stage": st.sampled_from(["runs", "plans", "interested", "dreams"]),
+                },
+                optional={"note": TEXT},
+            ),
+            max_size=4,
+        ),
         "with": st.sampled_from([f.municipality, "trier", "kaiserslautern", "koblenz", "atlantis"]),
         "topic": st.sampled_from([f.topic, "park-app", "nope"]),
     }.get(key, TEXT)
@@ -64,27 +80,46 @@ def hint(key, f):
 def qr_payloads(f):
     """What a scanner may read or a person may type: ticket URLs (real and made up), bare tokens, typed codes
     in any case with dashes and spaces, and anything else."""
-    token = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=15,
-                    max_size=70)
+    token = st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", min_size=15, max_size=70
+    )
     typed = st.text(alphabet=CODE_ALPHABET + CODE_ALPHABET.lower() + "-  01OIL", min_size=1, max_size=12)
     return st.one_of(
         st.builds(lambda t, pre: f"{pre}/t/{t}", token, st.sampled_from(["http://127.0.0.1:5000", "https://x", ""])),
-        token, typed, st.just(f.guest_code), st.just(f"http://127.0.0.1/t/{f.delegate_token}"),
-        st.builds(lambda c: f"{c[:4].lower()} - {c[4:]}", st.just(f.guest_code)), TEXT)
+        token,
+        typed,
+        st.just(f.guest_code),
+        st.just(f"http://127.0.0.1/t/{f.delegate_token}"),
+        st.builds(lambda c: f"{c[:4].lower()} - {c[4:]}", st.just(f.guest_code)),
+        TEXT,
+    )
 
 
 def endpoints(f):
     """(method, path, headers, fields) of every JSON-body endpoint."""
     s = SLUG
-    session = {"delay_minutes", "room", "status", "title", "abstract", "kind", "planned_start", "planned_end",
-               "shift_following"}
+    session = {
+        "delay_minutes",
+        "room",
+        "status",
+        "title",
+        "abstract",
+        "kind",
+        "planned_start",
+        "planned_end",
+        "shift_following",
+    }
     guest = {"name", "city", "organisation", "role", "email", "consent_contact"}
     interests = {"consent", "interests", "contact"}
     return [
         ("PATCH", f"/api/v1/events/{s}/sessions/{f.session_id}", f.admin, session),
         ("POST", f"/api/v1/events/{s}/sessions", f.admin, session),
-        ("POST", f"/api/v1/events/{s}/announcements", f.admin, {"text", "severity", "expires_at",
-                                                                "expires_in_minutes"}),
+        (
+            "POST",
+            f"/api/v1/events/{s}/announcements",
+            f.admin,
+            {"text", "severity", "expires_at", "expires_in_minutes"},
+        ),
         ("POST", f"/api/v1/events/{s}/guests", f.admin, guest),
         ("PATCH", f"/api/v1/events/{s}/guests/{f.guest_id}", f.admin, guest | {"status"}),
         ("POST", f"/api/v1/events/{s}/checkins", f.scanner, {"code", "nonce", "scanned_at"}),
@@ -97,9 +132,20 @@ def endpoints(f):
     ]
 
 
-ENDPOINT_NAMES = ["PATCH session", "POST session", "POST announcement", "POST guest", "PATCH guest", "POST checkin",
-                  "POST checkins/batch", "POST undo", "PUT interests (ticket)", "POST meeting (ticket)",
-                  "POST meeting answer (ticket)", "PUT interests (staff)"]
+ENDPOINT_NAMES = [
+    "PATCH session",
+    "POST session",
+    "POST announcement",
+    "POST guest",
+    "PATCH guest",
+    "POST checkin",
+    "POST checkins/batch",
+    "POST undo",
+    "PUT interests (ticket)",
+    "POST meeting (ticket)",
+    "POST meeting answer (ticket)",
+    "PUT interests (staff)",
+]
 
 
 def bodies(f, fields):
@@ -123,8 +169,9 @@ def check(f, response, before, what):
 
 def send(f, method, path, headers, body):
     data = json.dumps(body, ensure_ascii=True, allow_nan=True)
-    return f.app.test_client().open(path, method=method, data=data,
-                                    headers={**headers, "Content-Type": "application/json"})
+    return f.app.test_client().open(
+        path, method=method, data=data, headers={**headers, "Content-Type": "application/json"}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -155,13 +202,36 @@ def test_raw_bodies_and_content_types(f):
     """Not JSON, broken JSON, invalid UTF-8, deep nesting, wrong content types, to every endpoint."""
     targets = endpoints(f)
     deep = [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000]
-    raw = st.one_of(st.binary(max_size=300), st.sampled_from(deep + [b"", b"null", b"[]", b"\"x\"", b"1e999",
-                                                                    b"{\"a\":NaN}", b"\xff\xfe{}", b"{" * 10,
-                                                                    b"{\"code\": \"\\ud800\", \"nonce\": \"1\"}",
-                                                                    b"9" * 5000]))
-    types = st.sampled_from(["application/json", "application/json; charset=latin-1", "text/plain",
-                             "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None,
-                             "application/merge-patch+json", "application/json\x00"])
+    raw = st.one_of(
+        st.binary(max_size=300),
+        st.sampled_from(
+            deep
+            + [
+                b"",
+                b"null",
+                b"[]",
+                b'"x"',
+                b"1e999",
+                b'{"a":NaN}',
+                b"\xff\xfe{}",
+                b"{" * 10,
+                b'{"code": "\\ud800", "nonce": "1"}',
+                b"9" * 5000,
+            ]
+        ),
+    )
+    types = st.sampled_from(
+        [
+            "application/json",
+            "application/json; charset=latin-1",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            None,
+            "application/merge-patch+json",
+            "application/json\x00",
+        ]
+    )
 
     @settings(PROFILE, max_examples=200)
     @given(target=st.sampled_from(targets), data=raw, content_type=types)
@@ -183,19 +253,34 @@ def test_path_ids_and_slugs(f):
     """Ids, slugs and tokens in the URL: anything, percent-encoded."""
     from urllib.parse import quote
 
-    segment = st.one_of(TEXT.filter(lambda s: s not in ("", ".", "..")), st.integers().map(str),
-                        st.sampled_from(["0", "-1", "99999999999999999999", "1.5", "kl-2018", "%00", "1%20"]))
-    templates = st.sampled_from([
-        ("GET", "/api/v1/events/{}/agenda", {}), ("GET", "/api/v1/events/{}/board", {}),
-        ("GET", "/api/v1/events/{}/stats", {}), ("GET", "/api/v1/t/{}/interests", {}),
-        ("PATCH", "/api/v1/events/kl-2018/sessions/{}", "admin"), ("PATCH", "/api/v1/events/{}/sessions/2", "admin"),
-        ("DELETE", "/api/v1/events/kl-2018/announcements/{}", "admin"),
-        ("PATCH", "/api/v1/events/kl-2018/guests/{}", "admin"), ("GET", "/api/v1/events/{}/checkin-list", "scanner"),
-        ("POST", "/api/v1/events/kl-2018/checkins/{}/undo", "scanner"), ("POST", "/api/v1/t/{}/meetings", {}),
-        ("PUT", "/api/v1/events/kl-2018/municipalities/{}/interests", "admin"),
-        ("GET", "/e/{}/", None), ("GET", "/t/{}", None), ("GET", "/t/{}/qr.svg", None), ("GET", "/e/{}/screen", None),
-        ("GET", "/e/kl-2018/screen/{}", None), ("GET", "/e/{}/schedule.xml", None), ("GET", "/staff/pair/{}", None),
-    ])
+    segment = st.one_of(
+        TEXT.filter(lambda s: s not in ("", ".", "..")),
+        st.integers().map(str),
+        st.sampled_from(["0", "-1", "99999999999999999999", "1.5", "kl-2018", "%00", "1%20"]),
+    )
+    templates = st.sampled_from(
+        [
+            ("GET", "/api/v1/events/{}/agenda", {}),
+            ("GET", "/api/v1/events/{}/board", {}),
+            ("GET", "/api/v1/events/{}/stats", {}),
+            ("GET", "/api/v1/t/{}/interests", {}),
+            ("PATCH", "/api/v1/events/kl-2018/sessions/{}", "admin"),
+            ("PATCH", "/api/v1/events/{}/sessions/2", "admin"),
+            ("DELETE", "/api/v1/events/kl-2018/announcements/{}", "admin"),
+            ("PATCH", "/api/v1/events/kl-2018/guests/{}", "admin"),
+            ("GET", "/api/v1/events/{}/checkin-list", "scanner"),
+            ("POST", "/api/v1/events/kl-2018/checkins/{}/undo", "scanner"),
+            ("POST", "/api/v1/t/{}/meetings", {}),
+            ("PUT", "/api/v1/events/kl-2018/municipalities/{}/interests", "admin"),
+            ("GET", "/e/{}/", None),
+            ("GET", "/t/{}", None),
+            ("GET", "/t/{}/qr.svg", None),
+            ("GET", "/e/{}/screen", None),
+            ("GET", "/e/kl-2018/screen/{}", None),
+            ("GET", "/e/{}/schedule.xml", None),
+            ("GET", "/staff/pair/{}", None),
+        ]
+    )
 
     @settings(PROFILE, max_examples=200)
     @given(template=templates, value=segment)
@@ -232,17 +317,38 @@ def test_query_strings(f):
         (lambda: admin, "/staff/e/kl-2018/tickets/print", {}, ("size", "part")),
         (lambda: admin, "/staff/e/kl-2018/changes", {}, ("lang",)),
     ]
-    values = st.one_of(TEXT, st.sampled_from(["de", "en", "fr", "a4", "a6", "badge", "-1", "0", "999999999999",
-                                              "checked_in", "open", "cancelled", "2018-10-26T15:00:00+02:00"]))
+    values = st.one_of(
+        TEXT,
+        st.sampled_from(
+            [
+                "de",
+                "en",
+                "fr",
+                "a4",
+                "a6",
+                "badge",
+                "-1",
+                "0",
+                "999999999999",
+                "checked_in",
+                "open",
+                "cancelled",
+                "2018-10-26T15:00:00+02:00",
+            ]
+        ),
+    )
 
     @settings(PROFILE, max_examples=250)
-    @given(target=st.sampled_from(targets), params=st.lists(st.tuples(st.sampled_from(
-        ["q", "at", "lang", "size", "status", "part", "x"]), values), max_size=4))
+    @given(
+        target=st.sampled_from(targets),
+        params=st.lists(
+            st.tuples(st.sampled_from(["q", "at", "lang", "size", "status", "part", "x"]), values), max_size=4
+        ),
+    )
     def run(target, params):
         make, path, headers, _ = target
         before = f.watch.state()
-        r = make().get(path, query_string=[(k, v.encode("utf-8", "surrogatepass")) for k, v in params],
-                       headers=headers)
+        r = make().get(path, query_string=[(k, v.encode("utf-8", "surrogatepass")) for k, v in params], headers=headers)
         assert r.status_code < 500, f"GET {path} {params!r:.200}: {r.status_code}"
         if path.startswith("/api/") and r.status_code >= 400:
             assert is_error_json(r.get_json(silent=True))
@@ -300,20 +406,29 @@ def test_unstorable_text_on_postgresql(pg_database, tmp_path):
     try:
         for method, path, headers, fields in endpoints(f):
             bodies = [{field: value} for field in sorted(fields) for value in bad]
-            bodies += [{"interests": [{"topic": "park-app", "stage": "runs", "note": bad[0]}], "consent": True},
-                       {"scans": [{"code": bad[1], "nonce": "n"}]}, {bad[0]: 1}]
+            bodies += [
+                {"interests": [{"topic": "park-app", "stage": "runs", "note": bad[0]}], "consent": True},
+                {"scans": [{"code": bad[1], "nonce": "n"}]},
+                {bad[0]: 1},
+            ]
             for body in bodies:
                 if "code" in body:
                     body["nonce"] = str(uuid.uuid4())
                 before = f.watch.state()
-                status, _ = check(f, send(f, method, path, headers, body), before,
-                                  f"PostgreSQL {method} {path} {body!r}")
+                status, _ = check(
+                    f, send(f, method, path, headers, body), before, f"PostgreSQL {method} {path} {body!r}"
+                )
                 assert status >= 400
                 n += 1
         client = f.app.test_client()
-        for path in ["/api/v1/events/kl%00/agenda", "/t/" + "a" * 30 + "%00", "/e/kl%00-2018/",
-                     "/api/v1/events/kl-2018/guests?q=a%00", "/staff/pair/" + "a" * 20 + "%00",
-                     "/api/v1/t/" + "a" * 40 + "%00/interests"]:
+        for path in [
+            "/api/v1/events/kl%00/agenda",
+            "/t/" + "a" * 30 + "%00",
+            "/e/kl%00-2018/",
+            "/api/v1/events/kl-2018/guests?q=a%00",
+            "/staff/pair/" + "a" * 20 + "%00",
+            "/api/v1/t/" + "a" * 40 + "%00/interests",
+        ]:
             r = client.get(path, headers=f.scanner if "guests" in path else {})
             assert 400 <= r.status_code < 500, (path, r.status_code)
             n += 1
@@ -333,6 +448,7 @@ def test_unstorable_text_on_postgresql(pg_database, tmp_path):
 
 
 # ---- oversized bodies on a real server -------------------------------------------------------------------
+
 
 def raw_request(port, head, body_part, timeout=5.0):
     """Send the request head and only the start of the body; return the status line of the answer (or
@@ -357,15 +473,21 @@ def raw_request(port, head, body_part, timeout=5.0):
 def test_a_9_mib_body_is_refused_early_with_413(servers):
     server = servers("oversized")
     size = 9 * 1024 * 1024
-    head = (f"POST /api/v1/events/{SLUG}/checkins HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            f"Authorization: Bearer {server.token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {size}\r\nConnection: close\r\n\r\n").encode()
+    head = (
+        f"POST /api/v1/events/{SLUG}/checkins HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: Bearer {server.token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {size}\r\nConnection: close\r\n\r\n"
+    ).encode()
     t0 = time.monotonic()
     answer = raw_request(server.port, head, b'{"code": "' + b"x" * 1024)  # 1 KiB of the announced 9 MiB
     seconds = time.monotonic() - t0
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
-    r = requests.post(f"{server.base_url}/api/v1/events/{SLUG}/checkins", data=b"x" * size, timeout=30,
-                      headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+    r = requests.post(
+        f"{server.base_url}/api/v1/events/{SLUG}/checkins",
+        data=b"x" * size,
+        timeout=30,
+        headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"},
+    )
     assert r.status_code == 413 and is_error_json(r.json())
     assert r.json()["error"]["code"] == "request_entity_too_large"
     assert requests.get(f"{server.base_url}/healthz", timeout=5).ok  # still serving

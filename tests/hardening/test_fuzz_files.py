@@ -6,6 +6,7 @@ entities (billion laughs, XXE) are refused; deep nesting and huge numbers are a 
 
 KNOWN_BUGS lists corpus files that still hit a bug in product code outside these tests; they are strict
 xfails (the test turns red when the bug is fixed, so the entry gets removed and the fuzzing below re-armed)."""
+
 import io
 import json
 import re
@@ -52,6 +53,7 @@ def guest_count(f):
 
 # ---- guest lists (CSV) --------------------------------------------------------------------------------
 
+
 def generated_csv():
     return [
         ("huge_cell.csv", b"Name;Kommune\n" + b"x" * 200_000 + b";Trier\n"),
@@ -62,8 +64,9 @@ def generated_csv():
 
 
 def upload(admin, data, name):
-    return admin.post(f"/staff/e/{SLUG}/guests/import", data={"file": (io.BytesIO(data), name)},
-                      content_type="multipart/form-data")
+    return admin.post(
+        f"/staff/e/{SLUG}/guests/import", data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_csv_corpus_through_the_upload_page(f):
@@ -86,8 +89,9 @@ def test_csv_corpus_through_the_upload_page(f):
             assert preview.file_errors and "<script>alert" not in page
             outcomes[name] = "refused: " + preview.file_errors[0][:60]
             continue
-        upload_id = re.search(r'name="upload_id"[^>]*value="([^"]+)"', page) or \
-            re.search(r'value="([^"]+)"[^>]*name="upload_id"', page)
+        upload_id = re.search(r'name="upload_id"[^>]*value="([^"]+)"', page) or re.search(
+            r'value="([^"]+)"[^>]*name="upload_id"', page
+        )
         assert upload_id, f"{name}: no confirm form"
         r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": upload_id.group(1)})
         assert r.status_code in (302, 422), f"{name}: confirm gave {r.status_code}"
@@ -101,9 +105,12 @@ def test_csv_corpus_through_the_upload_page(f):
     count_case("csv files", len(outcomes) - sum(1 for v in outcomes.values() if "imported" in v))
     r = upload(admin, b"Name;Kommune\n" + b"x" * (9 * 1024 * 1024), "9mib.csv")
     assert r.status_code == 413
-    figure("csv corpus", f"{len(outcomes)} files: {sum('refused' in v for v in outcomes.values())} refused with a "
-                         f"message, {sum('imported' in v for v in outcomes.values())} previewed and imported "
-                         "(good rows only); 9 MiB upload 413")
+    figure(
+        "csv corpus",
+        f"{len(outcomes)} files: {sum('refused' in v for v in outcomes.values())} refused with a "
+        f"message, {sum('imported' in v for v in outcomes.values())} previewed and imported "
+        "(good rows only); 9 MiB upload 413",
+    )
 
 
 def test_formula_cells_come_out_neutralised_in_the_attendance_export(f):
@@ -120,16 +127,38 @@ def test_formula_cells_come_out_neutralised_in_the_attendance_export(f):
 
 
 def csv_documents():
-    headers = st.lists(st.one_of(st.sampled_from(["Name", "Vorname", "Nachname", "Kommune", "Stadt", "E-Mail",
-                                                  "Organisation", "Funktion", "name", " NAME ", "Ort", "x"]), TEXT),
-                       min_size=1, max_size=5)
-    cell = st.one_of(TEXT, st.sampled_from(["Trier", "Mayen", "=1+1", "@x", "a@b", "\"", "\"\"", ";", ",", "\t",
-                                            "\r\n", "mailto:a@b.de"]))
+    headers = st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "Name",
+                    "Vorname",
+                    "Nachname",
+                    "Kommune",
+                    "Stadt",
+                    "E-Mail",
+                    "Organisation",
+                    "Funktion",
+                    "name",
+                    " NAME ",
+                    "Ort",
+                    "x",
+                ]
+            ),
+            TEXT,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+    cell = st.one_of(
+        TEXT,
+        st.sampled_from(["Trier", "Mayen", "=1+1", "@x", "a@b", '"', '""', ";", ",", "\t", "\r\n", "mailto:a@b.de"]),
+    )
     rows = st.lists(st.lists(cell, max_size=6), max_size=6)
     delimiter = st.sampled_from([";", ",", "\t", "|"])
     encoding = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])
     newline = st.sampled_from(["\n", "\r\n", "\r"])
-    hint = st.sampled_from(["", "sep=;\n", "sep=,\n", "\"sep=\t\"\n"])
+    hint = st.sampled_from(["", "sep=;\n", "sep=,\n", '"sep=\t"\n'])
 
     def build(h, r, d, enc, nl, sep):
         text = sep + nl.join(d.join(c) for c in [h] + r) + nl
@@ -167,16 +196,39 @@ def test_csv_property_parse_never_fails_and_apply_is_all_or_nothing(f):
 
 # ---- schedules (c3voc JSON, frab XML) -----------------------------------------------------------------
 
+
 def generated_schedules():
     return [
         ("deep_nesting.json", b'{"schedule": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
-        ("deep_nesting_objects.json", b'{"schedule": {"conference": ' + b'{"a":' * 20_000 + b"1"
-         + b"}" * 20_000 + b"}}"),
+        (
+            "deep_nesting_objects.json",
+            b'{"schedule": {"conference": ' + b'{"a":' * 20_000 + b"1" + b"}" * 20_000 + b"}}",
+        ),
         ("deep.xml", b"<schedule>" + b"<a>" * 10_000 + b"</a>" * 10_000 + b"</schedule>"),
-        ("many_events.json", json.dumps({"schedule": {"conference": {"title": "viele", "days": [
-            {"date": "2018-10-26", "rooms": {f"R{r}": [{"title": f"t{r}-{i}", "start": f"{10 + i % 10}:00",
-                                                         "duration": "00:30"} for i in range(100)]
-                                              for r in range(20)}}]}}}).encode()),
+        (
+            "many_events.json",
+            json.dumps(
+                {
+                    "schedule": {
+                        "conference": {
+                            "title": "viele",
+                            "days": [
+                                {
+                                    "date": "2018-10-26",
+                                    "rooms": {
+                                        f"R{r}": [
+                                            {"title": f"t{r}-{i}", "start": f"{10 + i % 10}:00", "duration": "00:30"}
+                                            for i in range(100)
+                                        ]
+                                        for r in range(20)
+                                    },
+                                }
+                            ],
+                        }
+                    }
+                }
+            ).encode(),
+        ),
         ("huge_text.xml", b"<schedule><conference><title>" + b"x" * 5_000_000 + b"</title></conference></schedule>"),
     ]
 
@@ -245,32 +297,63 @@ def schedule_documents():
     hhmm = mostly(st.builds(lambda h, m: f"{h}:{m:02d}", st.integers(0, 30), st.integers(0, 70)), anything)
     duration = mostly(st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 999), st.integers(0, 59)), anything)
     person = mostly(st.fixed_dictionaries({"public_name": title}, optional={"role": anything}), anything)
-    event = st.fixed_dictionaries({"title": mostly(title, anything), "start": hhmm, "duration": duration}, optional={
-        "date": st.one_of(iso_times(), date), "end": st.one_of(iso_times(), anything),
-        "guid": mostly(st.uuids().map(str), anything),
-        "type": mostly(st.sampled_from(["lecture", "Vortrag", "workshop", "pause", ""]), anything),
-        "language": anything, "track": mostly(title, anything), "abstract": anything, "description": anything,
-        "persons": mostly(st.lists(person, max_size=3), anything)})
-    day = st.fixed_dictionaries({"date": date, "rooms": mostly(st.dictionaries(
-        mostly(title, TEXT), mostly(st.lists(mostly(event, anything), min_size=1, max_size=3), anything),
-        min_size=1, max_size=3), anything)},
-        optional={"day_start": st.one_of(iso_times(), anything)})
-    conference = st.fixed_dictionaries({"title": mostly(title, anything), "days": mostly(st.lists(
-        mostly(day, anything), min_size=1, max_size=3), anything)}, optional={
-        "time_zone_name": mostly(st.sampled_from(["Europe/Berlin", "UTC", "Etc/GMT-14", "America/Adak"]),
-                                 st.one_of(st.just("Nowhere/City"), anything)),
-        "start": date, "end": date,
-        "rooms": mostly(st.lists(mostly(st.fixed_dictionaries({"name": title}), anything), max_size=3), anything)})
-    return mostly(st.builds(lambda c: {"schedule": {"conference": c}}, conference),
-                  st.one_of(st.builds(lambda c: {"schedule": c}, anything), anything))
+    event = st.fixed_dictionaries(
+        {"title": mostly(title, anything), "start": hhmm, "duration": duration},
+        optional={
+            "date": st.one_of(iso_times(), date),
+            "end": st.one_of(iso_times(), anything),
+            "guid": mostly(st.uuids().map(str), anything),
+            "type": mostly(st.sampled_from(["lecture", "Vortrag", "workshop", "pause", ""]), anything),
+            "language": anything,
+            "track": mostly(title, anything),
+            "abstract": anything,
+            "description": anything,
+            "persons": mostly(st.lists(person, max_size=3), anything),
+        },
+    )
+    day = st.fixed_dictionaries(
+        {
+            "date": date,
+            "rooms": mostly(
+                st.dictionaries(
+                    mostly(title, TEXT),
+                    mostly(st.lists(mostly(event, anything), min_size=1, max_size=3), anything),
+                    min_size=1,
+                    max_size=3,
+                ),
+                anything,
+            ),
+        },
+        optional={"day_start": st.one_of(iso_times(), anything)},
+    )
+    conference = st.fixed_dictionaries(
+        {
+            "title": mostly(title, anything),
+            "days": mostly(st.lists(mostly(day, anything), min_size=1, max_size=3), anything),
+        },
+        optional={
+            "time_zone_name": mostly(
+                st.sampled_from(["Europe/Berlin", "UTC", "Etc/GMT-14", "America/Adak"]),
+                st.one_of(st.just("Nowhere/City"), anything),
+            ),
+            "start": date,
+            "end": date,
+            "rooms": mostly(st.lists(mostly(st.fixed_dictionaries({"name": title}), anything), max_size=3), anything),
+        },
+    )
+    return mostly(
+        st.builds(lambda c: {"schedule": {"conference": c}}, conference),
+        st.one_of(st.builds(lambda c: {"schedule": c}, anything), anything),
+    )
 
 
 def frab_documents():
     """frab XML built from random parts, attributes and texts (escaped by lxml)."""
     from lxml import etree
 
-    safe = TEXT.map(lambda s: "".join(ch for ch in s if ch in "\t\n\r" or (" " <= ch <= "\ud7ff")
-                                      or "\ue000" <= ch <= "\ufffd"))
+    safe = TEXT.map(
+        lambda s: "".join(ch for ch in s if ch in "\t\n\r" or (" " <= ch <= "\ud7ff") or "\ue000" <= ch <= "\ufffd")
+    )
 
     def build(title, tz, days):
         root = etree.Element("schedule")
@@ -289,15 +372,28 @@ def frab_documents():
         return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
     value = st.one_of(safe, iso_times(), st.sampled_from(["14:00", "00:30", "999:59"]))
-    title = st.text(min_size=1, max_size=20).filter(str.strip).map(lambda t: "".join(
-        ch for ch in t if " " <= ch <= "\ud7ff") or "x")
+    title = (
+        st.text(min_size=1, max_size=20)
+        .filter(str.strip)
+        .map(lambda t: "".join(ch for ch in t if " " <= ch <= "\ud7ff") or "x")
+    )
     event = st.fixed_dictionaries(
-        {"title": mostly(title, safe), "start": mostly(st.sampled_from(["09:00", "14:30", "23:59"]), value),
-         "duration": mostly(st.sampled_from(["00:15", "01:00", "99:00"]), value)},
-        optional={k: value for k in ("date", "end", "type", "language", "track", "guid")})
-    days = st.lists(st.tuples(mostly(st.dates().map(str), safe), st.one_of(iso_times(), st.just("")),
-                              st.lists(st.tuples(safe, st.lists(event, min_size=1, max_size=3)), max_size=2)),
-                    min_size=1, max_size=2)
+        {
+            "title": mostly(title, safe),
+            "start": mostly(st.sampled_from(["09:00", "14:30", "23:59"]), value),
+            "duration": mostly(st.sampled_from(["00:15", "01:00", "99:00"]), value),
+        },
+        optional={k: value for k in ("date", "end", "type", "language", "track", "guid")},
+    )
+    days = st.lists(
+        st.tuples(
+            mostly(st.dates().map(str), safe),
+            st.one_of(iso_times(), st.just("")),
+            st.lists(st.tuples(safe, st.lists(event, min_size=1, max_size=3)), max_size=2),
+        ),
+        min_size=1,
+        max_size=2,
+    )
     return st.builds(build, mostly(title, safe), mostly(st.just("Europe/Berlin"), safe), days)
 
 
@@ -305,15 +401,24 @@ def test_schedule_property_json_and_xml(f):
     outcomes = []
 
     @settings(PROFILE, max_examples=250)
-    @given(doc=st.one_of(schedule_documents().map(lambda d: json.dumps(d, allow_nan=True).encode()),
-                         frab_documents(), st.binary(max_size=200)), n=st.integers(0, 10 ** 9))
+    @given(
+        doc=st.one_of(
+            schedule_documents().map(lambda d: json.dumps(d, allow_nan=True).encode()),
+            frab_documents(),
+            st.binary(max_size=200),
+        ),
+        n=st.integers(0, 10**9),
+    )
     def run(doc, n):
         outcomes.append(try_import(f, "generated", doc, f"gen-{n}")[0])
         count_case("schedule generated")
 
     run()
     hits = sorted({t for name, t in known_hits if name == "generated"})
-    figure("schedule fuzzing", f"{len(outcomes)} generated files: {outcomes.count('imported')} imported, "
-                               f"{outcomes.count('refused')} refused with a message, "
-                               f"{outcomes.count('known bug')} hit a known bug ({', '.join(hits) or '-'})")
+    figure(
+        "schedule fuzzing",
+        f"{len(outcomes)} generated files: {outcomes.count('imported')} imported, "
+        f"{outcomes.count('refused')} refused with a message, "
+        f"{outcomes.count('known bug')} hit a known bug ({', '.join(hits) or '-'})",
+    )
     assert outcomes.count("imported") and outcomes.count("refused")

@@ -4,6 +4,7 @@ an admin) with any payload. Never an exception out of a handler, always an {erro
 for a refused staff event with the database unchanged, and the server keeps serving: a normal client connects
 and syncs afterwards. On a real server: a message larger than max_http_buffer_size (64 KiB) ends that client's
 connection (websocket) or session (long-polling: 400), and the others go on getting changes."""
+
 import json
 import threading
 import time
@@ -46,8 +47,12 @@ NORMAL = object()
 def connect(f, auth=NORMAL, flask_client=None):
     from webapp.core.extensions import socketio
 
-    return socketio.test_client(f.app, namespace=NS, auth={"event": SLUG, "since": None} if auth is NORMAL else auth,
-                                flask_test_client=flask_client)
+    return socketio.test_client(
+        f.app,
+        namespace=NS,
+        auth={"event": SLUG, "since": None} if auth is NORMAL else auth,
+        flask_test_client=flask_client,
+    )
 
 
 def admin_flask_client(f):
@@ -71,9 +76,10 @@ def still_serving(f):
 def auths():
     return st.one_of(
         ANY_JSON,
-        st.fixed_dictionaries({"event": st.one_of(st.just(SLUG), TEXT, ANY_JSON)},
-                              optional={"since": st.one_of(st.integers(), st.integers(-(2 ** 70), 2 ** 70),
-                                                           ANY_JSON)}),
+        st.fixed_dictionaries(
+            {"event": st.one_of(st.just(SLUG), TEXT, ANY_JSON)},
+            optional={"since": st.one_of(st.integers(), st.integers(-(2**70), 2**70), ANY_JSON)},
+        ),
     )
 
 
@@ -104,11 +110,18 @@ def test_connect_with_auth_of_any_shape(f):
 def test_sync_and_unknown_events_with_any_payload(f):
     c = connect(f)
     c.get_received(NS)
-    payloads = st.one_of(ANY_JSON, st.fixed_dictionaries({"since": st.one_of(
-        st.integers(), st.integers(-(2 ** 70), 2 ** 70), ANY_JSON)}))
-    names = st.one_of(st.just("sync"), st.sampled_from(["connect", "disconnect", "message", "change", "snapshot",
-                                                        "heartbeat", "stats", "*", "", "__proto__"]), TEXT)
+    payloads = st.one_of(
+        ANY_JSON, st.fixed_dictionaries({"since": st.one_of(st.integers(), st.integers(-(2**70), 2**70), ANY_JSON)})
+    )
+    names = st.one_of(
+        st.just("sync"),
+        st.sampled_from(
+            ["connect", "disconnect", "message", "change", "snapshot", "heartbeat", "stats", "*", "", "__proto__"]
+        ),
+        TEXT,
+    )
     try:
+
         @settings(PROFILE, max_examples=200)
         @given(name=names, payload=payloads)
         def run(name, payload):
@@ -136,22 +149,40 @@ def test_sync_and_unknown_events_with_any_payload(f):
 
 def staff_payloads(f, name=None):
     field = {
-        "id": st.one_of(st.just(f.session_id), st.integers(), st.integers(-(2 ** 70), 2 ** 70), ANY_JSON),
+        "id": st.one_of(st.just(f.session_id), st.integers(), st.integers(-(2**70), 2**70), ANY_JSON),
         "delay_minutes": st.one_of(st.integers(-1500, 1500), ANY_JSON),
         "room": st.one_of(st.sampled_from(["Forum", "Foyer", "Mond"]), ANY_JSON),
         "status": st.one_of(st.sampled_from(["scheduled", "cancelled"]), ANY_JSON),
-        "title": TEXT, "abstract": TEXT, "text": TEXT, "kind": st.sampled_from(["talk", "x"]),
+        "title": TEXT,
+        "abstract": TEXT,
+        "text": TEXT,
+        "kind": st.sampled_from(["talk", "x"]),
         "severity": st.one_of(st.sampled_from(["info", "urgent", "x"]), ANY_JSON),
-        "planned_start": iso_times(), "planned_end": iso_times(), "expires_at": iso_times(),
-        "expires_in_minutes": st.one_of(st.integers(-5, 20_000), ANY_JSON), "shift_following": ANY_JSON,
+        "planned_start": iso_times(),
+        "planned_end": iso_times(),
+        "expires_at": iso_times(),
+        "expires_in_minutes": st.one_of(st.integers(-5, 20_000), ANY_JSON),
+        "shift_following": ANY_JSON,
     }
-    keys = {"update_session": ["delay_minutes", "room", "status", "title", "abstract", "kind", "planned_start",
-                               "planned_end", "shift_following"],
-            "announce": ["text", "severity", "expires_at", "expires_in_minutes"]}.get(name, sorted(field))
+    keys = {
+        "update_session": [
+            "delay_minutes",
+            "room",
+            "status",
+            "title",
+            "abstract",
+            "kind",
+            "planned_start",
+            "planned_end",
+            "shift_following",
+        ],
+        "announce": ["text", "severity", "expires_at", "expires_in_minutes"],
+    }.get(name, sorted(field))
     required = {"update_session": {"id": field["id"]}, "announce": {"text": TEXT}}.get(name, {})
     fitting = st.fixed_dictionaries(required, optional={k: field[k] for k in keys if k not in required})
-    return st.one_of(fitting, fitting.map(lambda d: {**d, "unknown": 1}), st.fixed_dictionaries({}, optional=field),
-                     ANY_JSON)
+    return st.one_of(
+        fitting, fitting.map(lambda d: {**d, "unknown": 1}), st.fixed_dictionaries({}, optional=field), ANY_JSON
+    )
 
 
 def event_and_payload(f):
@@ -163,6 +194,7 @@ def test_staff_events_refuse_anonymous_whatever_the_payload(f):
     assert events, "no staff events found on /live"
     c = connect(f)
     try:
+
         @settings(PROFILE, max_examples=100)
         @given(case=event_and_payload(f))
         def run(case):
@@ -182,6 +214,7 @@ def test_staff_events_as_admin_with_any_payload(f):
     c = connect(f, flask_client=admin_flask_client(f))
     results = {"done": 0, "refused": 0}
     try:
+
         @settings(PROFILE, max_examples=200)
         @given(case=event_and_payload(f))
         def run(case):
@@ -209,6 +242,7 @@ def test_staff_events_as_admin_with_any_payload(f):
 
 # ---- oversized messages on a real server -----------------------------------------------------------------
 
+
 @pytest.mark.timeout(60)
 def test_messages_over_max_http_buffer_size_are_refused_and_others_go_on(servers):
     server = servers("socket-oversized")
@@ -219,8 +253,13 @@ def test_messages_over_max_http_buffer_size_are_refused_and_others_go_on(servers
     bad = socketio_client.Client(reconnection=False)
     bad.on("disconnect", lambda *a: dropped.append(time.monotonic()), namespace=NS)
     for c in (good, bad):
-        c.connect(server.base_url, namespaces=[NS], transports=["websocket"], auth={"event": SLUG, "since": None},
-                  wait_timeout=10)
+        c.connect(
+            server.base_url,
+            namespaces=[NS],
+            transports=["websocket"],
+            auth={"event": SLUG, "since": None},
+            wait_timeout=10,
+        )
     try:
         sent = time.monotonic()
         bad.emit("sync", {"since": 0, "pad": pad}, namespace=NS)
@@ -257,5 +296,8 @@ def test_messages_over_max_http_buffer_size_are_refused_and_others_go_on(servers
         for c in (good, bad):
             if c.connected:
                 c.disconnect()
-    figure("oversized socket message", f"70 KiB > 64 KiB: websocket closed after {websocket_ms:.0f} ms, "
-                                       "long-polling POST 400 and session closed; other clients unaffected")
+    figure(
+        "oversized socket message",
+        f"70 KiB > 64 KiB: websocket closed after {websocket_ms:.0f} ms, "
+        "long-polling POST 400 and session closed; other clients unaffected",
+    )

@@ -4,6 +4,7 @@ or another process would) and one right after it is back, while the clients are 
 client comes back by itself (reconnection=True, auth asks for what came after the revision it holds), ends at
 the current revision, and has applied each of the three changes in order (or a snapshot at least that new).
 Fails if not all are current within 60 s of the restart; prints p50/max of the time from restart to current."""
+
 import asyncio
 import statistics
 import threading
@@ -31,8 +32,13 @@ class AsyncLive:
         self.snapshots = []  # revisions of snapshots taken
         self.reached = {}  # revision -> monotonic time it was first held
         self.syncs = self.disconnects = self.connects = 0
-        self.sio = socketio.AsyncClient(reconnection=True, reconnection_attempts=0, reconnection_delay=0.2,
-                                        reconnection_delay_max=1, randomization_factor=0.5)
+        self.sio = socketio.AsyncClient(
+            reconnection=True,
+            reconnection_attempts=0,
+            reconnection_delay=0.2,
+            reconnection_delay_max=1,
+            randomization_factor=0.5,
+        )
         self.sio.on("*", self._message, namespace="/live")
         self.sio.on("connect", self._connected, namespace="/live")
         self.sio.on("disconnect", self._disconnected, namespace="/live")
@@ -66,8 +72,13 @@ class AsyncLive:
         await self.sio.emit("sync", {"since": self.revision}, namespace="/live")
 
     async def connect(self):
-        await self.sio.connect(self.base_url, namespaces=["/live"], transports=["websocket"],
-                               auth=lambda: {"event": SLUG, "since": self.revision}, wait_timeout=20)
+        await self.sio.connect(
+            self.base_url,
+            namespaces=["/live"],
+            transports=["websocket"],
+            auth=lambda: {"event": SLUG, "since": self.revision},
+            wait_timeout=20,
+        )
 
 
 async def wait_until(predicate, timeout, step=0.02):
@@ -125,15 +136,18 @@ async def scenario(server):
         assert while_down == start_rev + 2
         await asyncio.to_thread(server.start)
         t_up = time.monotonic()
-        r = await asyncio.to_thread(server.api, "PATCH", f"/api/v1/events/{SLUG}/sessions/2",
-                                    json={"delay_minutes": 25})
+        r = await asyncio.to_thread(
+            server.api, "PATCH", f"/api/v1/events/{SLUG}/sessions/2", json={"delay_minutes": 25}
+        )
         assert r.status_code == 200, r.text
         target = start_rev + 3
         assert r.json()["revision"] == target
         back = await wait_until(lambda: all(c.revision == target for c in clients), ALL_BACK_WITHIN)
         late = [c for c in clients if c.revision != target]
-        assert back, f"{len(late)} of {CLIENTS} clients not current after {ALL_BACK_WITHIN} s " \
-                     f"(revisions {sorted({c.revision for c in late}, key=str)})"
+        assert back, (
+            f"{len(late)} of {CLIENTS} clients not current after {ALL_BACK_WITHIN} s "
+            f"(revisions {sorted({c.revision for c in late}, key=str)})"
+        )
         times = sorted(c.reached[target] - t_up for c in clients)
         for c in clients:  # every change made while away was applied, in order, or a snapshot covers it
             missed = [rev for rev in range(start_rev + 1, target + 1) if rev not in c.kinds]
@@ -141,11 +155,14 @@ async def scenario(server):
             assert c.connects >= 2 and c.revision == target
         kinds = {c.kinds.get(start_rev + 2) for c in clients}
         assert kinds <= {"announcement.added", None}
-        figure("reconnect", f"{CLIENTS} clients (connected in {connect_seconds:.1f} s); server down "
-                            f"{t_up - t_stop:.1f} s with 2 changes made meanwhile, 1 more right after the restart; "
-                            f"all current after restart: p50 {statistics.median(times):.2f} s, "
-                            f"max {times[-1]:.2f} s; {sum(c.syncs for c in clients)} gap resyncs, "
-                            f"{sum(1 for c in clients if c.snapshots[1:])} clients took a snapshot on return")
+        figure(
+            "reconnect",
+            f"{CLIENTS} clients (connected in {connect_seconds:.1f} s); server down "
+            f"{t_up - t_stop:.1f} s with 2 changes made meanwhile, 1 more right after the restart; "
+            f"all current after restart: p50 {statistics.median(times):.2f} s, "
+            f"max {times[-1]:.2f} s; {sum(c.syncs for c in clients)} gap resyncs, "
+            f"{sum(1 for c in clients if c.snapshots[1:])} clients took a snapshot on return",
+        )
     finally:
         for c in clients:
             c.sio.reconnection = False

@@ -13,6 +13,7 @@
   websocket, which answers the 20-s pings, outlives that.
 
 Every loop is bounded in count and time; everything talks to 127.0.0.1 only."""
+
 import json
 import os
 import re
@@ -65,8 +66,11 @@ def handshake(server, headers=None):
 def raw_post(server, sid, framing, body=b""):
     """A long-polling POST for `sid` on a fresh TCP connection, as bytes on the wire."""
     s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-    s.sendall(f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-              f"Content-Type: text/plain;charset=UTF-8\r\n{framing}\r\n".encode() + body)
+    s.sendall(
+        f"POST /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Content-Type: text/plain;charset=UTF-8\r\n{framing}\r\n".encode()
+        + body
+    )
     return s
 
 
@@ -99,16 +103,21 @@ def healthz_seconds(server):
     return time.monotonic() - t
 
 
-OVERSIZED = [f"Content-Length: {LIMIT + 1}\r\n", "Content-Length: 100000\r\n", "",  # none at all
-             "Transfer-Encoding: chunked\r\n"]
+OVERSIZED = [
+    f"Content-Length: {LIMIT + 1}\r\n",
+    "Content-Length: 100000\r\n",
+    "",  # none at all
+    "Transfer-Encoding: chunked\r\n",
+]
 
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
 def leak_server(request, server_template, tmp_path_factory):
     mode = request.param
     # the sessions these tests open linger (unpolled) until their ping timeout: no per-address cap here
-    server = sqlite_server(server_template, tmp_path_factory.mktemp(f"leak-{mode}"), async_mode=mode,
-                           env={"LIVE_MAX_PER_ADDRESS": "0"})
+    server = sqlite_server(
+        server_template, tmp_path_factory.mktemp(f"leak-{mode}"), async_mode=mode, env={"LIVE_MAX_PER_ADDRESS": "0"}
+    )
     server.start()
     server.mode = mode
     yield server
@@ -127,8 +136,9 @@ def test_oversized_polling_posts_are_refused_at_once_and_free_their_connections(
         raw_post(server, handshake(server), OVERSIZED[i % len(OVERSIZED)]).close()
     after_closing = settle_fds(server, base + FD_SLACK)
     closing_seconds = time.monotonic() - t
-    assert after_closing <= base + FD_SLACK, f"{after_closing - base} descriptors still open after " \
-                                            f"{n_closing} oversized POSTs (baseline {base})"
+    assert after_closing <= base + FD_SLACK, (
+        f"{after_closing - base} descriptors still open after {n_closing} oversized POSTs (baseline {base})"
+    )
     assert healthz_seconds(server) < 1.0
 
     # 2. the same, but the clients keep their sockets open: each gets 413 at once and the server closes
@@ -173,17 +183,24 @@ def test_oversized_polling_posts_are_refused_at_once_and_free_their_connections(
     client = socketio.Client(reconnection=False)
     synced = threading.Event()
     client.on("synced", lambda data: synced.set(), namespace="/live")
-    client.connect(server.base_url, namespaces=["/live"], transports=["polling"],
-                   auth={"event": SLUG, "since": None}, wait_timeout=10)
+    client.connect(
+        server.base_url,
+        namespaces=["/live"],
+        transports=["polling"],
+        auth={"event": SLUG, "since": None},
+        wait_timeout=10,
+    )
     try:
         assert synced.wait(10) and client.transport() == "polling"
     finally:
         # python-engineio's polling client may wait for its pending GET (up to the next heartbeat) to leave
         threading.Thread(target=client.disconnect, daemon=True).start()
-    figure(f"oversized polling POSTs ({server.mode})",
-           f"{n_closing} header-only POSTs (client closes) in {closing_seconds:.1f} s and {n_holding} held open: "
-           f"all 413 at once; server fds baseline {base}, after {after_closing}, while held {while_held}, "
-           f"after {after_holding}; /healthz {health * 1000:.0f} ms")
+    figure(
+        f"oversized polling POSTs ({server.mode})",
+        f"{n_closing} header-only POSTs (client closes) in {closing_seconds:.1f} s and {n_holding} held open: "
+        f"all 413 at once; server fds baseline {base}, after {after_closing}, while held {while_held}, "
+        f"after {after_holding}; /healthz {health * 1000:.0f} ms",
+    )
 
 
 @pytest.mark.timeout(120)
@@ -204,21 +221,28 @@ def test_a_bad_packet_on_a_polling_session_is_answered_and_frees_its_connection(
     after = settle_fds(server, base + FD_SLACK)
     assert after <= base + FD_SLACK, f"{after - base} descriptors still open after 40 bad packets"
     assert healthz_seconds(server) < 1.0
-    figure(f"bad packets on polling sessions ({server.mode})",
-           f"40 answered 400 within {answered_within:.1f} s; fds baseline {base}, after {after}")
+    figure(
+        f"bad packets on polling sessions ({server.mode})",
+        f"40 answered 400 within {answered_within:.1f} s; fds baseline {base}, after {after}",
+    )
 
 
 # ---- sessions per address --------------------------------------------------------------------------------
 
+
 def polling_handshake_status(server, headers=None):
-    return requests.get(server.base_url + "/socket.io/?EIO=4&transport=polling", headers=headers,
-                        timeout=5).status_code
+    return requests.get(server.base_url + "/socket.io/?EIO=4&transport=polling", headers=headers, timeout=5).status_code
 
 
 def websocket_client(server):
     client = socketio.Client(reconnection=False)
-    client.connect(server.base_url, namespaces=["/live"], transports=["websocket"],
-                   auth={"event": SLUG, "since": None}, wait_timeout=5)
+    client.connect(
+        server.base_url,
+        namespaces=["/live"],
+        transports=["websocket"],
+        auth={"event": SLUG, "since": None},
+        wait_timeout=5,
+    )
     return client
 
 
@@ -228,8 +252,9 @@ def websocket_session_opens(server):
     import websocket
 
     try:
-        ws = websocket.create_connection(f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket",
-                                         timeout=5)
+        ws = websocket.create_connection(
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=5
+        )
     except websocket.WebSocketBadStatusException as exc:
         assert exc.status_code == 401
         return False
@@ -312,14 +337,20 @@ def test_a_cap_of_zero_lets_any_number_through(app):
 
 # ---- Redis outage ---------------------------------------------------------------------------------------
 
+
 class SyncingClient(LiveClient):
     """A /live client that behaves like static/js/live.js: a change or heartbeat ahead of its revision
     makes it ask `sync`."""
 
     def _record(self, name, data=None):
         super()._record(name, data)  # applies a snapshot or the next change
-        if name in ("heartbeat", "change") and isinstance(data, dict) and self.revision is not None \
-                and isinstance(data.get("revision"), int) and data["revision"] > self.revision:
+        if (
+            name in ("heartbeat", "change")
+            and isinstance(data, dict)
+            and self.revision is not None
+            and isinstance(data.get("revision"), int)
+            and data["revision"] > self.revision
+        ):
             threading.Thread(target=self._sync, daemon=True).start()  # not in the client's reader thread
 
     def _sync(self):
@@ -352,9 +383,12 @@ def agenda_revision(server):
 @pytest.mark.parametrize("mode", ["eventlet", "gevent"])
 def test_clients_of_both_processes_are_current_soon_after_a_redis_outage(servers, redis_url, mode):
     proxy = CutProxy(6379)
-    env = {"ASYNC_MODE": mode, "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{proxy.port}/0",
-           "SOCKETIO_CHANNEL": f"treffpunkt-outage-{uuid.uuid4().hex[:8]}",
-           "RATELIMIT_STORAGE_URI": "memory://"}
+    env = {
+        "ASYNC_MODE": mode,
+        "SOCKETIO_MESSAGE_QUEUE": f"redis://127.0.0.1:{proxy.port}/0",
+        "SOCKETIO_CHANNEL": f"treffpunkt-outage-{uuid.uuid4().hex[:8]}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
     try:
         a = servers(f"outage-{mode}-a", env=env)
         b = servers(f"outage-{mode}-b", env={**env, "DATABASE_URL": f"sqlite:///{db_path(a)}"})  # one database
@@ -379,8 +413,9 @@ def test_clients_of_both_processes_are_current_soon_after_a_redis_outage(servers
             assert (on_b.revision or 0) == rev + 1  # B's client could not know yet
             proxy.up()
             t_up = time.monotonic()
-            assert on_b.wait_revision(rev + 2, timeout=3.0), \
+            assert on_b.wait_revision(rev + 2, timeout=3.0), (
                 f"B's client still at {on_b.revision} 3 s after Redis came back"
+            )
             b_seconds = time.monotonic() - t_up
             # the queue works again: the next change reaches B at once
             r = a.api("PATCH", f"/api/v1/events/{SLUG}/sessions/2", json={"delay_minutes": 20})
@@ -388,14 +423,18 @@ def test_clients_of_both_processes_are_current_soon_after_a_redis_outage(servers
             assert on_b.wait_revision(rev + 3, timeout=2) and on_a.wait_revision(rev + 3, timeout=2)
         finally:
             on_a.close(), on_b.close()
-        figure(f"redis outage ({mode})", f"{t_up - t_down:.1f} s down with one change made through A; A's client had it "
-                               f"at once; B's client current {b_seconds:.2f} s after Redis came back; the change "
-                               f"during the outage answered in {change_seconds * 1000:.0f} ms")
+        figure(
+            f"redis outage ({mode})",
+            f"{t_up - t_down:.1f} s down with one change made through A; A's client had it "
+            f"at once; B's client current {b_seconds:.2f} s after Redis came back; the change "
+            f"during the outage answered in {change_seconds * 1000:.0f} ms",
+        )
     finally:
         proxy.close()
 
 
 # ---- the access log -------------------------------------------------------------------------------------
+
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("mode", ["eventlet", "gevent", "threading"])
@@ -434,6 +473,7 @@ def test_the_access_log_redacts_ticket_tokens_and_pairing_codes(servers, mode):
 
 
 # ---- silent connections (eventlet) ----------------------------------------------------------------------
+
 
 @pytest.mark.timeout(120)
 def test_eventlet_drops_a_silent_connection_but_keeps_live_websockets(servers):
@@ -474,6 +514,8 @@ def test_eventlet_drops_a_silent_connection_but_keeps_live_websockets(servers):
         live.close()
         for s in half:
             s.close()
-    figure("silent connections (eventlet)",
-           f"20 half-sent requests closed after {statistics.median(closed_at.values()):.1f} s (timeout 25 s); "
-           f"a websocket idle as long stayed and got the next change")
+    figure(
+        "silent connections (eventlet)",
+        f"20 half-sent requests closed after {statistics.median(closed_at.values()):.1f} s (timeout 25 s); "
+        f"a websocket idle as long stayed and got the next change",
+    )

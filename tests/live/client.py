@@ -1,4 +1,5 @@
 """A python-socketio client on /live that records what it gets, as a phone or a screen would."""
+
 import threading
 import time
 
@@ -15,8 +16,13 @@ class LiveClient:
         self.sio.on("*", self._record, namespace="/live")
         self.base_url, self.slug = base_url, slug
         # auth as a callable: every reconnect asks for what came after the revision we hold now.
-        self.sio.connect(base_url, namespaces=["/live"], transports=["websocket"],
-                         auth=lambda: {"event": slug, "since": self.revision}, wait_timeout=10)
+        self.sio.connect(
+            base_url,
+            namespaces=["/live"],
+            transports=["websocket"],
+            auth=lambda: {"event": slug, "since": self.revision},
+            wait_timeout=10,
+        )
 
     def _record(self, name, data=None):
         with self.lock:

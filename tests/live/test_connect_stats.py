@@ -1,4 +1,5 @@
 """Connecting clients share one computation of the counters until they change (one process, no queue)."""
+
 import pytest
 
 from tests.helpers import SLUG

@@ -1,6 +1,7 @@
 """The direct broadcast write (webapp/live/fastsend.py) on a real OS socket pair with a tiny send buffer:
 whatever the kernel takes at once, every message arrives whole and in order, and nothing is written
 directly while earlier messages still wait for the connection's writer."""
+
 import socket
 import struct
 import threading
@@ -27,6 +28,7 @@ def read_all(sock):
     def frames():
         reader.join(10)
         return parse_frames(b"".join(chunks))
+
     return frames
 
 
@@ -37,10 +39,10 @@ def parse_frames(data):
         assert data[i] == 0x81, f"frame {len(messages)} starts with {data[i]:#x}"
         n, i = data[i + 1], i + 2
         if n == 126:
-            n, i = struct.unpack("!H", data[i:i + 2])[0], i + 2
+            n, i = struct.unpack("!H", data[i : i + 2])[0], i + 2
         elif n == 127:
-            n, i = struct.unpack("!Q", data[i:i + 8])[0], i + 8
-        messages.append(data[i:i + n].decode())
+            n, i = struct.unpack("!Q", data[i : i + 8])[0], i + 8
+        messages.append(data[i : i + n].decode())
         i += n
     return messages
 

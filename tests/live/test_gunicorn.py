@@ -1,6 +1,7 @@
 """The documented gunicorn deployment (docs/deployment.md, deploy/treffpunkt@.service): the unit's own
 ExecStart command — gunicorn with gevent-websocket's worker — serves websockets on /live, and a change made
 through the API reaches a connected client with the next revision."""
+
 import shlex
 import subprocess
 import sys
@@ -41,8 +42,9 @@ print(result.output.strip().splitlines()[-1])
 
 class GunicornProcess(ServerProcess):
     def prepare(self):
-        out = subprocess.run([sys.executable, "-c", PREPARE], cwd=ROOT, env=self.env, capture_output=True,
-                             text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", PREPARE], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
         if out.returncode:
             raise RuntimeError(f"preparing the database failed: {out.stderr[-2000:]}")
         self.token = out.stdout.strip().splitlines()[-1]
@@ -78,7 +80,7 @@ def test_a_staff_change_reaches_a_websocket_client_under_gunicorn(gunicorn_serve
         r = gunicorn_server.api("PATCH", f"/api/v1/events/{SLUG}/sessions/2", json={"delay_minutes": 5})
         assert r.status_code == 200 and r.json()["revision"] == rev + 1
         assert client.wait_revision(rev + 1, timeout=3)
-        (_, change), = client.received("change")
+        ((_, change),) = client.received("change")
         assert change["revision"] == rev + 1 and change["kind"] == "session.delayed"
         assert [s["delay_minutes"] for s in change["sessions"] if s["id"] == 2] == [5]
     finally:
@@ -86,8 +88,9 @@ def test_a_staff_change_reaches_a_websocket_client_under_gunicorn(gunicorn_serve
 
 
 def first_frame(server, origin):
-    ws = websocket.create_connection(server.base_url.replace("http://", "ws://")
-                                     + "/socket.io/?EIO=4&transport=websocket", origin=origin, timeout=3)
+    ws = websocket.create_connection(
+        server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket", origin=origin, timeout=3
+    )
     try:
         return ws.recv()
     except (websocket.WebSocketException, OSError):

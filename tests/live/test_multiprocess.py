@@ -1,6 +1,7 @@
 """Several server processes sharing PostgreSQL and a Redis message queue: a change made through one process
 reaches the clients of the other with the next revision, and a client moving between them resyncs without
 a gap. Needs the local Redis and PostgreSQL (skips without them unless REQUIRE_SERVICES=1)."""
+
 import socket
 import uuid
 
@@ -96,8 +97,9 @@ def test_concurrent_scans_through_two_processes_on_postgresql_admit_once(two_ser
 
     def scan(i):
         server = a if i % 2 else b
-        return server.api("POST", f"/api/v1/events/{SLUG}/checkins",
-                          json={"code": guest["ticket_url"], "nonce": str(uuid.uuid4())}).json()["result"]
+        return server.api(
+            "POST", f"/api/v1/events/{SLUG}/checkins", json={"code": guest["ticket_url"], "nonce": str(uuid.uuid4())}
+        ).json()["result"]
 
     with ThreadPoolExecutor(20) as pool:
         results = list(pool.map(scan, range(40)))

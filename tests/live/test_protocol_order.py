@@ -3,6 +3,7 @@ client and other non-socket.io-client clients do, which do not buffer events tha
 the CONNECT acknowledgement comes before every event; a refused connect is a CONNECT_ERROR whose data is an
 object with `message`; a flood of `sync` messages on one connection costs next to nothing and does not hold
 up the door."""
+
 import json
 import threading
 import time
@@ -17,8 +18,13 @@ from tests.server import ServerProcess
 
 @pytest.fixture(scope="module", params=["eventlet", "gevent"])
 def live_server(request, tmp_path_factory):
-    proc = ServerProcess(tmp_path_factory.mktemp(request.param), async_mode=request.param,
-                         env={"LIVE_SNAPSHOT_SECONDS": "5"}).prepare().start()
+    proc = (
+        ServerProcess(
+            tmp_path_factory.mktemp(request.param), async_mode=request.param, env={"LIVE_SNAPSHOT_SECONDS": "5"}
+        )
+        .prepare()
+        .start()
+    )
     yield proc
     proc.stop()
 
@@ -28,7 +34,8 @@ class RawClient:
 
     def __init__(self, server):
         self.ws = websocket.create_connection(
-            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=10)
+            f"ws://127.0.0.1:{server.port}/socket.io/?EIO=4&transport=websocket", timeout=10
+        )
         opening = self.ws.recv()
         assert opening.startswith("0{"), opening
         self.packets = []
@@ -60,7 +67,7 @@ def event_name(packet):
     """'42/live,["change",{…}]' -> 'change'; '43/live,12[…]' (an ack) -> None."""
     if not packet.startswith("42/live,"):
         return None
-    return json.loads(packet[len("42/live,"):])[0]
+    return json.loads(packet[len("42/live,") :])[0]
 
 
 def test_the_connect_acknowledgement_precedes_every_event(live_server):
@@ -70,7 +77,7 @@ def test_the_connect_acknowledgement_precedes_every_event(live_server):
             client.send("40/live," + json.dumps({"event": SLUG, "since": since}))
             client.read_until(lambda p: event_name(p) == "synced")
             first = client.packets[0]
-            assert first.startswith("40/live,") and "sid" in json.loads(first[len("40/live,"):]), client.packets[:3]
+            assert first.startswith("40/live,") and "sid" in json.loads(first[len("40/live,") :]), client.packets[:3]
             names = [event_name(p) for p in client.packets[1:]]
             assert names[0] in ("snapshot", "change", "synced") and "synced" in names
         finally:
@@ -82,9 +89,10 @@ def test_a_refused_connect_is_a_connect_error_with_a_message(live_server):
     try:
         client.send("40/live," + json.dumps({"event": "no-such-event", "since": None}))
         packet = client.read_until(lambda p: p.startswith("44/live,"))
-        data = json.loads(packet[len("44/live,"):])
-        assert isinstance(data, dict) and data["message"] == "unknown event" \
-            and data["data"] == {"code": "unknown_event"}
+        data = json.loads(packet[len("44/live,") :])
+        assert (
+            isinstance(data, dict) and data["message"] == "unknown event" and data["data"] == {"code": "unknown_event"}
+        )
         assert not [p for p in client.packets if event_name(p)]
     finally:
         client.close()
@@ -104,8 +112,9 @@ def test_a_sync_flood_is_cheap_and_the_door_keeps_answering(live_server):
         def door():
             for _ in range(15):
                 sent = time.monotonic()
-                r = live_server.api("POST", f"/api/v1/events/{SLUG}/checkins",
-                                    json={"code": code, "nonce": str(uuid.uuid4())})
+                r = live_server.api(
+                    "POST", f"/api/v1/events/{SLUG}/checkins", json={"code": code, "nonce": str(uuid.uuid4())}
+                )
                 times.append(time.monotonic() - sent)
                 answers.append(r.json()["result"])
                 time.sleep(0.05)
@@ -118,7 +127,7 @@ def test_a_sync_flood_is_cheap_and_the_door_keeps_answering(live_server):
         end = time.monotonic() + 30
         while len(acks) < 300 and time.monotonic() < end:
             packet = client.read_until(lambda p: p.startswith("43/live,"), timeout=max(0.1, end - time.monotonic()))
-            acks.append(json.loads(packet[packet.index("["):])[0])
+            acks.append(json.loads(packet[packet.index("[") :])[0])
         scanner.join(30)
     finally:
         client.close()

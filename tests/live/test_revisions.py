@@ -1,4 +1,5 @@
 """The live-state mechanism without a network: revisions, change log, catch-up and snapshots on /live."""
+
 from sqlalchemy import select
 
 from tests.helpers import SLUG, make_staff
@@ -138,8 +139,7 @@ def test_staff_socket_events_work_for_a_logged_in_admin_only(app, socket_client)
     c = socket_client(since=0, flask_client=admin)
     ack = c.emit("update_session", {"id": first_session_id(), "delay_minutes": 5}, namespace="/live", callback=True)
     assert ack["revision"] == 1 and ack["session"]["delay_minutes"] == 5
-    bad = c.emit("update_session", {"id": first_session_id(), "delay_minutes": "x"}, namespace="/live",
-                 callback=True)
+    bad = c.emit("update_session", {"id": first_session_id(), "delay_minutes": "x"}, namespace="/live", callback=True)
     assert bad["error"]["code"] == "invalid" and revision() == 1
     scanner = app.test_client()
     scanner.post("/staff/login", data={"name": "door", "password": "secret-2"})

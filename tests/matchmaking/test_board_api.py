@@ -1,5 +1,6 @@
 """The board API: a delegate's interests by ticket token, consent, matches with reasons, live revisions,
 meeting requests and the table plan."""
+
 from sqlalchemy import select
 
 from tests.helpers import SLUG
@@ -14,8 +15,10 @@ def delegate(client, auth, name, city):
 
 
 def put(client, token, stage_by_topic, consent=True, **extra):
-    return client.put(f"/api/v1/t/{token}/interests", json={
-        "consent": consent, "interests": [{"topic": t, "stage": s} for t, s in stage_by_topic.items()], **extra})
+    return client.put(
+        f"/api/v1/t/{token}/interests",
+        json={"consent": consent, "interests": [{"topic": t, "stage": s} for t, s in stage_by_topic.items()], **extra},
+    )
 
 
 def board(client):
@@ -59,12 +62,16 @@ def test_each_board_change_is_one_revision_and_reaches_live_clients(client, auth
 
 def test_bad_interest_bodies_are_refused_and_change_nothing(client, auth):
     token = delegate(client, auth, "A", "Kaiserslautern")
-    for body in ({}, {"consent": "yes"}, {"consent": True, "interests": "x"},
-                 {"consent": True, "interests": [{"topic": "nope", "stage": "runs"}]},
-                 {"consent": True, "interests": [{"topic": "park-app", "stage": "maybe"}]},
-                 {"consent": True, "interests": [{"topic": "park-app", "stage": "runs"}] * 2},
-                 {"consent": True, "interests": [{"topic": "park-app", "stage": "runs", "note": "x" * 201}]},
-                 {"consent": True, "extra": 1}):
+    for body in (
+        {},
+        {"consent": "yes"},
+        {"consent": True, "interests": "x"},
+        {"consent": True, "interests": [{"topic": "nope", "stage": "runs"}]},
+        {"consent": True, "interests": [{"topic": "park-app", "stage": "maybe"}]},
+        {"consent": True, "interests": [{"topic": "park-app", "stage": "runs"}] * 2},
+        {"consent": True, "interests": [{"topic": "park-app", "stage": "runs", "note": "x" * 201}]},
+        {"consent": True, "extra": 1},
+    ):
         r = client.put(f"/api/v1/t/{token}/interests", json=body)
         assert 400 <= r.status_code < 500 and r.json["error"]["message"], body
     assert board(client)["revision"] == 0 and board(client)["municipalities"] == []
@@ -74,8 +81,9 @@ def test_bad_interest_bodies_are_refused_and_change_nothing(client, auth):
 
 
 def test_meeting_request_accepted_is_planned_without_double_booking(client, auth):
-    kl, trier, mayen = (delegate(client, auth, n, c) for n, c in
-                        (("A", "Kaiserslautern"), ("B", "Trier"), ("C", "Mayen")))
+    kl, trier, mayen = (
+        delegate(client, auth, n, c) for n, c in (("A", "Kaiserslautern"), ("B", "Trier"), ("C", "Mayen"))
+    )
     put(client, kl, {"park-app": "runs", "bildung": "runs"})
     put(client, trier, {"park-app": "plans", "bildung": "interested"})
     put(client, mayen, {"bildung": "interested"})
@@ -99,23 +107,34 @@ def test_meeting_request_accepted_is_planned_without_double_booking(client, auth
 
 
 def test_staff_can_edit_any_municipality(client, auth):
-    r = client.put(f"/api/v1/events/{SLUG}/municipalities/koblenz/interests", headers=auth,
-                   json={"consent": True, "interests": [{"topic": "klar", "stage": "runs"}]})
+    r = client.put(
+        f"/api/v1/events/{SLUG}/municipalities/koblenz/interests",
+        headers=auth,
+        json={"consent": True, "interests": [{"topic": "klar", "stage": "runs"}]},
+    )
     assert r.status_code == 200 and r.json["revision"] == 1
-    assert client.put(f"/api/v1/events/{SLUG}/municipalities/koblenz/interests",
-                      json={"consent": True, "interests": []}).status_code == 401
+    assert (
+        client.put(
+            f"/api/v1/events/{SLUG}/municipalities/koblenz/interests", json={"consent": True, "interests": []}
+        ).status_code
+        == 401
+    )
     assert db.session.execute(select(Event.revision)).scalar_one() == 1
 
 
 def test_a_cancellation_replans_and_keeps_the_other_tables(client, auth):
-    tokens = {c: delegate(client, auth, f"Delegation {c}", c) for c in
-              ("Kaiserslautern", "Trier", "Mayen", "Koblenz", "Pirmasens")}
+    tokens = {
+        c: delegate(client, auth, f"Delegation {c}", c)
+        for c in ("Kaiserslautern", "Trier", "Mayen", "Koblenz", "Pirmasens")
+    }
     put(client, tokens["Kaiserslautern"], {"park-app": "runs", "bildung": "runs"})
     put(client, tokens["Trier"], {"park-app": "plans"})
     put(client, tokens["Mayen"], {"bildung": "interested"})
     put(client, tokens["Koblenz"], {"bildung": "plans"})
     put(client, tokens["Pirmasens"], {"klar": "runs"})
-    before = {(t["kind"], t["topic"], tuple(t["cities"])): (t["session_id"], t["table"]) for t in board(client)["tables"]}
+    before = {
+        (t["kind"], t["topic"], tuple(t["cities"])): (t["session_id"], t["table"]) for t in board(client)["tables"]
+    }
     assert any("Mayen" in key[2] for key in before)
     guests = client.get(f"/api/v1/events/{SLUG}/guests?q=Delegation Mayen", headers=auth).json["guests"]
     rev = board(client)["revision"]
@@ -132,11 +151,23 @@ def test_a_replayed_change_honours_todays_consent(client, auth, socket_client):
     """A client catching up after a municipality withdrew its consent is not replayed the board as it was
     then (with the note and the contact person): replayed board changes carry today's board only."""
     start = board(client)["revision"]
-    r = client.post(f"/api/v1/events/{SLUG}/guests", headers=auth,
-                    json={"name": "Erika Kontakt", "city": "Trier", "consent_contact": True})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/guests",
+        headers=auth,
+        json={"name": "Erika Kontakt", "city": "Trier", "consent_contact": True},
+    )
     token = r.json["token"]
-    assert client.put(f"/api/v1/t/{token}/interests", json={"consent": True, "contact": True, "interests": [
-        {"topic": "park-app", "stage": "plans", "note": "Vertrauliche Notiz"}]}).status_code == 200
+    assert (
+        client.put(
+            f"/api/v1/t/{token}/interests",
+            json={
+                "consent": True,
+                "contact": True,
+                "interests": [{"topic": "park-app", "stage": "plans", "note": "Vertrauliche Notiz"}],
+            },
+        ).status_code
+        == 200
+    )
     assert "Vertrauliche Notiz" in str(board(client)) and "Erika Kontakt" in str(board(client))
     put(client, token, {"park-app": "plans"}, consent=False)
     late = socket_client(since=start)

@@ -1,6 +1,7 @@
 """The matchmaking pages: the public board and its projector view (German and English, the live snapshot
 embedded), consent (a municipality that did not agree appears nowhere in the page), a delegate's own page
 (404 for unknown tickets, never cached, no referrer) and the printable plan."""
+
 import json
 import re
 
@@ -12,7 +13,6 @@ BOARD = f"/e/{SLUG}/board"
 SCREEN = f"/e/{SLUG}/board/screen"
 
 
-
 def delegate(web, auth, name, city, **extra):
     r = web.post(f"/api/v1/events/{SLUG}/guests", json={"name": name, "city": city, **extra}, headers=auth)
     assert r.status_code == 201, r.json
@@ -20,8 +20,10 @@ def delegate(web, auth, name, city, **extra):
 
 
 def put(web, token, stages, consent=True, **extra):
-    r = web.put(f"/api/v1/t/{token}/interests", json={
-        "consent": consent, "interests": [{"topic": t, "stage": s} for t, s in stages.items()], **extra})
+    r = web.put(
+        f"/api/v1/t/{token}/interests",
+        json={"consent": consent, "interests": [{"topic": t, "stage": s} for t, s in stages.items()], **extra},
+    )
     assert r.status_code == 200, r.json
     return r.json
 
@@ -100,8 +102,10 @@ def test_delegate_page_is_private_and_404_for_unknown_tickets(web, auth):
         assert r.headers["Referrer-Policy"] == "no-referrer"
     cancelled = delegate(web, auth, "Carl", "Mayen")
     guest_id = web.get(f"/api/v1/events/{SLUG}/guests?q=Carl", headers=auth).json["guests"][0]["id"]
-    assert web.patch(f"/api/v1/events/{SLUG}/guests/{guest_id}", json={"status": "cancelled"},
-                     headers=auth).status_code == 200
+    assert (
+        web.patch(f"/api/v1/events/{SLUG}/guests/{guest_id}", json={"status": "cancelled"}, headers=auth).status_code
+        == 200
+    )
     assert web.get(f"/t/{cancelled}/board").status_code == 404
     elsewhere = delegate(web, auth, "Dora", "Kusel")  # not one of the event's municipalities
     r = web.get(f"/t/{elsewhere}/board")
@@ -129,8 +133,10 @@ def test_delegate_page_shows_the_saved_answers_and_the_ticket_links_to_it(web, a
 
 
 def test_printable_plan_lists_the_municipalitys_tables(web, auth):
-    kl, trier, mayen, koblenz = (delegate(web, auth, n, c) for n, c in (
-        ("A", "Kaiserslautern"), ("B", "Trier"), ("C", "Mayen"), ("D", "Koblenz")))
+    kl, trier, mayen, koblenz = (
+        delegate(web, auth, n, c)
+        for n, c in (("A", "Kaiserslautern"), ("B", "Trier"), ("C", "Mayen"), ("D", "Koblenz"))
+    )
     put(web, kl, {"bildung": "runs", "park-app": "runs"})
     put(web, trier, {"bildung": "interested", "park-app": "plans"})
     put(web, mayen, {"bildung": "plans"})

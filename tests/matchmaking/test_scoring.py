@@ -1,31 +1,37 @@
 """Scores, reasons and the planner on small cases checked by hand."""
+
 from webapp.matchmaking import planner, scoring
 from webapp.matchmaking.planner import Item
 
 
 def test_runs_with_plans_beats_two_that_are_only_interested():
-    graph = scoring.match_graph({
-        "Kaiserslautern": {"Park App": "runs"},
-        "Trier": {"Park App": "plans"},
-        "Mayen": {"Park App": "interested"},
-        "Koblenz": {"Park App": "interested"},
-    })
+    graph = scoring.match_graph(
+        {
+            "Kaiserslautern": {"Park App": "runs"},
+            "Trier": {"Park App": "plans"},
+            "Mayen": {"Park App": "interested"},
+            "Koblenz": {"Park App": "interested"},
+        }
+    )
     assert graph["Kaiserslautern"]["Trier"]["weight"] == 3.0
     assert graph["Kaiserslautern"]["Mayen"]["weight"] == 2.5
     assert graph["Mayen"]["Koblenz"]["weight"] == 0.5
     assert graph["Kaiserslautern"]["Trier"]["reasons"] == ["Kaiserslautern betreibt Park App; Trier plant Park App"]
     # the experienced city is named first whichever way round the pair is stored
     assert graph["Kaiserslautern"]["Mayen"]["reasons"] == [
-        "Kaiserslautern betreibt Park App; Mayen interessiert sich für Park App"]
+        "Kaiserslautern betreibt Park App; Mayen interessiert sich für Park App"
+    ]
     top = scoring.matches(graph)[0]
     assert top["cities"] == ["Kaiserslautern", "Trier"] and top["score"] == 3.0
 
 
 def test_scores_add_up_over_shared_topics_and_strongest_reason_comes_first():
-    graph = scoring.match_graph({
-        "A": {"WLAN": "interested", "Drohnen": "runs", "KLAR": "plans"},
-        "B": {"WLAN": "interested", "Drohnen": "plans"},
-    })
+    graph = scoring.match_graph(
+        {
+            "A": {"WLAN": "interested", "Drohnen": "runs", "KLAR": "plans"},
+            "B": {"WLAN": "interested", "Drohnen": "plans"},
+        }
+    )
     edge = graph["A"]["B"]
     assert edge["weight"] == 3.5
     assert edge["reasons"][0] == "A betreibt Drohnen; B plant Drohnen"
@@ -33,16 +39,16 @@ def test_scores_add_up_over_shared_topics_and_strongest_reason_comes_first():
 
 
 def test_no_shared_topic_no_link_and_suggestions_rank_partners():
-    graph = scoring.match_graph({"A": {"X": "runs"}, "B": {"Y": "runs"}, "C": {"X": "plans"},
-                                 "D": {"X": "interested"}})
+    graph = scoring.match_graph({"A": {"X": "runs"}, "B": {"Y": "runs"}, "C": {"X": "plans"}, "D": {"X": "interested"}})
     assert not graph.has_edge("A", "B")
     assert [s["city"] for s in scoring.suggestions(graph, "A")] == ["C", "D"]
     assert scoring.suggestions(graph, "B") == []
 
 
 def test_meeting_pairs_maximise_total_weight():
-    graph = scoring.match_graph({"A": {"X": "runs"}, "B": {"X": "plans"}, "C": {"X": "plans"},
-                                 "D": {"X": "interested"}})
+    graph = scoring.match_graph(
+        {"A": {"X": "runs"}, "B": {"X": "plans"}, "C": {"X": "plans"}, "D": {"X": "interested"}}
+    )
     pairs = scoring.meeting_pairs(graph)
     assert len(pairs) == 2 and all(len(set(p)) == 2 for p in pairs)
     assert sum(graph[a][b]["weight"] for a, b in pairs) == 3.0 + 1.0  # A–B/A–C 3.0 + other–D 1.0
@@ -64,8 +70,10 @@ def item(name, members, weight):
 
 
 def test_planner_never_double_books_a_municipality_or_a_table():
-    items = [item(f"t{i}", {a, b}, 10 - i) for i, (a, b) in enumerate(
-        [(1, 2), (1, 3), (2, 3), (3, 4), (4, 5), (1, 5), (2, 4), (5, 6), (6, 1)])]
+    items = [
+        item(f"t{i}", {a, b}, 10 - i)
+        for i, (a, b) in enumerate([(1, 2), (1, 3), (2, 3), (3, 4), (4, 5), (1, 5), (2, 4), (5, 6), (6, 1)])
+    ]
     slots = [(100, 2), (200, 2)]
     placed = planner.plan(slots, items)
     assert planner.double_bookings(placed, items) == []

@@ -1,5 +1,6 @@
 """Security tests: rate limits, headers and cookies, credentials, privacy (docs/security.md). They run with
 CSRF on, on a copy of their module's prepared database (tests/helpers.py)."""
+
 from tests.helpers import SLUG, app_on_copy, make_staff, prepared_database  # noqa: F401
 
 

@@ -1,5 +1,6 @@
 """Security tests run with CSRF on, as in production: each test gets a copy of its module's prepared
 database (a module-scoped `template` fixture)."""
+
 import re
 
 import pytest

@@ -4,6 +4,7 @@ tokens, an open Socket.IO connection; the login's redirect target; login timing 
 
 CSRF is on (tests/security/conftest.py). Each browser's requests run in their own app context, as in
 production: Flask-Login keeps the signed-in user in `g`, which one long-lived context would share."""
+
 import statistics
 import time
 from datetime import timedelta
@@ -41,6 +42,7 @@ class Browser:
         def call(*args, **kwargs):
             with self.app.app_context():
                 return getattr(self.client, method)(*args, **kwargs)
+
         return call
 
     def cookie(self, name):
@@ -86,6 +88,7 @@ def bearer_status(app, token):
 
 
 # ---- logins are server-side ----------------------------------------------------------------------------
+
 
 def test_logout_ends_the_session_and_the_remember_cookie_everywhere(app):
     staff("anna")
@@ -142,6 +145,7 @@ def test_a_new_login_in_the_same_browser_replaces_its_previous_one(app):
 
 # ---- the account page ----------------------------------------------------------------------------------
 
+
 def change_password(browser, current, new, again=None, csrf=True):
     data = {"current_password": current, "new_password": new, "new_password_again": new if again is None else again}
     if csrf:
@@ -170,12 +174,17 @@ def test_changing_the_password_on_the_account_page_ends_every_other_login(app):
 def test_the_password_form_names_the_wrong_field_in_german(app):
     staff("anna")
     browser = signed_in_browser(app)
-    cases = [(("falsch", "a-new-password-1"), "current_password", "Das aktuelle Passwort ist falsch."),
-             (("", "a-new-password-1"), "current_password", "Bitte das aktuelle Passwort eingeben."),
-             ((PASSWORD, "kurz"), "new_password", "Das neue Passwort muss mindestens 10 Zeichen lang sein."),
-             ((PASSWORD, "a-new-password-1", "a-new-password-2"), "new_password_again",
-              "Die beiden neuen Passwörter stimmen nicht überein."),
-             ((PASSWORD, "x" * 201), "new_password", "Das Passwort darf höchstens 200 Zeichen lang sein.")]
+    cases = [
+        (("falsch", "a-new-password-1"), "current_password", "Das aktuelle Passwort ist falsch."),
+        (("", "a-new-password-1"), "current_password", "Bitte das aktuelle Passwort eingeben."),
+        ((PASSWORD, "kurz"), "new_password", "Das neue Passwort muss mindestens 10 Zeichen lang sein."),
+        (
+            (PASSWORD, "a-new-password-1", "a-new-password-2"),
+            "new_password_again",
+            "Die beiden neuen Passwörter stimmen nicht überein.",
+        ),
+        ((PASSWORD, "x" * 201), "new_password", "Das Passwort darf höchstens 200 Zeichen lang sein."),
+    ]
     for args, field, message in cases:
         r = change_password(browser, *args)
         html = r.get_data(as_text=True)
@@ -194,8 +203,10 @@ def test_the_account_page_lists_and_revokes_only_its_own_tokens(app):
     _, bert = staff("bert")
     browser = signed_in_browser(app)
     html = browser.get("/staff/account").get_data(as_text=True)
-    own_id, bert_id = (db.session.execute(select(ApiToken.id).join(ApiToken.staff).filter_by(name=name)).scalar_one()
-                       for name in ("anna", "bert"))
+    own_id, bert_id = (
+        db.session.execute(select(ApiToken.id).join(ApiToken.staff).filter_by(name=name)).scalar_one()
+        for name in ("anna", "bert")
+    )
     assert f'data-token="{own_id}"' in html and f'data-token="{bert_id}"' not in html
     token = browser.csrf("/staff/account")
     assert browser.post(f"/staff/account/tokens/{bert_id}/revoke", data={"csrf_token": token}).status_code == 404
@@ -225,6 +236,7 @@ def test_the_staff_pages_link_to_the_account_page(app):
 
 
 # ---- the command line ----------------------------------------------------------------------------------
+
 
 def test_a_new_password_from_the_cli_ends_every_login(app):
     staff("anna")
@@ -291,6 +303,7 @@ def test_tokens_are_listed_and_revoked_from_the_cli(app):
 
 # ---- Socket.IO -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("ending", ["logout over HTTP", "account disabled"])
 def test_an_open_socket_refuses_staff_events_once_its_login_ended(app, ending):
     staff("anna")
@@ -298,13 +311,15 @@ def test_an_open_socket_refuses_staff_events_once_its_login_ended(app, ending):
     event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
     session_id = event.sessions[0].id
     with app.app_context():
-        live = socketio.test_client(app, namespace="/live", auth={"event": SLUG, "since": None},
-                                    flask_test_client=browser.client)
+        live = socketio.test_client(
+            app, namespace="/live", auth={"event": SLUG, "since": None}, flask_test_client=browser.client
+        )
 
     def delay(minutes):
         with app.app_context():  # each event gets its own context in the server, too
-            return live.emit("update_session", {"id": session_id, "delay_minutes": minutes}, namespace="/live",
-                             callback=True)
+            return live.emit(
+                "update_session", {"id": session_id, "delay_minutes": minutes}, namespace="/live", callback=True
+            )
 
     try:
         assert delay(5)["session"]["delay_minutes"] == 5
@@ -324,12 +339,29 @@ def test_an_open_socket_refuses_staff_events_once_its_login_ended(app, ending):
 
 # ---- where the login leads -----------------------------------------------------------------------------
 
+
 def test_the_login_only_redirects_to_local_paths(app):
     staff("anna")
-    leaving = ["/\t/evil.example/", "/\n/evil.example/", "/\r\n/evil.example/", "/ /evil.example/", "\t//evil.example/",
-               "/\\evil.example/", "/\\\\evil.example/", "\\\\evil.example/", "\\/evil.example/", "//evil.example/",
-               "///evil.example/", "https://evil.example/", "HTTPS:evil.example", "javascript:alert(1)",
-               "evil.example", "/\u3000/evil.example/", "", " "]
+    leaving = [
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "/\r\n/evil.example/",
+        "/ /evil.example/",
+        "\t//evil.example/",
+        "/\\evil.example/",
+        "/\\\\evil.example/",
+        "\\\\evil.example/",
+        "\\/evil.example/",
+        "//evil.example/",
+        "///evil.example/",
+        "https://evil.example/",
+        "HTTPS:evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "/\u3000/evil.example/",
+        "",
+        " ",
+    ]
     for target in leaving:
         r = Browser(app).login(next=target)
         assert r.status_code == 302 and r.location == "/staff/", (target, r.location)
@@ -340,12 +372,14 @@ def test_the_login_only_redirects_to_local_paths(app):
     from webapp.staff.pages import _safe_next
 
     with app.test_request_context("/staff/login"):
-        assert [_safe_next(t) for t in ("/\x00/evil.example/", "/\x7f/evil.example/", "/\x0b/evil", None)] \
-            == ["/staff/"] * 4
+        assert [_safe_next(t) for t in ("/\x00/evil.example/", "/\x7f/evil.example/", "/\x0b/evil", None)] == [
+            "/staff/"
+        ] * 4
         assert _safe_next("/staff/\t") == "/staff/"  # cleaned, still local
 
 
 # ---- timing --------------------------------------------------------------------------------------------
+
 
 def test_unknown_and_disabled_names_take_as_long_as_a_wrong_password(app):
     make_staff("real-admin", password="the-right-password")  # the default hash method, as in production

@@ -1,6 +1,7 @@
 """Web hardening on every page type: Content-Security-Policy (own origin only, no inline script or eval),
 the usual security headers, no server version, pages without inline script/handlers/styles or third-party
 resources, CSRF tokens on every form, cookie flags, and the Socket.IO origin check."""
+
 import re
 import runpy
 import subprocess
@@ -25,8 +26,6 @@ HOST = "localhost"  # the test client's host
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     return prepared_database(tmp_path_factory.mktemp("headers"), board=True)
-
-
 
 
 def login(client, name="anna", password="pw-for-tests"):
@@ -61,8 +60,13 @@ class Page(HTMLParser):
             self.forms[-1]["csrf"] = True
 
     def handle_data(self, data):
-        if self.scripts and self.lasttag == "script" and data.strip() and not self.scripts[-1].get("src") \
-                and self.scripts[-1].get("type") != "application/json":
+        if (
+            self.scripts
+            and self.lasttag == "script"
+            and data.strip()
+            and not self.scripts[-1].get("src")
+            and self.scripts[-1].get("type") != "application/json"
+        ):
             self.inline.append("inline <script>")
 
 
@@ -82,8 +86,16 @@ def check_headers(response, what):
     for directive, sources in csp.items():
         extra = set(sources) - allowed - ({"data:"} if directive == "img-src" else set())
         assert not extra, f"{what}: {directive} allows {extra}"
-    for directive in ("default-src", "script-src", "style-src", "connect-src", "object-src", "base-uri",
-                      "form-action", "frame-ancestors"):
+    for directive in (
+        "default-src",
+        "script-src",
+        "style-src",
+        "connect-src",
+        "object-src",
+        "base-uri",
+        "form-action",
+        "frame-ancestors",
+    ):
         assert directive in csp, f"{what}: no {directive}"
     assert csp["script-src"] == ["'self'"] and csp["style-src"] == ["'self'"]
     assert csp["frame-ancestors"] == ["'none'"] and csp["object-src"] == ["'none'"]
@@ -100,8 +112,9 @@ def check_html(response, what):
     page.feed(response.get_data(as_text=True))
     assert not page.inline, f"{what}: inline {page.inline}"
     for script in page.scripts:
-        assert script.get("src", "").startswith("/static/") or script.get("type") == "application/json", \
+        assert script.get("src", "").startswith("/static/") or script.get("type") == "application/json", (
             f"{what}: script {script}"
+        )
     third_party = [url for url in page.resources if re.match(r"^(https?:)?//", url)]
     assert not third_party, f"{what}: loads {third_party}"
     for form in page.forms:
@@ -115,11 +128,17 @@ def test_every_page_type_has_the_headers_and_no_inline_code(app, client):
     guest = guest_domain.create_guest(event, {"name": "Erika Mustermann", "city": "Trier"})
     staff("anna")
     public = {
-        "agenda": f"/e/{SLUG}/", "screen": f"/e/{SLUG}/screen", "room screen": f"/e/{SLUG}/screen/forum",
-        "board": f"/e/{SLUG}/board", "board screen": f"/e/{SLUG}/board/screen", "register": f"/e/{SLUG}/register",
-        "ticket": f"/t/{guest.token}", "ticket print": f"/t/{guest.token}/print",
+        "agenda": f"/e/{SLUG}/",
+        "screen": f"/e/{SLUG}/screen",
+        "room screen": f"/e/{SLUG}/screen/forum",
+        "board": f"/e/{SLUG}/board",
+        "board screen": f"/e/{SLUG}/board/screen",
+        "register": f"/e/{SLUG}/register",
+        "ticket": f"/t/{guest.token}",
+        "ticket print": f"/t/{guest.token}/print",
         "my data": f"/t/{guest.token}/my-data",
-        "delegate": f"/t/{guest.token}/board", "delegate plan": f"/t/{guest.token}/plan",
+        "delegate": f"/t/{guest.token}/board",
+        "delegate plan": f"/t/{guest.token}/plan",
         "staff login": "/staff/login",
     }
     for what, path in public.items():
@@ -128,8 +147,13 @@ def test_every_page_type_has_the_headers_and_no_inline_code(app, client):
         check_headers(r, what)
         check_html(r, what)
     assert login(client).status_code == 302
-    staff_pages = {"staff home": "/staff/", "editor": f"/staff/e/{SLUG}/", "scanner": f"/staff/e/{SLUG}/scan",
-             "guests": f"/staff/e/{SLUG}/guests", "devices": f"/staff/e/{SLUG}/devices"}
+    staff_pages = {
+        "staff home": "/staff/",
+        "editor": f"/staff/e/{SLUG}/",
+        "scanner": f"/staff/e/{SLUG}/scan",
+        "guests": f"/staff/e/{SLUG}/guests",
+        "devices": f"/staff/e/{SLUG}/devices",
+    }
     for what, path in staff_pages.items():
         r = client.get(path)
         assert r.status_code == 200, f"{what}: {r.status_code}"
@@ -137,8 +161,12 @@ def test_every_page_type_has_the_headers_and_no_inline_code(app, client):
         page = check_html(r, what)
         assert any(f["action"] == "/staff/logout" for f in page.forms), f"{what}: no logout form"
     # Not only pages: JSON, errors, static files.
-    for what, path in {"api": f"/api/v1/events/{SLUG}/agenda", "api error": "/api/v1/events/nope/agenda",
-                       "404 page": "/e/nope/", "static": "/static/js/scan-store.js"}.items():
+    for what, path in {
+        "api": f"/api/v1/events/{SLUG}/agenda",
+        "api error": "/api/v1/events/nope/agenda",
+        "404 page": "/e/nope/",
+        "static": "/static/js/scan-store.js",
+    }.items():
         check_headers(client.get(path), what)
 
 
@@ -165,11 +193,19 @@ def test_session_cookie_is_httponly_and_lax_and_secure_with_secure_cookies(app, 
     config = runpy.run_path(str(ROOT / "webapp" / "core" / "config.py"))["Config"]
     assert (config.SESSION_COOKIE_SECURE, config.REMEMBER_COOKIE_SECURE) == (True, True)
     # … and then both cookies carry Secure.
-    secure = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                        SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, WTF_CSRF_ENABLED=False)
+    secure = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        WTF_CSRF_ENABLED=False,
+    )
     with secure.app_context():
-        r = secure.test_client().post("/staff/login", data={"name": "anna", "password": "pw-for-tests",
-                                                            "remember": "y"}, base_url="https://localhost")
+        r = secure.test_client().post(
+            "/staff/login",
+            data={"name": "anna", "password": "pw-for-tests", "remember": "y"},
+            base_url="https://localhost",
+        )
         cookies = {c.split("=", 1)[0]: c for c in r.headers.getlist("Set-Cookie")}
         for name in ("session", "remember_token"):
             assert {"Secure", "HttpOnly", "SameSite=Lax"} <= {p.strip() for p in cookies[name].split(";")}, name
@@ -206,19 +242,31 @@ def test_socketio_refuses_a_foreign_origin(app, client):
     assert ok.status_code == 200 and ok.get_data(as_text=True).startswith("0{")
     assert handshake(client).status_code == 200  # no Origin: not a browser page, nothing to protect
     # A forged X-Forwarded-Host does not help without PROXY_FIX.
-    assert handshake(client, "https://evil.example", X_Forwarded_Host="evil.example",
-                     X_Forwarded_Proto="https").status_code == 400
+    assert (
+        handshake(
+            client, "https://evil.example", X_Forwarded_Host="evil.example", X_Forwarded_Proto="https"
+        ).status_code
+        == 400
+    )
 
 
 def test_socketio_origins_from_config_and_behind_a_proxy(tmp_path):
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'o.sqlite3'}",
-                     CORS_ALLOWED_ORIGINS=["https://screens.example"], PROXY_FIX=True)
+    app = create_app(
+        TestConfig,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'o.sqlite3'}",
+        CORS_ALLOWED_ORIGINS=["https://screens.example"],
+        PROXY_FIX=True,
+    )
     client = app.test_client()
     assert handshake(client, "https://screens.example").status_code == 200
     assert handshake(client, "http://localhost").status_code == 200  # the own origin stays allowed
     assert handshake(client, "http://evil.example").status_code == 400
-    assert handshake(client, "https://treffpunkt.example", X_Forwarded_Host="treffpunkt.example",
-                     X_Forwarded_Proto="https").status_code == 200
+    assert (
+        handshake(
+            client, "https://treffpunkt.example", X_Forwarded_Host="treffpunkt.example", X_Forwarded_Proto="https"
+        ).status_code
+        == 200
+    )
 
 
 EVENTLET_PROBE = """
@@ -238,9 +286,14 @@ print(r.status, r.headers.get_all("Server"))
 @pytest.fixture(scope="module", autouse=True)
 def eventlet_probe():
     """Started before the first test of this module and read by the last (it runs meanwhile)."""
-    proc = subprocess.Popen([sys.executable, "-c", EVENTLET_PROBE], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True,
-                            env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x", "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", EVENTLET_PROBE],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x", "PYTHONPATH": str(ROOT)},
+    )
     yield proc
     if proc.poll() is None:
         proc.kill()

@@ -1,6 +1,7 @@
 """Privacy (webapp/privacy/): a guest downloads and deletes their data from /t/<token>; `flask --app wsgi
 purge SLUG` removes an event's personal data after the event; the scanner's offline list holds the minimum
 and is wiped on logout. Assertions are on rows: gone, anonymised, or kept."""
+
 import json
 import re
 import uuid
@@ -31,10 +32,8 @@ def template(tmp_path_factory):
     return prepared_database(tmp_path_factory.mktemp("privacy"), board=True)
 
 
-
 def event():
     return db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
-
 
 
 def everything_stored():
@@ -49,18 +48,38 @@ def everything_stored():
 def erika(client):
     """A delegate of Trier who registered herself (with Trier's invitation code), agreed to be a contact,
     named her city's topics, and was checked in (typed code, then the ticket URL again)."""
-    guest = guest_domain.create_guest(event(), {"name": "Erika Mustermann", "city": "Trier",
-                                                "organisation": "Stadtverwaltung Trier, Amt 12", "role": "CDO",
-                                                "email": "erika@trier.example", "consent_contact": True,
-                                                "delegate": True}, source="self")
-    r = client.put(f"/api/v1/t/{guest.token}/interests", json={
-        "consent": True, "contact": True, "interests": [{"topic": "park-app", "stage": "plans"},
-                                                        {"topic": "bildung", "stage": "runs"}]})
+    guest = guest_domain.create_guest(
+        event(),
+        {
+            "name": "Erika Mustermann",
+            "city": "Trier",
+            "organisation": "Stadtverwaltung Trier, Amt 12",
+            "role": "CDO",
+            "email": "erika@trier.example",
+            "consent_contact": True,
+            "delegate": True,
+        },
+        source="self",
+    )
+    r = client.put(
+        f"/api/v1/t/{guest.token}/interests",
+        json={
+            "consent": True,
+            "contact": True,
+            "interests": [{"topic": "park-app", "stage": "plans"}, {"topic": "bildung", "stage": "runs"}],
+        },
+    )
     assert r.status_code == 200
     _, door = staff("Einlass Nord", role="scanner")
     scans = [f"{guest.code[:4].lower()}-{guest.code[4:].lower()}", f"https://treffpunkt.example/t/{guest.token}"]
-    results = [client.post(f"/api/v1/events/{SLUG}/checkins", headers={"Authorization": f"Bearer {door}"},
-                           json={"code": code, "nonce": str(uuid.uuid4())}).json["result"] for code in scans]
+    results = [
+        client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            headers={"Authorization": f"Bearer {door}"},
+            json={"code": code, "nonce": str(uuid.uuid4())},
+        ).json["result"]
+        for code in scans
+    ]
     assert results == ["ok", "already"]
     return guest
 
@@ -75,14 +94,22 @@ def test_a_guest_downloads_everything_stored_about_them(client, erika):
     assert r.headers["Content-Disposition"].startswith("attachment;")
     data = json.loads(r.get_data(as_text=True))
     assert {k: data["registration"][k] for k in ("name", "municipality", "organisation", "role", "email")} == {
-        "name": "Erika Mustermann", "municipality": "Trier", "organisation": "Stadtverwaltung Trier, Amt 12",
-        "role": "CDO", "email": "erika@trier.example"}
+        "name": "Erika Mustermann",
+        "municipality": "Trier",
+        "organisation": "Stadtverwaltung Trier, Amt 12",
+        "role": "CDO",
+        "email": "erika@trier.example",
+    }
     assert data["ticket"]["code"] == erika.code and data["ticket"]["url"].endswith(f"/t/{erika.token}")
     assert data["check_in"]["at"].startswith("20") and data["check_in"]["at"].endswith(("+01:00", "+02:00"))
-    assert data["consents"] == {"processing_for_this_event": True, "named_as_contact_person": True,
-                                "municipality_on_public_board": True}
-    assert {(i["topic_slug"], i["stage"], i["you_are_named_as_contact"])
-            for i in data["interests_of_your_municipality"]} == {("park-app", "plans", True), ("bildung", "runs", True)}
+    assert data["consents"] == {
+        "processing_for_this_event": True,
+        "named_as_contact_person": True,
+        "municipality_on_public_board": True,
+    }
+    assert {
+        (i["topic_slug"], i["stage"], i["you_are_named_as_contact"]) for i in data["interests_of_your_municipality"]
+    } == {("park-app", "plans", True), ("bildung", "runs", True)}
     assert [e["result"] for e in data["door_log"]] == ["ok", "already"]
     # The ticket page links to it.
     assert f"/t/{erika.token}/my-data" in client.get(f"/t/{erika.token}").get_data(as_text=True)
@@ -119,7 +146,9 @@ def test_deleting_removes_the_guest_and_anonymises_the_log(client, erika, socket
     scans = db.session.execute(select(Scan).order_by(Scan.id)).scalars().all()
     assert len(scans) == 2  # the door's log keeps its rows …
     assert [(s.guest_id, s.input, s.response["guest"], s.result) for s in scans] == [
-        (None, "gelöscht", None, "ok"), (None, "gelöscht", None, "already")]  # … without her
+        (None, "gelöscht", None, "ok"),
+        (None, "gelöscht", None, "already"),
+    ]  # … without her
     assert [s.device for s in scans] == ["Einlass Nord"] * 2
     assert not any(p in everything_stored() for p in personal), "personal data left in the database"
     assert code not in everything_stored().upper().replace("-", "")
@@ -155,6 +184,7 @@ def test_when_the_last_delegate_of_a_town_leaves_the_tables_are_replanned(client
 
 # ---- the purge ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def after_the_event(client, erika):
     """Erika (contact, checked in, a meeting request), Max with an e-mail, a paired device with a token and
@@ -163,17 +193,34 @@ def after_the_event(client, erika):
     device, _ = device_domain.create_device(event(), "Handy von Jana")
     _, device_token = ApiToken.issue(device.staff, label="pairing")
     db.session.commit()
-    r = client.post(f"/api/v1/events/{SLUG}/checkins", headers={"Authorization": f"Bearer {device_token}"},
-                    json={"code": "ZZZZZZZZ", "nonce": "unknown-scan"})
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins",
+        headers={"Authorization": f"Bearer {device_token}"},
+        json={"code": "ZZZZZZZZ", "nonce": "unknown-scan"},
+    )
     assert r.json["result"] == "unknown"
-    assert client.post(f"/api/v1/t/{erika.token}/meetings", json={"with": "kaiserslautern",
-                                                                   "topic": "park-app"}).status_code == 201
+    assert (
+        client.post(
+            f"/api/v1/t/{erika.token}/meetings", json={"with": "kaiserslautern", "topic": "park-app"}
+        ).status_code
+        == 201
+    )
     staff("orga")
-    return {"personal": ("Erika Mustermann", "erika@trier.example", "Max Beispiel", "max@koblenz.example",
-                         "Handy von Jana", erika.code, erika.token, "ZZZZZZZZ"),
-            "guests": db.session.scalar(select(func.count(Guest.id))),
-            "sessions": db.session.scalar(select(func.count(Session.id))),
-            "interests": db.session.scalar(select(func.count(Interest.id)))}
+    return {
+        "personal": (
+            "Erika Mustermann",
+            "erika@trier.example",
+            "Max Beispiel",
+            "max@koblenz.example",
+            "Handy von Jana",
+            erika.code,
+            erika.token,
+            "ZZZZZZZZ",
+        ),
+        "guests": db.session.scalar(select(func.count(Guest.id))),
+        "sessions": db.session.scalar(select(func.count(Session.id))),
+        "interests": db.session.scalar(select(func.count(Interest.id))),
+    }
 
 
 def counts_in(output):
@@ -202,12 +249,18 @@ def test_purge_removes_personal_data_keeps_agenda_and_counts(app, after_the_even
     assert f"registered {n}, checked in 1" in r.output
     assert re.search(r"^\s+Trier: registered 2, checked in 1$", r.output, re.M)
     assert counts_in(r.output) == {
-        "guests deleted": n, "check-ins deleted": 1, "e-mail addresses deleted (with their guests)": 2,
+        "guests deleted": n,
+        "check-ins deleted": 1,
+        "e-mail addresses deleted (with their guests)": 2,
         "audit-log entries anonymised (input, guest, device name, staff account, stored answer)": 3,
-        "meeting requests deleted": 1, "contact persons removed from board entries": 2,
-        "scanner devices deleted": 1, "staff accounts of those devices deleted": 1,
-        "API tokens of those devices deleted": 1, "change-log entries cleaned of contact names": 1,
-        "guest-list uploads deleted (CSV files waiting for an import)": 0}
+        "meeting requests deleted": 1,
+        "contact persons removed from board entries": 2,
+        "scanner devices deleted": 1,
+        "staff accounts of those devices deleted": 1,
+        "API tokens of those devices deleted": 1,
+        "change-log entries cleaned of contact names": 1,
+        "guest-list uploads deleted (CSV files waiting for an import)": 0,
+    }
     db.session.expire_all()
     for model in (Guest, CheckIn, MeetingRequest, Device):
         assert db.session.scalar(select(func.count(model.id))) == 0, model.__name__
@@ -218,7 +271,8 @@ def test_purge_removes_personal_data_keeps_agenda_and_counts(app, after_the_even
     assert [(s.input, s.device, s.guest_id, s.staff_id, s.response) for s in scans] == [
         ("gelöscht", "Gerät 1", None, None, {"result": "ok"}),
         ("gelöscht", "Gerät 1", None, None, {"result": "already"}),
-        ("gelöscht", "Gerät 2", None, None, {"result": "unknown"})]
+        ("gelöscht", "Gerät 2", None, None, {"result": "unknown"}),
+    ]
     stored = everything_stored()
     assert not [p for p in after_the_event["personal"] if p in stored]
     # Kept: the agenda, the municipalities' board entries (without contacts), anonymous counts.
@@ -246,6 +300,7 @@ def test_purge_is_one_transaction(app, after_the_event, monkeypatch):
 
 # ---- the scanner's offline data --------------------------------------------------------------------------
 
+
 def test_the_offline_list_holds_salted_hashes_name_and_municipality_only(client, erika):
     _, door = staff("door", role="scanner")
     r = client.get(f"/api/v1/events/{SLUG}/checkin-list", headers={"Authorization": f"Bearer {door}"})
@@ -269,8 +324,9 @@ def test_logout_wipes_the_scanner_store(client):
     for path in ("/staff/", f"/staff/e/{SLUG}/scan"):
         html = client.get(path).get_data(as_text=True)
         assert re.search(r'<form[^>]*action="/staff/logout"', html), path
-        tag = re.search(r'<script type="module" src="/static/js/staff-logout.js" data-unsynced="([^"]+)"></script>',
-                        html)
+        tag = re.search(
+            r'<script type="module" src="/static/js/staff-logout.js" data-unsynced="([^"]+)"></script>', html
+        )
         assert tag and "{n}" in tag.group(1), path
     logout_js = (ROOT / "static/js/staff-logout.js").read_text()
     store_js = (ROOT / "static/js/scan-store.js").read_text()

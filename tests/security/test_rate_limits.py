@@ -1,6 +1,7 @@
 """Rate limits (webapp/web/limits.py): login, ticket tokens, typed-code lookups, registration and failed bearer
 tokens are limited per client; a working scanner never is. Limits are off in TestConfig and switched on here.
 Every request goes through the Flask test client (no network); a client's address is set per request."""
+
 import socket
 import time
 import uuid
@@ -45,8 +46,9 @@ def app(template, tmp_path):
 def a_guest():
     """A delegate of Trier who registered herself with Trier's invitation code."""
     event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
-    return guest_domain.create_guest(event, {"name": "Erika Mustermann", "city": "Trier", "delegate": True},
-                                     source="self")
+    return guest_domain.create_guest(
+        event, {"name": "Erika Mustermann", "city": "Trier", "delegate": True}, source="self"
+    )
 
 
 def assert_429(response, api):
@@ -62,11 +64,16 @@ def assert_429(response, api):
 
 def test_the_chosen_limits():
     assert {key: getattr(Config, key) for key in LIMIT_KEYS} == {
-        "RATELIMIT_LOGIN": "10 per minute", "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
-        "RATELIMIT_TICKET": "300 per minute", "RATELIMIT_TICKET_MISS": "60 per minute",
-        "RATELIMIT_PAIRING": "30 per minute", "RATELIMIT_LOOKUP": "60 per minute",
-        "RATELIMIT_REGISTER": "20 per minute", "RATELIMIT_AUTH_FAIL": "20 per minute",
-        "RATELIMIT_PUBLIC": "300 per minute"}
+        "RATELIMIT_LOGIN": "10 per minute",
+        "RATELIMIT_LOGIN_ACCOUNT": "5 per minute;30 per hour",
+        "RATELIMIT_TICKET": "300 per minute",
+        "RATELIMIT_TICKET_MISS": "60 per minute",
+        "RATELIMIT_PAIRING": "30 per minute",
+        "RATELIMIT_LOOKUP": "60 per minute",
+        "RATELIMIT_REGISTER": "20 per minute",
+        "RATELIMIT_AUTH_FAIL": "20 per minute",
+        "RATELIMIT_PUBLIC": "300 per minute",
+    }
 
 
 def test_limits_are_off_unless_switched_on(template, tmp_path):
@@ -83,12 +90,15 @@ def test_login_ten_a_minute_per_address(app, client):
     for n in range(10):  # a different account name each time: only the per-address limit counts here
         r = client.post("/staff/login", data={"name": f"who-{n}", "password": "wrong"}, environ_base=ip(1))
         assert r.status_code == 401
-    assert_429(client.post("/staff/login", data={"name": "anna", "password": "right-password"},
-                           environ_base=ip(1)), api=False)
+    assert_429(
+        client.post("/staff/login", data={"name": "anna", "password": "right-password"}, environ_base=ip(1)), api=False
+    )
     # Another address is not affected; the login page itself (GET) is never limited.
     assert client.get("/staff/login", environ_base=ip(1)).status_code == 200
-    assert client.post("/staff/login", data={"name": "anna", "password": "right-password"},
-                       environ_base=ip(2)).status_code == 302
+    assert (
+        client.post("/staff/login", data={"name": "anna", "password": "right-password"}, environ_base=ip(2)).status_code
+        == 302
+    )
 
 
 def test_failed_logins_per_address_and_account_name(app, client):
@@ -98,25 +108,39 @@ def test_failed_logins_per_address_and_account_name(app, client):
     staff("anna", password="right-password")
     staff("bert", password="bert-password")
     for n in range(3):  # spelled differently: case and spaces do not make another account name
-        r = client.post("/staff/login", data={"name": ("Anna ", "anna", " ANNA")[n], "password": f"guess-{n}"},
-                        environ_base=ip(10))
+        r = client.post(
+            "/staff/login", data={"name": ("Anna ", "anna", " ANNA")[n], "password": f"guess-{n}"}, environ_base=ip(10)
+        )
         assert r.status_code == 401
     # The next attempt on the account from that address is refused, even with the right password …
-    assert_429(client.post("/staff/login", data={"name": "anna", "password": "right-password"},
-                           environ_base=ip(10)), api=False)
+    assert_429(
+        client.post("/staff/login", data={"name": "anna", "password": "right-password"}, environ_base=ip(10)), api=False
+    )
     # … while anna herself, from another address, signs in.
     with app.test_client() as own:
-        assert own.post("/staff/login", data={"name": "anna", "password": "right-password"},
-                        environ_base=ip(20)).status_code == 302
+        assert (
+            own.post(
+                "/staff/login", data={"name": "anna", "password": "right-password"}, environ_base=ip(20)
+            ).status_code
+            == 302
+        )
     # The guessing address can still sign in to another account (its per-address limit is 10 a minute).
     with app.test_client() as other:
-        assert other.post("/staff/login", data={"name": "bert", "password": "bert-password"},
-                          environ_base=ip(10)).status_code == 302
+        assert (
+            other.post(
+                "/staff/login", data={"name": "bert", "password": "bert-password"}, environ_base=ip(10)
+            ).status_code
+            == 302
+        )
     # Successful logins do not count: bert signs in four times from one address.
     for _ in range(4):
         with app.test_client() as other:
-            assert other.post("/staff/login", data={"name": "bert", "password": "bert-password"},
-                              environ_base=ip(30)).status_code == 302
+            assert (
+                other.post(
+                    "/staff/login", data={"name": "bert", "password": "bert-password"}, environ_base=ip(30)
+                ).status_code
+                == 302
+            )
 
 
 def test_unknown_ticket_tokens_sixty_a_minute_per_address(app, client):
@@ -133,8 +157,13 @@ def test_unknown_ticket_tokens_sixty_a_minute_per_address(app, client):
 
 def test_a_delegate_using_their_pages_is_not_limited(app, client):
     guest = a_guest()
-    paths = [f"/t/{guest.token}", f"/t/{guest.token}/qr.svg", f"/t/{guest.token}/board",
-             f"/api/v1/t/{guest.token}/interests", f"/t/{guest.token}/my-data"]
+    paths = [
+        f"/t/{guest.token}",
+        f"/t/{guest.token}/qr.svg",
+        f"/t/{guest.token}/board",
+        f"/api/v1/t/{guest.token}/interests",
+        f"/t/{guest.token}/my-data",
+    ]
     statuses = [client.get(paths[n % len(paths)], environ_base=ip(3)).status_code for n in range(65)]
     assert statuses.count(200) == 65  # more than the 60 misses allowed: answered requests do not count there
 
@@ -142,26 +171,44 @@ def test_a_delegate_using_their_pages_is_not_limited(app, client):
 def test_all_requests_to_token_pages_are_capped_per_address(app, client):
     app.config["RATELIMIT_TICKET"] = "12 per minute"  # the same class, a smaller number to keep the test short
     guest = a_guest()
-    assert [client.get(f"/t/{guest.token}/qr.svg", environ_base=ip(4)).status_code
-            for _ in range(12)] == [200] * 12
+    assert [client.get(f"/t/{guest.token}/qr.svg", environ_base=ip(4)).status_code for _ in range(12)] == [200] * 12
     assert_429(client.get(f"/t/{guest.token}/qr.svg", environ_base=ip(4)), api=False)
 
 
 def test_registration_twenty_a_minute_per_address(app, client):
     for n in range(20):
-        r = client.post(f"/e/{SLUG}/register", data={"name": f"Gast {n}", "municipality": "Trier", "consent": "y"},
-                        environ_base=ip(5))
+        r = client.post(
+            f"/e/{SLUG}/register",
+            data={"name": f"Gast {n}", "municipality": "Trier", "consent": "y"},
+            environ_base=ip(5),
+        )
         assert r.status_code == 302
-    assert_429(client.post(f"/e/{SLUG}/register", data={"name": "Gast 21", "municipality": "Trier",
-                                                         "consent": "y"}, environ_base=ip(5)), api=False)
+    assert_429(
+        client.post(
+            f"/e/{SLUG}/register", data={"name": "Gast 21", "municipality": "Trier", "consent": "y"}, environ_base=ip(5)
+        ),
+        api=False,
+    )
     assert client.get(f"/e/{SLUG}/register", environ_base=ip(5)).status_code == 200  # the form still shows
     assert db.session.scalar(select(db.func.count(Guest.id)).where(Guest.name.like("Gast %"))) == 20
 
 
-PUBLIC_PATHS = ["/", f"/e/{SLUG}/", f"/e/{SLUG}/screen", f"/e/{SLUG}/screen/forum", f"/e/{SLUG}/agenda.ics",
-                f"/e/{SLUG}/schedule.xml", f"/e/{SLUG}/schedule.json", f"/e/{SLUG}/manifest.webmanifest",
-                f"/e/{SLUG}/board", f"/e/{SLUG}/board/screen", f"/e/{SLUG}/register",
-                f"/api/v1/events/{SLUG}/agenda", f"/api/v1/events/{SLUG}/board", f"/api/v1/events/{SLUG}/stats"]
+PUBLIC_PATHS = [
+    "/",
+    f"/e/{SLUG}/",
+    f"/e/{SLUG}/screen",
+    f"/e/{SLUG}/screen/forum",
+    f"/e/{SLUG}/agenda.ics",
+    f"/e/{SLUG}/schedule.xml",
+    f"/e/{SLUG}/schedule.json",
+    f"/e/{SLUG}/manifest.webmanifest",
+    f"/e/{SLUG}/board",
+    f"/e/{SLUG}/board/screen",
+    f"/e/{SLUG}/register",
+    f"/api/v1/events/{SLUG}/agenda",
+    f"/api/v1/events/{SLUG}/board",
+    f"/api/v1/events/{SLUG}/stats",
+]
 
 
 def test_public_pages_are_capped_per_address_but_never_for_staff_static_files_or_scans(app, client, admin_token):
@@ -185,16 +232,28 @@ def test_public_pages_are_capped_per_address_but_never_for_staff_static_files_or
     assert client.get(f"/api/v1/events/{SLUG}/agenda", headers=bearer, environ_base=ip(11)).status_code == 200
     browser = app.test_client()
     with app.app_context():  # each request in its own context, as in production (Flask-Login keeps the user in g)
-        assert browser.post("/staff/login", data={"name": "anna", "password": "right-password"},
-                            environ_base=ip(11)).status_code == 302
+        assert (
+            browser.post(
+                "/staff/login", data={"name": "anna", "password": "right-password"}, environ_base=ip(11)
+            ).status_code
+            == 302
+        )
     with app.app_context():
         assert browser.get(f"/e/{SLUG}/", environ_base=ip(11)).status_code == 200
-    r = client.post(f"/api/v1/events/{SLUG}/checkins", headers={"Authorization": f"Bearer {door}"},
-                    json={"code": guest.code, "nonce": str(uuid.uuid4())}, environ_base=ip(11))
+    r = client.post(
+        f"/api/v1/events/{SLUG}/checkins",
+        headers={"Authorization": f"Bearer {door}"},
+        json={"code": guest.code, "nonce": str(uuid.uuid4())},
+        environ_base=ip(11),
+    )
     assert r.status_code == 200 and r.json["result"] == "ok"
     # A made-up token does not pass as staff.
-    assert client.get(f"/api/v1/events/{SLUG}/agenda", headers={"Authorization": "Bearer made-up"},
-                      environ_base=ip(11)).status_code == 429
+    assert (
+        client.get(
+            f"/api/v1/events/{SLUG}/agenda", headers={"Authorization": "Bearer made-up"}, environ_base=ip(11)
+        ).status_code
+        == 429
+    )
 
 
 def test_guest_search_is_limited_per_staff_account(app, client):
@@ -215,8 +274,10 @@ def test_failed_bearer_tokens_twenty_a_minute_per_address(app, client, admin_tok
         r = client.get(url, headers={"Authorization": f"Bearer wrong-{n}"}, environ_base=ip(7))
         assert r.status_code == 401
     assert_429(client.get(url, headers={"Authorization": "Bearer wrong-21"}, environ_base=ip(7)), api=True)
-    assert_429(client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": "ABCDEFGH", "nonce": "n"},
-                           environ_base=ip(7)), api=True)  # no credential at all: the same class
+    assert_429(
+        client.post(f"/api/v1/events/{SLUG}/checkins", json={"code": "ABCDEFGH", "nonce": "n"}, environ_base=ip(7)),
+        api=True,
+    )  # no credential at all: the same class
     # The public API and a valid token from the same address are not affected.
     assert client.get(f"/api/v1/events/{SLUG}/agenda", environ_base=ip(7)).status_code == 200
     assert client.get(url, headers={"Authorization": f"Bearer {admin_token}"}, environ_base=ip(7)).status_code == 200
@@ -233,30 +294,51 @@ def test_a_scanner_is_never_slowed_200_scans_at_20_per_second_or_more(app, clien
     codes = [g.code for g in db.session.execute(select(Guest).where(Guest.name.like("Besucher %"))).scalars()]
     for n in range(25):  # the same address guessed tokens and codes before
         client.get(f"/api/v1/events/{SLUG}/guests", headers={"Authorization": f"Bearer bad-{n}"}, environ_base=ip(8))
-    assert client.get(f"/api/v1/events/{SLUG}/guests", headers={"Authorization": "Bearer bad"},
-                      environ_base=ip(8)).status_code == 429
+    assert (
+        client.get(
+            f"/api/v1/events/{SLUG}/guests", headers={"Authorization": "Bearer bad"}, environ_base=ip(8)
+        ).status_code
+        == 429
+    )
     headers = {"Authorization": f"Bearer {token}"}
     started = time.monotonic()
-    answers = [client.post(f"/api/v1/events/{SLUG}/checkins", headers=headers, environ_base=ip(8),
-                           json={"code": codes[n % 100], "nonce": str(uuid.uuid4())}) for n in range(200)]
+    answers = [
+        client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            headers=headers,
+            environ_base=ip(8),
+            json={"code": codes[n % 100], "nonce": str(uuid.uuid4())},
+        )
+        for n in range(200)
+    ]
     elapsed = time.monotonic() - started
     assert [r.status_code for r in answers] == [200] * 200
     results = [r.json["result"] for r in answers]
     assert results.count("ok") == 100 and results.count("already") == 100
     assert elapsed < 10, f"200 scans took {elapsed:.1f} s (< 20 scans/s)"
     batch = [{"code": codes[n], "nonce": str(uuid.uuid4())} for n in range(50)]
-    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=headers, environ_base=ip(8),
-                    json={"scans": batch})
+    r = client.post(f"/api/v1/events/{SLUG}/checkins/batch", headers=headers, environ_base=ip(8), json={"scans": batch})
     assert r.status_code == 200 and [a["result"] for a in r.json["answers"]] == ["already"] * 50
 
 
 def test_a_revoked_or_made_up_scanner_token_is_limited(app, client):
     for n in range(20):
-        r = client.post(f"/api/v1/events/{SLUG}/checkins", headers={"Authorization": f"Bearer made-up-{n}"},
-                        json={"code": "ABCDEFGH", "nonce": str(n)}, environ_base=ip(9))
+        r = client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            headers={"Authorization": f"Bearer made-up-{n}"},
+            json={"code": "ABCDEFGH", "nonce": str(n)},
+            environ_base=ip(9),
+        )
         assert r.status_code == 401
-    assert_429(client.post(f"/api/v1/events/{SLUG}/checkins", headers={"Authorization": "Bearer made-up"},
-                           json={"code": "ABCDEFGH", "nonce": "x"}, environ_base=ip(9)), api=True)
+    assert_429(
+        client.post(
+            f"/api/v1/events/{SLUG}/checkins",
+            headers={"Authorization": "Bearer made-up"},
+            json={"code": "ABCDEFGH", "nonce": "x"},
+            environ_base=ip(9),
+        ),
+        api=True,
+    )
 
 
 def test_storage_is_shared_redis_when_the_message_queue_is_redis():
@@ -284,8 +366,12 @@ def test_two_processes_sharing_redis_share_their_counts(template, tmp_path):
             r = app.test_client().post("/staff/login", data={"name": f"x{n}", "password": "y"}, environ_base=ip(1))
             assert r.status_code == 401
         for app in (a, b):
-            assert app.test_client().post("/staff/login", data={"name": "z", "password": "y"},
-                                          environ_base=ip(1)).status_code == 429
+            assert (
+                app.test_client()
+                .post("/staff/login", data={"name": "z", "password": "y"}, environ_base=ip(1))
+                .status_code
+                == 429
+            )
     finally:
         import redis
 

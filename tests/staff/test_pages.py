@@ -1,4 +1,5 @@
 """Staff pages: login, access control over the whole URL map, the agenda editor's buttons."""
+
 import re
 
 import pytest
@@ -13,9 +14,16 @@ from webapp.core.models import Event
 # one-time code; tests/checkin/test_devices.py covers it).
 PUBLIC = {"staff.login", "checkin_scan.pair"}
 # What a scanner-role account (a door phone) may open besides the admin's pages.
-SCANNER_OK = {"staff.index", "staff.logout", "checkin_scan.scan",
-              # everyone's own account: password, tokens, logins
-              "staff.account", "staff.account_password", "staff.account_revoke_token", "staff.account_revoke_logins"}
+SCANNER_OK = {
+    "staff.index",
+    "staff.logout",
+    "checkin_scan.scan",
+    # everyone's own account: password, tokens, logins
+    "staff.account",
+    "staff.account_password",
+    "staff.account_revoke_token",
+    "staff.account_revoke_logins",
+}
 
 
 def staff_rules(app, skip=PUBLIC):
@@ -107,26 +115,53 @@ def test_edit_and_add_session_forms(admin_browser):
     c = admin_browser
     park = session_by_title("Park App")
     assert "Park App" in c.get(f"/staff/e/{SLUG}/sessions/{park.id}/edit").get_data(as_text=True)
-    r = c.post(f"/staff/e/{SLUG}/sessions/{park.id}/edit", data={
-        "title": "Park App 2.0", "kind": "pitch", "room": "Forum", "start": "2018-10-26T15:55",
-        "end": "2018-10-26T16:15", "status": "scheduled", "abstract": "Neu"})
+    r = c.post(
+        f"/staff/e/{SLUG}/sessions/{park.id}/edit",
+        data={
+            "title": "Park App 2.0",
+            "kind": "pitch",
+            "room": "Forum",
+            "start": "2018-10-26T15:55",
+            "end": "2018-10-26T16:15",
+            "status": "scheduled",
+            "abstract": "Neu",
+        },
+    )
     assert r.status_code == 302
     db.session.expire_all()
     assert db.session.get(Session, park.id).title == "Park App 2.0"
-    r = c.post(f"/staff/e/{SLUG}/sessions/new", data={
-        "title": "Zusatzrunde", "kind": "workshop", "room": "Foyer", "start": "2018-10-26T18:00",
-        "end": "2018-10-26T17:00", "status": "scheduled"})
+    r = c.post(
+        f"/staff/e/{SLUG}/sessions/new",
+        data={
+            "title": "Zusatzrunde",
+            "kind": "workshop",
+            "room": "Foyer",
+            "start": "2018-10-26T18:00",
+            "end": "2018-10-26T17:00",
+            "status": "scheduled",
+        },
+    )
     assert r.status_code == 200 and "planned_end must be after planned_start" in r.get_data(as_text=True)
-    r = c.post(f"/staff/e/{SLUG}/sessions/new", data={
-        "title": "Zusatzrunde", "kind": "workshop", "room": "Foyer", "start": "2018-10-26T18:00",
-        "end": "2018-10-26T18:30", "status": "scheduled"})
+    r = c.post(
+        f"/staff/e/{SLUG}/sessions/new",
+        data={
+            "title": "Zusatzrunde",
+            "kind": "workshop",
+            "room": "Foyer",
+            "start": "2018-10-26T18:00",
+            "end": "2018-10-26T18:30",
+            "status": "scheduled",
+        },
+    )
     assert r.status_code == 302 and session_by_title("Zusatzrunde").planned_start.hour == 16  # 18:00 CEST
 
 
 def test_announcements_page(admin_browser):
     c = admin_browser
-    r = c.post(f"/staff/e/{SLUG}/announcements", data={"text": "Bus fährt um 17 Uhr", "severity": "warning",
-                                                        "expires_in_minutes": "60"})
+    r = c.post(
+        f"/staff/e/{SLUG}/announcements",
+        data={"text": "Bus fährt um 17 Uhr", "severity": "warning", "expires_in_minutes": "60"},
+    )
     assert r.status_code == 302
     page = c.get(f"/staff/e/{SLUG}/announcements").get_data(as_text=True)
     assert "Bus fährt um 17 Uhr" in page
@@ -153,8 +188,9 @@ def test_cli_staff_add_and_token(app):
     token = out.output.strip().splitlines()[-1]
     assert len(token) >= 40
     c = app.test_client()
-    r = c.patch(f"/api/v1/events/{SLUG}/sessions/1", json={"delay_minutes": 5},
-                headers={"Authorization": f"Bearer {token}"})
+    r = c.patch(
+        f"/api/v1/events/{SLUG}/sessions/1", json={"delay_minutes": 5}, headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 403  # a scanner may not edit the agenda
     assert runner.invoke(args=["staff", "token", "nobody"]).exit_code != 0
     out = runner.invoke(args=["staff", "bootstrap"])
@@ -164,10 +200,10 @@ def test_cli_staff_add_and_token(app):
 
 def test_moving_into_an_occupied_room_warns(admin_browser):
     moved = session_by_title("Einfluss der Digitalisierung auf die Raumentwicklung")
-    r = admin_browser.post(f"/staff/e/{SLUG}/sessions/{moved.id}/room", data={"room": "Seminarraum 2"},
-                           follow_redirects=True)
+    r = admin_browser.post(
+        f"/staff/e/{SLUG}/sessions/{moved.id}/room", data={"room": "Seminarraum 2"}, follow_redirects=True
+    )
     page = r.get_data(as_text=True)
     assert "Seminarraum 2 ist zur selben Zeit auch belegt durch: KLAR" in page
-    r = admin_browser.post(f"/staff/e/{SLUG}/sessions/{moved.id}/room", data={"room": "Foyer"},
-                           follow_redirects=True)
+    r = admin_browser.post(f"/staff/e/{SLUG}/sessions/{moved.id}/room", data={"room": "Foyer"}, follow_redirects=True)
     assert "auch belegt" not in r.get_data(as_text=True)

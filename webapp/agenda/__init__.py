@@ -1,5 +1,6 @@
 """The live agenda: rooms, sessions, speakers, topics, announcements; its public pages and exports, the staff
 editor, the API, the staff socket events, schedule import and the demo event's agenda."""
+
 from ..core.extensions import csrf
 from ..live import register_snapshot_part
 from . import api, cli, domain, editor, pages, sockets

@@ -1,4 +1,5 @@
 """Agenda JSON API under /api/v1 (documented in docs/api.md)."""
+
 from flask import Blueprint, jsonify
 
 from ..core.events import get_event

@@ -1,4 +1,5 @@
 """`flask --app wsgi schedule import SLUG FILE`: a c3voc/pretalx schedule.json or frab schedule.xml."""
+
 import click
 
 from .imports import ImportError_, import_schedule
@@ -17,6 +18,7 @@ def schedule_import(slug, file):
     with open(file, "rb") as fh:
         data = fh.read()
     with click.progressbar(length=1, label="Importing", show_pos=True) as bar:
+
         def progress(done, total):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)

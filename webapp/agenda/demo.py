@@ -2,6 +2,7 @@
 date and start, venue, the opening by the mayor, the talks of the CDO and of KL.digital's managing
 director, the guest municipalities, the project topics and the cooperation fields. Invented (and marked as
 demo data in the UI and README): the times of single sessions, the rooms, and who pitches which project."""
+
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,8 +16,7 @@ SLUG = "kl-2018"
 TZ = ZoneInfo("Europe/Berlin")
 DAY = datetime(2018, 10, 26, tzinfo=TZ)
 
-ROOMS = [("Forum", "forum"), ("Seminarraum 1", "seminarraum-1"), ("Seminarraum 2", "seminarraum-2"),
-         ("Foyer", "foyer")]
+ROOMS = [("Forum", "forum"), ("Seminarraum 1", "seminarraum-1"), ("Seminarraum 2", "seminarraum-2"), ("Foyer", "foyer")]
 
 TOPICS = [
     ("bus-fussgaengerzone", "Teilautonomer Bus in der Fußgängerzone"),
@@ -56,35 +56,104 @@ SPEAKERS = {
 
 # (start hh:mm, minutes, room, kind, title, speakers, topics, abstract)
 SESSIONS = [
-    ("13:30", 30, "Foyer", "arrival", "Ankommen, Registrierung und Kaffee", [], [],
-     "Check-in am Eingang des IT-Campus im PRE-Gelände."),
-    ("14:00", 15, "Forum", "opening", "Begrüßung und Eröffnung", ["weichel"], [],
-     "Oberbürgermeister Dr. Klaus Weichel eröffnet das Netzwerktreffen der rheinland-pfälzischen Kommunen."),
-    ("14:15", 30, "Forum", "talk", "Die herzlich digitale Stadt: Strukturen, Roadmap und (Teil-)Ziele",
-     ["rombach"], ["verwaltung"],
-     "Die neu entstandenen Strukturen der herzlich digitalen Stadt, die Roadmap und die (Teil-)Ziele auf dem "
-     "Weg in eine digitale Zukunft."),
-    ("14:45", 30, "Forum", "talk", "Projekte, Strategien und Kooperation", ["verlage"],
-     ["bildung", "verwaltung", "sicherheit"],
-     "KL.digital stellt Projekte und Strategien vor und lädt zur Kooperation in Bildung, Verwaltung und "
-     "Sicherheit ein."),
+    (
+        "13:30",
+        30,
+        "Foyer",
+        "arrival",
+        "Ankommen, Registrierung und Kaffee",
+        [],
+        [],
+        "Check-in am Eingang des IT-Campus im PRE-Gelände.",
+    ),
+    (
+        "14:00",
+        15,
+        "Forum",
+        "opening",
+        "Begrüßung und Eröffnung",
+        ["weichel"],
+        [],
+        "Oberbürgermeister Dr. Klaus Weichel eröffnet das Netzwerktreffen der rheinland-pfälzischen Kommunen.",
+    ),
+    (
+        "14:15",
+        30,
+        "Forum",
+        "talk",
+        "Die herzlich digitale Stadt: Strukturen, Roadmap und (Teil-)Ziele",
+        ["rombach"],
+        ["verwaltung"],
+        "Die neu entstandenen Strukturen der herzlich digitalen Stadt, die Roadmap und die (Teil-)Ziele auf dem "
+        "Weg in eine digitale Zukunft.",
+    ),
+    (
+        "14:45",
+        30,
+        "Forum",
+        "talk",
+        "Projekte, Strategien und Kooperation",
+        ["verlage"],
+        ["bildung", "verwaltung", "sicherheit"],
+        "KL.digital stellt Projekte und Strategien vor und lädt zur Kooperation in Bildung, Verwaltung und "
+        "Sicherheit ein.",
+    ),
     ("15:15", 20, "Foyer", "break", "Kaffeepause", [], [], ""),
-    ("15:35", 20, "Forum", "pitch", "Teilautonomes Fahren mit einem Bus in der Fußgängerzone", ["kldigital"],
-     ["bus-fussgaengerzone"], ""),
+    (
+        "15:35",
+        20,
+        "Forum",
+        "pitch",
+        "Teilautonomes Fahren mit einem Bus in der Fußgängerzone",
+        ["kldigital"],
+        ["bus-fussgaengerzone"],
+        "",
+    ),
     ("15:55", 20, "Forum", "pitch", "Park App", ["kldigital"], ["park-app"], ""),
     ("16:15", 20, "Forum", "pitch", "Mobiles WLAN", ["kldigital"], ["mobiles-wlan"], ""),
-    ("15:35", 20, "Seminarraum 1", "pitch", "Einfluss der Digitalisierung auf die Raumentwicklung",
-     ["kldigital"], ["raumentwicklung"], ""),
+    (
+        "15:35",
+        20,
+        "Seminarraum 1",
+        "pitch",
+        "Einfluss der Digitalisierung auf die Raumentwicklung",
+        ["kldigital"],
+        ["raumentwicklung"],
+        "",
+    ),
     ("15:55", 20, "Seminarraum 1", "pitch", "Drohnenschule", ["kldigital"], ["drohnenschule"], ""),
     ("16:15", 20, "Seminarraum 1", "pitch", "Asyl Cube", ["kldigital"], ["asyl-cube"], ""),
     ("15:35", 20, "Seminarraum 2", "pitch", "KLAR", ["kldigital"], ["klar"], ""),
-    ("15:55", 40, "Seminarraum 2", "workshop", "Digitale Dörfer: Erfahrungen aus Eisenberg (Pfalz)", [],
-     ["digitale-doerfer"], ""),
-    ("16:40", 50, "Foyer", "networking", "Kooperationsrunden an Thementischen: Bildung, Verwaltung, Sicherheit",
-     [], ["bildung", "verwaltung", "sicherheit"],
-     "Die Städte finden sich an Thementischen zusammen; Vorschläge kommen vom Matchmaking-Board."),
-    ("17:30", 15, "Forum", "talk", "Ausblick: die nächsten Netzwerktreffen", ["verlage"], [],
-     "Das Treffen ist der Auftakt einer Reihe regionenübergreifender Netzwerktreffen."),
+    (
+        "15:55",
+        40,
+        "Seminarraum 2",
+        "workshop",
+        "Digitale Dörfer: Erfahrungen aus Eisenberg (Pfalz)",
+        [],
+        ["digitale-doerfer"],
+        "",
+    ),
+    (
+        "16:40",
+        50,
+        "Foyer",
+        "networking",
+        "Kooperationsrunden an Thementischen: Bildung, Verwaltung, Sicherheit",
+        [],
+        ["bildung", "verwaltung", "sicherheit"],
+        "Die Städte finden sich an Thementischen zusammen; Vorschläge kommen vom Matchmaking-Board.",
+    ),
+    (
+        "17:30",
+        15,
+        "Forum",
+        "talk",
+        "Ausblick: die nächsten Netzwerktreffen",
+        ["verlage"],
+        [],
+        "Das Treffen ist der Auftakt einer Reihe regionenübergreifender Netzwerktreffen.",
+    ),
     ("17:45", 75, "Foyer", "networking", "Get-together", [], [], ""),
 ]
 
@@ -95,28 +164,49 @@ def load_demo():
     if event is not None:
         return event, False
     event = Event(
-        slug=SLUG, series="Digitale Netzwerktreffen Rheinland-Pfalz",
+        slug=SLUG,
+        series="Digitale Netzwerktreffen Rheinland-Pfalz",
         title="Digitales Netzwerktreffen – rheinland-pfälzische Städte zu Gast in KL",
         subtitle="Herzlich digitale Stadt: Treffpunkt zum Austausch",
-        host="KL.digital GmbH für die Stadt Kaiserslautern", venue="IT-Campus im PRE-Gelände, Kaiserslautern",
+        host="KL.digital GmbH für die Stadt Kaiserslautern",
+        venue="IT-Campus im PRE-Gelände, Kaiserslautern",
         description="IT-Expertinnen und -Experten und Wirtschaftsförderer aus Ludwigshafen, Trier, Koblenz, "
-                    "Neustadt an der Weinstraße, Zweibrücken, Pirmasens, Frankenthal, Bad Kreuznach, Mayen und "
-                    "Eisenberg (Pfalz) tauschen sich über digitale Projekte aus. Demo-Daten: Uhrzeiten der "
-                    "einzelnen Programmpunkte und Räume sind erfunden.",
-        timezone="Europe/Berlin", starts_at=DAY.replace(hour=13, minute=30), ends_at=DAY.replace(hour=19),
-        is_demo=True)
+        "Neustadt an der Weinstraße, Zweibrücken, Pirmasens, Frankenthal, Bad Kreuznach, Mayen und "
+        "Eisenberg (Pfalz) tauschen sich über digitale Projekte aus. Demo-Daten: Uhrzeiten der "
+        "einzelnen Programmpunkte und Räume sind erfunden.",
+        timezone="Europe/Berlin",
+        starts_at=DAY.replace(hour=13, minute=30),
+        ends_at=DAY.replace(hour=19),
+        is_demo=True,
+    )
     db.session.add(event)
     for name, slug, lat, lon, note in MUNICIPALITIES:
-        db.session.add(Municipality(event=event, name=name, slug=slug, latitude=lat, longitude=lon, note=note,
-                                    is_host=name == "Kaiserslautern"))
+        db.session.add(
+            Municipality(
+                event=event,
+                name=name,
+                slug=slug,
+                latitude=lat,
+                longitude=lon,
+                note=note,
+                is_host=name == "Kaiserslautern",
+            )
+        )
     rooms = {name: Room(event=event, name=name, slug=slug, position=i) for i, (name, slug) in enumerate(ROOMS)}
     topics = {slug: Topic(event=event, slug=slug, name=name) for slug, name in TOPICS}
     speakers = {key: Speaker(event=event, name=name, role=role) for key, (name, role) in SPEAKERS.items()}
     for hhmm, minutes, room, kind, title, who, about, abstract in SESSIONS:
         hour, minute = map(int, hhmm.split(":"))
         start = DAY.replace(hour=hour, minute=minute)
-        session = Session(event=event, title=title, kind=kind, abstract=abstract, room=rooms[room],
-                          planned_start=start, planned_end=start + timedelta(minutes=minutes))
+        session = Session(
+            event=event,
+            title=title,
+            kind=kind,
+            abstract=abstract,
+            room=rooms[room],
+            planned_start=start,
+            planned_end=start + timedelta(minutes=minutes),
+        )
         session.speakers = [speakers[k] for k in who]
         session.topics = [topics[t] for t in about]
         db.session.add(session)

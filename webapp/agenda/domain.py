@@ -1,6 +1,7 @@
 """Agenda logic: reading the agenda as JSON and every change to it. Routes, socket handlers, the CLI and
 tests call these; each change is one transaction with exactly one new revision (or none if nothing
 changed)."""
+
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -21,11 +22,16 @@ MAX_TEXT = 500
 
 # ---- reading -------------------------------------------------------------------------------------
 
+
 def session_details():
     """What session_json reads, loaded with the session (an edit reads it before and after the change).
     Built when first needed: loader options configure every mapper, which must not happen at import."""
-    return (joinedload(Session.room), joinedload(Session.planned_room), selectinload(Session.speakers),
-            selectinload(Session.topics))
+    return (
+        joinedload(Session.room),
+        joinedload(Session.planned_room),
+        selectinload(Session.speakers),
+        selectinload(Session.topics),
+    )
 
 
 def get_session(event, session_id):
@@ -90,6 +96,7 @@ def agenda_json(event):
 
 # ---- validating input ---------------------------------------------------------------------------
 
+
 def _room(event, name):
     if not isinstance(name, str):
         raise DomainError("invalid", "room must be a room name")
@@ -99,8 +106,17 @@ def _room(event, name):
     return room
 
 
-SESSION_FIELDS = {"delay_minutes", "room", "status", "title", "abstract", "kind", "planned_start",
-                  "planned_end", "shift_following"}
+SESSION_FIELDS = {
+    "delay_minutes",
+    "room",
+    "status",
+    "title",
+    "abstract",
+    "kind",
+    "planned_start",
+    "planned_end",
+    "shift_following",
+}
 
 
 def parse_session_fields(event, data, required=()):
@@ -131,6 +147,7 @@ def parse_session_fields(event, data, required=()):
 
 # ---- changing ------------------------------------------------------------------------------------
 
+
 def _describe(session, before, kind):
     title = session.title
     if kind == "session.delayed":
@@ -148,9 +165,15 @@ def following_in_room(session):
     """Later sessions in the same room on the same local day: what a delay pushes back."""
     tz = ZoneInfo(session.event.timezone)
     day = session.planned_start.astimezone(tz).date()
-    return [s for s in session.event.sessions
-            if s.id != session.id and s.room_id == session.room_id and s.status == "scheduled"
-            and s.planned_start >= session.planned_start and s.planned_start.astimezone(tz).date() == day]
+    return [
+        s
+        for s in session.event.sessions
+        if s.id != session.id
+        and s.room_id == session.room_id
+        and s.status == "scheduled"
+        and s.planned_start >= session.planned_start
+        and s.planned_start.astimezone(tz).date() == day
+    ]
 
 
 def room_overlaps(session):
@@ -159,9 +182,15 @@ def room_overlaps(session):
     if session.room_id is None or session.status != "scheduled":
         return []
     start, end = expected_start(session), expected_end(session)
-    return [s for s in session.event.sessions
-            if s.id != session.id and s.room_id == session.room_id and s.status == "scheduled"
-            and expected_start(s) < end and start < expected_end(s)]
+    return [
+        s
+        for s in session.event.sessions
+        if s.id != session.id
+        and s.room_id == session.room_id
+        and s.status == "scheduled"
+        and expected_start(s) < end
+        and start < expected_end(s)
+    ]
 
 
 def update_session(event, session, fields, actor=""):
@@ -219,16 +248,24 @@ def create_session(event, fields, actor="", speakers=(), topics=()):
             raise DomainError("invalid", f"missing field: {key}")
     if fields["planned_end"] <= fields["planned_start"]:
         raise DomainError("invalid", "planned_end must be after planned_start")
-    session = Session(event=event, title=fields["title"], abstract=fields.get("abstract", ""),
-                      kind=fields.get("kind", "talk"), planned_start=fields["planned_start"],
-                      planned_end=fields["planned_end"], delay_minutes=fields.get("delay_minutes", 0),
-                      status=fields.get("status", "scheduled"), room=fields.get("room"))
+    session = Session(
+        event=event,
+        title=fields["title"],
+        abstract=fields.get("abstract", ""),
+        kind=fields.get("kind", "talk"),
+        planned_start=fields["planned_start"],
+        planned_end=fields["planned_end"],
+        delay_minutes=fields.get("delay_minutes", 0),
+        status=fields.get("status", "scheduled"),
+        room=fields.get("room"),
+    )
     session.speakers = list(speakers)
     session.topics = list(topics)
     db.session.add(session)
     db.session.flush()
-    change = record_change(event, "session.added", f"{session.title}: neu im Programm",
-                           {"sessions": [session_json(session)]}, actor)
+    change = record_change(
+        event, "session.added", f"{session.title}: neu im Programm", {"sessions": [session_json(session)]}, actor
+    )
     db.session.commit()
     return session, change
 
@@ -249,12 +286,14 @@ def parse_announcement(data):
 
 
 def add_announcement(event, text, severity="info", expires_at=None, actor=""):
-    announcement = Announcement(event=event, text=text, severity=severity, expires_at=expires_at,
-                                created_at=datetime.now(timezone.utc))
+    announcement = Announcement(
+        event=event, text=text, severity=severity, expires_at=expires_at, created_at=datetime.now(timezone.utc)
+    )
     db.session.add(announcement)
     db.session.flush()
-    change = record_change(event, "announcement.added", text[:200],
-                           {"announcements": [announcement_json(announcement)]}, actor)
+    change = record_change(
+        event, "announcement.added", text[:200], {"announcements": [announcement_json(announcement)]}, actor
+    )
     db.session.commit()
     return announcement, change
 
@@ -264,8 +303,13 @@ def withdraw_announcement(event, announcement_id, actor=""):
     if announcement.withdrawn:
         return None
     announcement.withdrawn = True
-    change = record_change(event, "announcement.withdrawn", announcement.text[:200],
-                           {"announcements": [announcement_json(announcement)]}, actor)
+    change = record_change(
+        event,
+        "announcement.withdrawn",
+        announcement.text[:200],
+        {"announcements": [announcement_json(announcement)]},
+        actor,
+    )
     db.session.commit()
     return change
 

@@ -1,6 +1,7 @@
 """The agenda editor for staff: sessions (delay, move, cancel, edit, add), announcements and the change log.
 Each handler parses the form, calls the agenda's domain functions, and redirects back with a message. URLs
 under /staff/e/<slug>/ (endpoints `agenda_editor.*`)."""
+
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,8 +27,9 @@ DELAY_STEPS = (-15, -10, -5, 5, 10, 15)
 @staff_required()
 def editor(slug):
     event = event_or_404(slug)
-    return render_template("staff/editor.html", event=event, form=ActionForm(), steps=DELAY_STEPS,
-                           expected_start=domain.expected_start)
+    return render_template(
+        "staff/editor.html", event=event, form=ActionForm(), steps=DELAY_STEPS, expected_start=domain.expected_start
+    )
 
 
 def _apply(event, session_id, data):
@@ -38,8 +40,9 @@ def _apply(event, session_id, data):
         return
     try:
         session = domain.get_session(event, session_id)
-        change = domain.update_session(event, session, domain.parse_session_fields(event, data),
-                                       actor=actor_name(current_user))
+        change = domain.update_session(
+            event, session, domain.parse_session_fields(event, data), actor=actor_name(current_user)
+        )
         flash(change.summary if change else _("Keine Änderung."), "ok")
         _warn_overlaps(session)
     except DomainError as exc:
@@ -49,8 +52,14 @@ def _apply(event, session_id, data):
 def _warn_overlaps(session):
     overlaps = domain.room_overlaps(session)
     if overlaps:
-        flash(_("Achtung: %(room)s ist zur selben Zeit auch belegt durch: %(titles)s",
-                room=session.room.name, titles=", ".join(s.title for s in overlaps)), "warning")
+        flash(
+            _(
+                "Achtung: %(room)s ist zur selben Zeit auch belegt durch: %(titles)s",
+                room=session.room.name,
+                titles=", ".join(s.title for s in overlaps),
+            ),
+            "warning",
+        )
 
 
 @bp.post("/e/<slug>/sessions/<int:session_id>/delay")
@@ -62,8 +71,11 @@ def delay(slug, session_id):
         session = domain.get_session(event, session_id)
     except (ValueError, DomainError):
         abort(400)
-    _apply(event, session_id, {"delay_minutes": session.delay_minutes + step,
-                               "shift_following": request.form.get("shift_following") == "1"})
+    _apply(
+        event,
+        session_id,
+        {"delay_minutes": session.delay_minutes + step, "shift_following": request.form.get("shift_following") == "1"},
+    )
     return redirect(url_for(".editor", slug=slug) + f"#s{session_id}")
 
 
@@ -99,10 +111,14 @@ def _session_form(event, session=None):
 
 
 def _form_fields(form, tz):
-    data = {"title": form.title.data, "kind": form.kind.data, "status": form.status.data,
-            "abstract": form.abstract.data or "",
-            "planned_start": form.start.data.replace(tzinfo=tz).isoformat(),
-            "planned_end": form.end.data.replace(tzinfo=tz).isoformat()}
+    data = {
+        "title": form.title.data,
+        "kind": form.kind.data,
+        "status": form.status.data,
+        "abstract": form.abstract.data or "",
+        "planned_start": form.start.data.replace(tzinfo=tz).isoformat(),
+        "planned_end": form.end.data.replace(tzinfo=tz).isoformat(),
+    }
     if form.room.data:
         data["room"] = form.room.data
     return data
@@ -152,8 +168,15 @@ def announcements(slug):
         except DomainError as exc:
             form.text.errors = list(form.text.errors) + [exc.message]
     active = {a.id for a in domain.active_announcements(event)}
-    return render_template("staff/announcements.html", event=event, form=form, action=ActionForm(),
-                           items=list(reversed(event.announcements)), active=active, now=datetime.now)
+    return render_template(
+        "staff/announcements.html",
+        event=event,
+        form=form,
+        action=ActionForm(),
+        items=list(reversed(event.announcements)),
+        active=active,
+        now=datetime.now,
+    )
 
 
 @bp.post("/e/<slug>/announcements/<int:announcement_id>/withdraw")
@@ -173,6 +196,9 @@ def withdraw(slug, announcement_id):
 @staff_required()
 def changes(slug):
     event = event_or_404(slug)
-    rows = db.session.execute(select(Change).filter_by(event_id=event.id).order_by(Change.revision.desc())
-                              .limit(500)).scalars().all()
+    rows = (
+        db.session.execute(select(Change).filter_by(event_id=event.id).order_by(Change.revision.desc()).limit(500))
+        .scalars()
+        .all()
+    )
     return render_template("staff/changes.html", event=event, changes=rows, tz=ZoneInfo(event.timezone))

@@ -3,6 +3,7 @@
 All three show the *expected* times (planned + delay), so a calendar subscription or a Fahrplan app follows
 the day as it really runs. The two Fahrplan formats are built from one record per session
 (`schedule_days` + `session_record`), so they always say the same thing."""
+
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # ---- shared by the Fahrplan formats (and the importer) -------------------------------------------------
+
 
 def acronym(event):
     """The c3voc acronym: slug kl-2018 -> kl_2018 (the schema allows no hyphen inside, at least 4 chars)."""
@@ -96,8 +98,15 @@ def schedule_days(event):
         midnight = datetime.combine(day, time(), tz)
         starts = [expected_start(s) for s in on_day] + [t for t in [event.starts_at] if local_day(t) == day]
         ends = [expected_end(s) for s in on_day] + [t for t in [event.ends_at] if local_day(t) == day]
-        days.append(ScheduleDay(index, day, min(starts, default=midnight), max(ends, default=midnight + timedelta(1)),
-                                {name: [s for s in on_day if room_name(s) == name] for name in names}))
+        days.append(
+            ScheduleDay(
+                index,
+                day,
+                min(starts, default=midnight),
+                max(ends, default=midnight + timedelta(1)),
+                {name: [s for s in on_day if room_name(s) == name] for name in names},
+            )
+        )
     return days
 
 
@@ -129,8 +138,10 @@ def session_record(event, session, base_url):
         "language": session.language,
         "abstract": session.abstract,
         "description": "",
-        "persons": [{"id": sp.id, "guid": stable_guid(event, "speaker", sp.id), "name": sp.name, "role": sp.role}
-                    for sp in session.speakers],
+        "persons": [
+            {"id": sp.id, "guid": stable_guid(event, "speaker", sp.id), "name": sp.name, "role": sp.role}
+            for sp in session.speakers
+        ],
         "links": [],
         "attachments": [],
     }
@@ -145,6 +156,7 @@ def schedule_version(event):
 
 
 # ---- c3voc schedule.json -------------------------------------------------------------------------------
+
 
 def c3voc_json(event):
     """schedule.json as c3voc's schema.json defines it. Persons carry `name` (pretalx style) and, beyond the
@@ -171,13 +183,16 @@ def c3voc_json(event):
         "url": base_url,
         "tracks": [t for t in conference_tracks(event) if re.fullmatch(r"[a-z0-9_-]+[a-z0-9]", t["slug"])],
         "rooms": [{"name": r.name, "slug": r.slug, "guid": stable_guid(event, "room", r.id)} for r in event.rooms],
-        "days": [{
-            "index": day.index,
-            "date": day.date.isoformat(),
-            "day_start": local_iso(day.start, event.timezone),
-            "day_end": local_iso(day.end, event.timezone),
-            "rooms": {name: [event_entry(s) for s in sessions] for name, sessions in day.rooms.items()},
-        } for day in days],
+        "days": [
+            {
+                "index": day.index,
+                "date": day.date.isoformat(),
+                "day_start": local_iso(day.start, event.timezone),
+                "day_end": local_iso(day.end, event.timezone),
+                "rooms": {name: [event_entry(s) for s in sessions] for name, sessions in day.rooms.items()},
+            }
+            for day in days
+        ],
     }
     return {
         "$schema": C3VOC_SCHEMA_URL,
@@ -187,6 +202,7 @@ def c3voc_json(event):
 
 
 # ---- frab schedule.xml ---------------------------------------------------------------------------------
+
 
 def _add(parent, tag, text=None, **attributes):
     element = etree.SubElement(parent, tag, {k: str(v) for k, v in attributes.items() if v is not None})
@@ -206,16 +222,30 @@ def frab_xml(event):
     _add(root, "url", agenda_url(event, "agenda_pages.frab_xml"))
     _add(root, "version", schedule_version(event))
     conference = _add(root, "conference")
-    for tag, text in [("title", event.title), ("acronym", acronym(event)), ("start", days[0].date.isoformat()),
-                      ("end", days[-1].date.isoformat()), ("days", len(days)), ("timeslot_duration", TIMESLOT),
-                      ("base_url", base_url), ("url", base_url), ("time_zone_name", event.timezone)]:
+    for tag, text in [
+        ("title", event.title),
+        ("acronym", acronym(event)),
+        ("start", days[0].date.isoformat()),
+        ("end", days[-1].date.isoformat()),
+        ("days", len(days)),
+        ("timeslot_duration", TIMESLOT),
+        ("base_url", base_url),
+        ("url", base_url),
+        ("time_zone_name", event.timezone),
+    ]:
         _add(conference, tag, text)
     for track in conference_tracks(event):
         slug_ok = re.fullmatch(r"[a-z][a-z0-9-]+", track["slug"])
         _add(conference, "track", track["name"], name=track["name"], slug=track["slug"] if slug_ok else None)
     for day in days:
-        day_element = _add(root, "day", date=day.date.isoformat(), index=day.index,
-                           start=local_iso(day.start, event.timezone), end=local_iso(day.end, event.timezone))
+        day_element = _add(
+            root,
+            "day",
+            date=day.date.isoformat(),
+            index=day.index,
+            start=local_iso(day.start, event.timezone),
+            end=local_iso(day.end, event.timezone),
+        )
         for name, sessions in day.rooms.items():
             room_element = _add(day_element, "room", name=name)
             for session in sessions:
@@ -225,8 +255,21 @@ def frab_xml(event):
 
 def _add_event_element(parent, record):
     element = _add(parent, "event", id=record["id"], guid=record["guid"])
-    for tag in ("date", "start", "duration", "room", "slug", "url", "title", "subtitle", "track", "type",
-                "language", "abstract", "description"):
+    for tag in (
+        "date",
+        "start",
+        "duration",
+        "room",
+        "slug",
+        "url",
+        "title",
+        "subtitle",
+        "track",
+        "type",
+        "language",
+        "abstract",
+        "description",
+    ):
         _add(element, tag, record[tag] if record[tag] is not None else "")
     persons = _add(element, "persons")
     for person in record["persons"]:
@@ -236,6 +279,7 @@ def _add_event_element(parent, record):
 
 
 # ---- iCalendar -----------------------------------------------------------------------------------------
+
 
 def _last_change_at(event):
     return db.session.scalar(select(func.max(Change.created_at)).where(Change.event_id == event.id))
@@ -262,10 +306,14 @@ def ical(event):
     base_url = agenda_url(event)
     now = datetime.now(timezone.utc)
     last_change = _last_change_at(event)
-    calendar = icalendar.Calendar.new(prodid=f"-//{GENERATOR}//Live-Agenda {VERSION}//DE", name=event.title,
-                                      description=event.description or None, url=base_url,
-                                      uid=stable_guid(event, "calendar", event.id),
-                                      refresh_interval=timedelta(minutes=15))  # also sets X-WR-CALNAME/-CALDESC
+    calendar = icalendar.Calendar.new(
+        prodid=f"-//{GENERATOR}//Live-Agenda {VERSION}//DE",
+        name=event.title,
+        description=event.description or None,
+        url=base_url,
+        uid=stable_guid(event, "calendar", event.id),
+        refresh_interval=timedelta(minutes=15),
+    )  # also sets X-WR-CALNAME/-CALDESC
     calendar.add("x-wr-timezone", event.timezone)
     calendar.add("x-published-ttl", "PT15M")
     location_suffix = [event.venue] if event.venue else []

@@ -1,4 +1,5 @@
 """Forms of the agenda editor (Flask-WTF: every form carries a CSRF token)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
@@ -20,5 +21,6 @@ class SessionForm(FlaskForm):
 class AnnouncementForm(FlaskForm):
     text = TextAreaField(_l("Text"), validators=[DataRequired(), Length(max=500)])
     severity = SelectField(_l("Dringlichkeit"), choices=choices("severity"))
-    expires_in_minutes = IntegerField(_l("Läuft ab nach (Minuten, leer = nie)"),
-                                      validators=[Optional(), NumberRange(min=1, max=7 * 24 * 60)])
+    expires_in_minutes = IntegerField(
+        _l("Läuft ab nach (Minuten, leer = nie)"), validators=[Optional(), NumberRange(min=1, max=7 * 24 * 60)]
+    )

@@ -4,6 +4,7 @@ Two steps: the file is read completely into plain records (both formats into the
 problem reported with where it is), and only then the database is changed, in one transaction. Rows are
 matched by their natural keys (sessions by guid, rooms by name, speakers by name, topics by slug), so a
 re-import keeps session ids and door-screen URLs stable."""
+
 import json
 import re
 import uuid
@@ -28,11 +29,25 @@ DEFAULT_TIMEZONE = "Europe/Berlin"
 SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{1,63}")
 # Session types of frab/pretalx instances seen in the wild -> our kinds; the rest becomes "other".
 KIND_ALIASES = {
-    "lecture": "talk", "vortrag": "talk", "keynote": "talk", "talk": "talk", "lightning talk": "pitch",
-    "lightning_talk": "pitch", "lightningtalk": "pitch", "kurzvortrag": "pitch", "hands-on": "workshop",
-    "discussion": "panel", "podium": "panel", "podiumsdiskussion": "panel", "diskussion": "panel",
-    "meeting": "networking", "meetup": "networking", "pause": "break", "begrüßung": "opening",
-    "eröffnung": "opening", "welcome": "opening",
+    "lecture": "talk",
+    "vortrag": "talk",
+    "keynote": "talk",
+    "talk": "talk",
+    "lightning talk": "pitch",
+    "lightning_talk": "pitch",
+    "lightningtalk": "pitch",
+    "kurzvortrag": "pitch",
+    "hands-on": "workshop",
+    "discussion": "panel",
+    "podium": "panel",
+    "podiumsdiskussion": "panel",
+    "diskussion": "panel",
+    "meeting": "networking",
+    "meetup": "networking",
+    "pause": "break",
+    "begrüßung": "opening",
+    "eröffnung": "opening",
+    "welcome": "opening",
 }
 DURATION = re.compile(r"(\d{1,3}):([0-5]\d)(?::([0-5]\d))?")
 START = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
@@ -48,6 +63,7 @@ class ImportError_(DomainError):
 
 
 # ---- reading the file into plain records --------------------------------------------------------------
+
 
 @dataclass
 class ParsedSession:
@@ -178,20 +194,22 @@ def _session(raw, where, day_date, day_start, tz):
         raise ImportError_(f"{where}: it must end after it starts")
     start.astimezone(timezone.utc), end.astimezone(timezone.utc)  # stored in UTC: OverflowError if out of range
     tick()
-    abstract, description = _text(raw.get("abstract"), where, "abstract"), _text(raw.get("description"), where,
-                                                                                  "description")
+    abstract, description = (
+        _text(raw.get("abstract"), where, "abstract"),
+        _text(raw.get("description"), where, "description"),
+    )
     persons = raw.get("persons") or []
     if not isinstance(persons, list):
         raise ImportError_(f"{where}: 'persons' must be a list")
     return ParsedSession(
         guid=_text(raw.get("guid"), where, "guid") or None,
-        title=title[:MAX["title"]],
+        title=title[: MAX["title"]],
         start=start,
         end=end,
         room=_room_name(_text(raw.get("room"), where, "room")),
-        track=_text(raw.get("track"), where, "track")[:MAX["topic"]],
+        track=_text(raw.get("track"), where, "track")[: MAX["topic"]],
         kind=kind_for(_text(raw.get("type"), where, "type")),
-        language=_text(raw.get("language"), where, "language")[:MAX["language"]],
+        language=_text(raw.get("language"), where, "language")[: MAX["language"]],
         abstract="\n\n".join(t for t in (abstract, description if description != abstract else "") if t),
         persons=[_person(p, f"{where}, person {n}") for n, p in enumerate(persons, 1)],
     )
@@ -199,14 +217,14 @@ def _session(raw, where, day_date, day_start, tz):
 
 def _room_name(name):
     """Sessions and room lists name rooms the same way only after this (and '' means no room)."""
-    return name.strip()[:MAX["name"]]
+    return name.strip()[: MAX["name"]]
 
 
 def _person(raw, where):
     if not isinstance(raw, dict):
         raise ImportError_(f"{where}: must be an object with a name")
     name = _text(raw.get("public_name") or raw.get("name"), where, "name", required=True)
-    return name[:MAX["speaker"]], _text(raw.get("role"), where, "role")[:MAX["role"]]
+    return name[: MAX["speaker"]], _text(raw.get("role"), where, "role")[: MAX["role"]]
 
 
 def kind_for(type_name):
@@ -238,8 +256,13 @@ def _parse_json(data):
         end=_conference_bound(_text(conference.get("end"), "conference", "end"), tz, "end", end=True),
     )
     for n, room in enumerate(conference.get("rooms") or [], 1):
-        parsed.rooms.append(_room_name(_text(room.get("name") if isinstance(room, dict) else None,
-                                             f"conference, room {n}", "name", required=True)))
+        parsed.rooms.append(
+            _room_name(
+                _text(
+                    room.get("name") if isinstance(room, dict) else None, f"conference, room {n}", "name", required=True
+                )
+            )
+        )
     days = conference.get("days")
     if not isinstance(days, list):
         raise ImportError_("conference: missing 'days' (a list)")
@@ -263,14 +286,23 @@ def _parse_json(data):
 def _day_bounds(date_value, start_value, tz, where):
     """The day's date and start, which an event with only a start time (HH:MM) needs."""
     day_date, day_start = _text(date_value, where, "date"), _text(start_value, where, "day start")
-    return (_date(day_date, where, "date") if day_date else None,
-            _datetime(day_start, tz, where, "day start") if day_start else None)
+    return (
+        _date(day_date, where, "date") if day_date else None,
+        _datetime(day_start, tz, where, "day start") if day_start else None,
+    )
 
 
 def _safe_xml_parser():
     # No entity expansion (billion laughs, external files), no network, no DTD loading, no huge trees.
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                           dtd_validation=False, remove_comments=True, remove_pis=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
 
 
 def _parse_xml(data):
@@ -301,8 +333,11 @@ def _parse_xml(data):
             parsed.rooms.append(_room_name(name))
             for n, element in enumerate(room.iterfind("event"), 1):
                 raw = {child.tag: (child.text or "") for child in element if isinstance(child.tag, str)}
-                raw.update(guid=element.get("guid"), room=name or raw.get("room", ""),
-                           persons=[{"name": p.text or ""} for p in element.iterfind("persons/person")])
+                raw.update(
+                    guid=element.get("guid"),
+                    room=name or raw.get("room", ""),
+                    persons=[{"name": p.text or ""} for p in element.iterfind("persons/person")],
+                )
                 parsed.sessions.append(_session(raw, f"{where}, room '{name}', event {n}", day_date, day_start, tz))
     return parsed
 
@@ -312,8 +347,9 @@ def _parse_xml(data):
 # pausing now and then: a file of 20,000 sessions must not hold up the door), then the plan is written in
 # one transaction of set-wise statements, which takes a fraction of a second even for such a file.
 
+
 def _unique_slug(name, taken, fallback):
-    base = slugify(name, fallback)[:MAX["slug"] - 4]
+    base = slugify(name, fallback)[: MAX["slug"] - 4]
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
@@ -342,8 +378,11 @@ def _free_guids(event_id, parsed):
     candidates = [g for g in wanted if g]
     taken = set()
     for chunk in _chunks(candidates):
-        taken.update(db.session.execute(
-            select(Session.guid).where(Session.guid.in_(chunk), Session.event_id != (event_id or 0))).scalars())
+        taken.update(
+            db.session.execute(
+                select(Session.guid).where(Session.guid.in_(chunk), Session.event_id != (event_id or 0))
+            ).scalars()
+        )
     guids = []
     for guid in wanted:
         if not guid or guid in taken:
@@ -354,19 +393,20 @@ def _free_guids(event_id, parsed):
 
 
 def _topic_slug(track):
-    return slugify(track, "track")[:MAX["slug"]]
+    return slugify(track, "track")[: MAX["slug"]]
 
 
 def _chunks(items, size=500):
     items = list(items)
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 @dataclass
 class ImportPlan:
     """What an import will do to one event, worked out without writing: the rows it keeps (with their ids)
     and makes (id None), the ids it removes, and the counts it reports."""
+
     slug: str
     event_id: int | None
     title: str
@@ -380,8 +420,12 @@ class ImportPlan:
 
     @property
     def counts(self):
-        return {"rooms": len(self.rooms), "sessions": len(self.sessions), "speakers": len(self.speakers),
-                "topics": len(self.topics)}
+        return {
+            "rooms": len(self.rooms),
+            "sessions": len(self.sessions),
+            "speakers": len(self.speakers),
+            "topics": len(self.topics),
+        }
 
 
 def _rows(model, event_id, *columns):
@@ -400,8 +444,13 @@ def plan_import(slug, parsed, progress=None):
     if event is None and (not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug)):
         raise ImportError_(f"event slug '{str(slug)[:70]}' must be 2 to 64 lowercase letters, digits, '-' or '_'")
     event_id = event.id if event else None
-    plan = ImportPlan(slug=slug, event_id=event_id, title=event.title if event else parsed.title[:MAX["title"]],
-                      timezone=event.timezone if event else parsed.timezone, span=_span(parsed))
+    plan = ImportPlan(
+        slug=slug,
+        event_id=event_id,
+        title=event.title if event else parsed.title[: MAX["title"]],
+        timezone=event.timezone if event else parsed.timezone,
+        span=_span(parsed),
+    )
     guids = _free_guids(event_id, parsed)
 
     rooms = {name: (room_id, room_slug) for room_id, name, room_slug in _rows(Room, event_id, Room.name, Room.slug)}
@@ -416,8 +465,9 @@ def plan_import(slug, parsed, progress=None):
     for s in parsed.sessions:
         if s.track:
             wanted_topics.setdefault(_topic_slug(s.track), s.track)
-    plan.topics = [{"id": topics.get(topic_slug), "slug": topic_slug, "name": name}
-                   for topic_slug, name in wanted_topics.items()]
+    plan.topics = [
+        {"id": topics.get(topic_slug), "slug": topic_slug, "name": name} for topic_slug, name in wanted_topics.items()
+    ]
 
     speakers = {}
     for speaker_id, name, role in _rows(Speaker, event_id, Speaker.name, Speaker.role):
@@ -427,26 +477,47 @@ def plan_import(slug, parsed, progress=None):
         for name, role in s.persons:
             current = wanted_speakers.get(name) or speakers.get(name, (None, role))[1]
             wanted_speakers[name] = role or current  # frab files carry no roles: keep the one staff typed in
-    plan.speakers = [{"id": speakers.get(name, (None,))[0], "name": name, "role": role}
-                     for name, role in wanted_speakers.items()]
+    plan.speakers = [
+        {"id": speakers.get(name, (None,))[0], "name": name, "role": role} for name, role in wanted_speakers.items()
+    ]
 
-    sessions = {guid: (session_id, language) for session_id, guid, language
-                in _rows(Session, event_id, Session.guid, Session.language)}
+    sessions = {
+        guid: (session_id, language)
+        for session_id, guid, language in _rows(Session, event_id, Session.guid, Session.language)
+    }
     total = len(parsed.sessions)
     progress(0, total)
     for done, (s, guid) in enumerate(paced(zip(parsed.sessions, guids)), 1):
         session_id, language = sessions.get(guid, (None, None))
-        plan.sessions.append({
-            "id": session_id, "guid": guid, "title": s.title, "abstract": s.abstract, "kind": s.kind,
-            "language": s.language or language or "de", "planned_start": s.start, "planned_end": s.end,
-            "room": s.room or None, "speakers": list(dict.fromkeys(name for name, _ in s.persons)),
-            "topic": _topic_slug(s.track) if s.track else None})
+        plan.sessions.append(
+            {
+                "id": session_id,
+                "guid": guid,
+                "title": s.title,
+                "abstract": s.abstract,
+                "kind": s.kind,
+                "language": s.language or language or "de",
+                "planned_start": s.start,
+                "planned_end": s.end,
+                "room": s.room or None,
+                "speakers": list(dict.fromkeys(name for name, _ in s.persons)),
+                "topic": _topic_slug(s.track) if s.track else None,
+            }
+        )
         progress(done, total)
 
-    kept = {Room: {r["id"] for r in plan.rooms}, Topic: {t["id"] for t in plan.topics},
-            Speaker: {sp["id"] for sp in plan.speakers}, Session: {s["id"] for s in plan.sessions}}
-    existing = {Room: [r[0] for r in rooms.values()], Topic: list(topics.values()),
-                Speaker: [row[0] for row in _rows(Speaker, event_id)], Session: [v[0] for v in sessions.values()]}
+    kept = {
+        Room: {r["id"] for r in plan.rooms},
+        Topic: {t["id"] for t in plan.topics},
+        Speaker: {sp["id"] for sp in plan.speakers},
+        Session: {s["id"] for s in plan.sessions},
+    }
+    existing = {
+        Room: [r[0] for r in rooms.values()],
+        Topic: list(topics.values()),
+        Speaker: [row[0] for row in _rows(Speaker, event_id)],
+        Session: [v[0] for v in sessions.values()],
+    }
     plan.removed = {model: [i for i in ids if i not in kept[model]] for model, ids in existing.items()}
     return plan
 
@@ -455,8 +526,11 @@ def _insert_ids(model, rows, key, event_id):
     """Insert rows of `model` for one event; returns {natural key: id} of all of its rows."""
     if rows:
         db.session.execute(insert(model.__table__), rows)
-    return dict(db.session.execute(select(getattr(model, key), model.id).where(model.event_id == event_id)
-                                   .order_by(model.id.desc())).all())  # the lowest id of a key wins
+    return dict(
+        db.session.execute(
+            select(getattr(model, key), model.id).where(model.event_id == event_id).order_by(model.id.desc())
+        ).all()
+    )  # the lowest id of a key wins
 
 
 def apply_plan(plan, actor=""):
@@ -469,8 +543,9 @@ def apply_plan(plan, actor=""):
     try:
         starts_at, ends_at = plan.span
         if created:
-            event = Event(slug=plan.slug, title=plan.title, timezone=plan.timezone, starts_at=starts_at,
-                          ends_at=ends_at)
+            event = Event(
+                slug=plan.slug, title=plan.title, timezone=plan.timezone, starts_at=starts_at, ends_at=ends_at
+            )
             db.session.add(event)
             db.session.flush()
         else:
@@ -482,50 +557,90 @@ def apply_plan(plan, actor=""):
         in_event = select(Session.id).where(Session.event_id == eid).scalar_subquery()
         db.session.execute(delete(session_speakers).where(session_speakers.c.session_id.in_(in_event)))
         db.session.execute(delete(session_topics).where(session_topics.c.session_id.in_(in_event)))
-        db.session.execute(update(Session).where(Session.event_id == eid).values(room_id=None, planned_room_id=None)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Session)
+            .where(Session.event_id == eid)
+            .values(room_id=None, planned_room_id=None)
+            .execution_options(synchronize_session=False)
+        )
         for model in (Session, Room, Speaker, Topic):
             for chunk in _chunks(plan.removed.get(model, ())):
-                db.session.execute(delete(model).where(model.id.in_(chunk)).execution_options(synchronize_session=False))
-        for model, rows in ((Room, [r for r in plan.rooms if r["id"]]), (Speaker, [s for s in plan.speakers if s["id"]])):
+                db.session.execute(
+                    delete(model).where(model.id.in_(chunk)).execution_options(synchronize_session=False)
+                )
+        for model, rows in (
+            (Room, [r for r in plan.rooms if r["id"]]),
+            (Speaker, [s for s in plan.speakers if s["id"]]),
+        ):
             columns = [c for c in rows[0] if c != "id"] if rows else []
             if rows:
-                db.session.execute(update(model.__table__).where(model.__table__.c.id == bindparam("_id"))
-                                   .values({c: bindparam(c) for c in columns}),
-                                   [{**{c: r[c] for c in columns}, "_id": r["id"]} for r in rows])
-        room_ids = _insert_ids(Room, [{"event_id": eid, **{k: r[k] for k in ("name", "slug", "position")}}
-                                      for r in plan.rooms if not r["id"]], "name", eid)
-        topic_ids = _insert_ids(Topic, [{"event_id": eid, "slug": t["slug"], "name": t["name"]}
-                                        for t in plan.topics if not t["id"]], "slug", eid)
-        speaker_ids = _insert_ids(Speaker, [{"event_id": eid, "name": s["name"], "role": s["role"]}
-                                            for s in plan.speakers if not s["id"]], "name", eid)
+                db.session.execute(
+                    update(model.__table__)
+                    .where(model.__table__.c.id == bindparam("_id"))
+                    .values({c: bindparam(c) for c in columns}),
+                    [{**{c: r[c] for c in columns}, "_id": r["id"]} for r in rows],
+                )
+        room_ids = _insert_ids(
+            Room,
+            [{"event_id": eid, **{k: r[k] for k in ("name", "slug", "position")}} for r in plan.rooms if not r["id"]],
+            "name",
+            eid,
+        )
+        topic_ids = _insert_ids(
+            Topic,
+            [{"event_id": eid, "slug": t["slug"], "name": t["name"]} for t in plan.topics if not t["id"]],
+            "slug",
+            eid,
+        )
+        speaker_ids = _insert_ids(
+            Speaker,
+            [{"event_id": eid, "name": s["name"], "role": s["role"]} for s in plan.speakers if not s["id"]],
+            "name",
+            eid,
+        )
         columns = ("guid", "title", "abstract", "kind", "language", "planned_start", "planned_end")
 
         def values(s):
-            return {**{c: s[c] for c in columns}, "room_id": room_ids.get(s["room"]), "planned_room_id": None,
-                    "delay_minutes": 0, "status": "scheduled"}
+            return {
+                **{c: s[c] for c in columns},
+                "room_id": room_ids.get(s["room"]),
+                "planned_room_id": None,
+                "delay_minutes": 0,
+                "status": "scheduled",
+            }
 
         kept = [{**values(s), "_id": s["id"]} for s in plan.sessions if s["id"]]
         if kept:
             table = Session.__table__
-            db.session.execute(update(table).where(table.c.id == bindparam("_id"))
-                               .values({c: bindparam(c) for c in kept[0] if c != "_id"}), kept)
+            db.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values({c: bindparam(c) for c in kept[0] if c != "_id"}),
+                kept,
+            )
         new = [{**values(s), "event_id": eid} for s in plan.sessions if not s["id"]]
         session_ids = _insert_ids(Session, new, "guid", eid)
-        links = [{"session_id": session_ids[s["guid"]], "speaker_id": speaker_ids[name]}
-                 for s in plan.sessions for name in s["speakers"]]
+        links = [
+            {"session_id": session_ids[s["guid"]], "speaker_id": speaker_ids[name]}
+            for s in plan.sessions
+            for name in s["speakers"]
+        ]
         if links:
             db.session.execute(insert(session_speakers), links)
-        tagged = [{"session_id": session_ids[s["guid"]], "topic_id": topic_ids[s["topic"]]}
-                  for s in plan.sessions if s["topic"]]
+        tagged = [
+            {"session_id": session_ids[s["guid"]], "topic_id": topic_ids[s["topic"]]}
+            for s in plan.sessions
+            if s["topic"]
+        ]
         if tagged:
             db.session.execute(insert(session_topics), tagged)
         db.session.expire(event)
         if not created:
             counts = plan.counts
             summary = f"Programm neu eingelesen: {counts['sessions']} Programmpunkte in {counts['rooms']} Räumen"
-            record_change(event, "agenda.imported", summary,
-                          {"replace": _agenda_after(event, plan, payloads, session_ids)}, actor)
+            record_change(
+                event, "agenda.imported", summary, {"replace": _agenda_after(event, plan, payloads, session_ids)}, actor
+            )
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -552,10 +667,16 @@ def _session_payloads(plan, timezone_name):
     payloads = []
     for s in paced(plan.sessions):
         session = SimpleNamespace(
-            id=s["id"], event=place, room=rooms.get(s["room"]), planned_room=None, delay_minutes=0,
-            status="scheduled", speakers=[SimpleNamespace(name=n) for n in sorted(s["speakers"], key=order.get)],
+            id=s["id"],
+            event=place,
+            room=rooms.get(s["room"]),
+            planned_room=None,
+            delay_minutes=0,
+            status="scheduled",
+            speakers=[SimpleNamespace(name=n) for n in sorted(s["speakers"], key=order.get)],
             topics=[topics[s["topic"]]] if s["topic"] else [],
-            **{k: s[k] for k in ("guid", "title", "abstract", "kind", "language", "planned_start", "planned_end")})
+            **{k: s[k] for k in ("guid", "title", "abstract", "kind", "language", "planned_start", "planned_end")},
+        )
         payloads.append(session_json(session))
     return payloads
 
@@ -566,9 +687,11 @@ def _agenda_after(event, plan, payloads, session_ids):
     for payload in payloads:
         payload["id"] = session_ids[payload["guid"]]
     payloads.sort(key=lambda p: (starts[p["guid"]], p["id"]))
-    return {"event": event_json(event),
-            "rooms": [{"name": r["name"], "slug": r["slug"]} for r in sorted(plan.rooms, key=lambda r: r["position"])],
-            "sessions": payloads}
+    return {
+        "event": event_json(event),
+        "rooms": [{"name": r["name"], "slug": r["slug"]} for r in sorted(plan.rooms, key=lambda r: r["position"])],
+        "sessions": payloads,
+    }
 
 
 def import_schedule(slug, data, progress=None, actor=""):

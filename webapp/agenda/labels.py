@@ -4,6 +4,7 @@ Defined once here (German msgids, English in translations/en) and used by the st
 through the Jinja filter `label` (registered in web.install), by the staff templates: `{{ s.kind | label('kind') }}`.
 The public agenda and screen pages pass the same msgids to their scripts (templates/agenda/*.html, `strings`).
 """
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 

@@ -1,5 +1,6 @@
 """Agenda data: rooms, sessions, speakers, topics, announcements of an event (webapp/core/models.py). Logic
 lives in domain.py."""
+
 import uuid
 
 from ..core.db import UTCDateTime, utcnow
@@ -27,8 +28,9 @@ class Room(db.Model):
     name = db.Column(db.String(100), nullable=False)
     slug = db.Column(db.String(100), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
-    event = db.relationship("Event", backref=db.backref("rooms", order_by="Room.position",
-                                                        cascade="all, delete-orphan"))
+    event = db.relationship(
+        "Event", backref=db.backref("rooms", order_by="Room.position", cascade="all, delete-orphan")
+    )
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
 
 
@@ -67,8 +69,10 @@ class Session(db.Model):
     delay_minutes = db.Column(db.Integer, nullable=False, default=0)
     status = db.Column(db.String(12), nullable=False, default="scheduled")
 
-    event = db.relationship("Event", backref=db.backref("sessions", cascade="all, delete-orphan",
-                                                        order_by="(Session.planned_start, Session.id)"))
+    event = db.relationship(
+        "Event",
+        backref=db.backref("sessions", cascade="all, delete-orphan", order_by="(Session.planned_start, Session.id)"),
+    )
     room = db.relationship("Room", foreign_keys=[room_id])
     planned_room = db.relationship("Room", foreign_keys=[planned_room_id])
     speakers = db.relationship("Speaker", secondary=session_speakers, order_by="Speaker.id")
@@ -83,5 +87,6 @@ class Announcement(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     expires_at = db.Column(UTCDateTime, nullable=True)
     withdrawn = db.Column(db.Boolean, nullable=False, default=False)
-    event = db.relationship("Event", backref=db.backref("announcements", cascade="all, delete-orphan",
-                                                        order_by="Announcement.id"))
+    event = db.relationship(
+        "Event", backref=db.backref("announcements", cascade="all, delete-orphan", order_by="Announcement.id")
+    )

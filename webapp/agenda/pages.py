@@ -1,4 +1,5 @@
 """Public agenda pages (phone, projector, door screen) and the standard exports."""
+
 import json
 
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
@@ -10,7 +11,6 @@ from ..live import snapshot
 from . import exports
 
 bp = Blueprint("agenda_pages", __name__)
-
 
 
 def _page(template, event, **extra):
@@ -42,9 +42,14 @@ def door_screen(slug, room_slug):
 def manifest(slug):
     event = event_or_404(slug)
     body = {
-        "name": event.title, "short_name": "Treffpunkt", "lang": "de",
-        "start_url": url_for(".agenda", slug=slug), "scope": "/", "display": "standalone",
-        "background_color": "#ffffff", "theme_color": "#a0002a",
+        "name": event.title,
+        "short_name": "Treffpunkt",
+        "lang": "de",
+        "start_url": url_for(".agenda", slug=slug),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#a0002a",
         "description": _("Live-Programm"),
         "icons": [{"src": url_for("static", filename="img/icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
     }
@@ -54,8 +59,9 @@ def manifest(slug):
 @bp.get("/e/<slug>/agenda.ics")
 def ical(slug):
     event = event_or_404(slug)
-    return Response(exports.ical(event), mimetype="text/calendar",
-                    headers={"Content-Disposition": f'inline; filename="{slug}.ics"'})
+    return Response(
+        exports.ical(event), mimetype="text/calendar", headers={"Content-Disposition": f'inline; filename="{slug}.ics"'}
+    )
 
 
 @bp.get("/e/<slug>/schedule.xml")

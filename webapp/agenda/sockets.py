@@ -1,5 +1,6 @@
 """Staff events of the agenda on /live: the same domain functions as the API, for staff logged in by
 session. Anonymous connections get {error} and change nothing."""
+
 from ..core.errors import DomainError
 from ..core.events import get_event
 from ..core.extensions import db, socketio

@@ -1,4 +1,5 @@
 """QR check-in: guests and tickets, one check-in function, the scanner, offline sync, live arrivals."""
+
 from ..core.extensions import csrf
 from ..live import register_stats
 from ..staff.auth import refuse_enabling

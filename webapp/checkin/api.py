@@ -1,4 +1,5 @@
 """Check-in JSON API under /api/v1 (docs/api.md): guests, check-ins, offline list, stats."""
+
 import hashlib
 import hmac
 
@@ -34,8 +35,14 @@ def add_guest(slug):
     api_staff()
     event = get_event(slug)
     guest = guests.create_guest(event, guests.parse_guest(json_body()))
-    return jsonify({"id": guest.id, "token": guest.token, "code": guest.code,
-                    "ticket_url": guests.ticket_url(guest, external=True)}), 201
+    return jsonify(
+        {
+            "id": guest.id,
+            "token": guest.token,
+            "code": guest.code,
+            "ticket_url": guests.ticket_url(guest, external=True),
+        }
+    ), 201
 
 
 @bp.get("/events/<slug>/guests")
@@ -65,8 +72,9 @@ def edit_guest(slug, guest_id):
 def check_in(slug):
     staff, event = door_staff(slug)
     code, nonce, scanned_at = service.parse_scan(json_body())
-    return jsonify(service.check_in(event, code, nonce, device=actor_name(staff), staff_id=staff.id,
-                                    scanned_at=scanned_at))
+    return jsonify(
+        service.check_in(event, code, nonce, device=actor_name(staff), staff_id=staff.id, scanned_at=scanned_at)
+    )
 
 
 @bp.post("/events/<slug>/checkins/batch")
@@ -103,9 +111,23 @@ def offline_list(slug):
     # offline instead of the code itself and still find that guest in the next list.
     salt = hmac.new(current_app.secret_key.encode(), f"checkin-list:{slug}".encode(), "sha256").hexdigest()[:16]
     rows = guests.all_guests(event)
-    return jsonify({"salt": salt, "event": slug, "guests": [
-        {"t": _hash(salt, g.token), "c": _hash(salt, g.code), "name": g.name, "city": g.city, "status": g.status,
-         "checked_in": g.checkin is not None} for g in rows]})
+    return jsonify(
+        {
+            "salt": salt,
+            "event": slug,
+            "guests": [
+                {
+                    "t": _hash(salt, g.token),
+                    "c": _hash(salt, g.code),
+                    "name": g.name,
+                    "city": g.city,
+                    "status": g.status,
+                    "checked_in": g.checkin is not None,
+                }
+                for g in rows
+            ],
+        }
+    )
 
 
 @bp.get("/events/<slug>/stats")

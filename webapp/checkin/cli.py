@@ -1,6 +1,7 @@
 """`flask --app wsgi guests import SLUG FILE [--skip-bad-rows] [--dry-run]`: the staff page's CSV import
 for the terminal (same functions: webapp.checkin.csv_import). Exit status 0 when imported (or, with
 --dry-run, when importable), 1 when nothing was written because of file or row errors."""
+
 import click
 from flask.cli import AppGroup
 
@@ -42,16 +43,20 @@ def import_guests(slug, file, skip_bad_rows, dry_run):
     if len(bad) > MAX_LISTED:
         click.echo(f"  … and {len(bad) - MAX_LISTED} more bad rows", err=True)
     for row in dups[:MAX_LISTED]:
-        click.echo(f"  {row.message}: {row.fields['name']}" + (f", {row.fields['city']}" if row.fields.get('city') else ""))
+        click.echo(
+            f"  {row.message}: {row.fields['name']}" + (f", {row.fields['city']}" if row.fields.get("city") else "")
+        )
     if len(dups) > MAX_LISTED:
         click.echo(f"  … and {len(dups) - MAX_LISTED} more duplicate rows")
     if bad and not skip_bad_rows:
-        raise click.ClickException(f"{len(bad)} bad row(s): nothing imported (use --skip-bad-rows to import the "
-                                   "good rows)")
+        raise click.ClickException(
+            f"{len(bad)} bad row(s): nothing imported (use --skip-bad-rows to import the good rows)"
+        )
     if dry_run:
         click.echo(f"Dry run: {len(preview.good_rows)} guests would be imported; nothing written.")
         return
     with click.progressbar(length=max(len(preview.good_rows), 1), label="Importing", show_pos=True) as bar:
+
         def progress(done, total):
             bar.update(done - bar.pos)
 
@@ -59,8 +64,10 @@ def import_guests(slug, file, skip_bad_rows, dry_run):
             counts = csv_import.apply(event, preview, skip_bad_rows=skip_bad_rows, progress=progress)
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
-    click.echo(f"Imported into {event.slug}: {counts['imported']} guests; skipped: {counts['skipped_bad']} bad, "
-               f"{counts['skipped_duplicates']} duplicate rows.")
+    click.echo(
+        f"Imported into {event.slug}: {counts['imported']} guests; skipped: {counts['skipped_bad']} bad, "
+        f"{counts['skipped_duplicates']} duplicate rows."
+    )
 
 
 def register(app):

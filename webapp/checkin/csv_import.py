@@ -17,6 +17,7 @@ Rules:
 - Duplicates (same name and municipality, case-insensitive) within the file or against the event's guests
   are reported and not imported: importing the same list twice must not give anyone two tickets.
 """
+
 import codecs
 import csv
 import io
@@ -39,17 +40,72 @@ SHOWN_ERRORS = 5  # in the DomainError of a refused apply()
 
 # normalised header -> field. Normalised = lower case, umlauts folded, only letters and digits kept.
 HEADERS = {
-    "name": ("name", "namen", "vollername", "vollstaendigername", "fullname", "teilnehmer", "teilnehmerin",
-             "teilnehmende", "teilnehmername", "person", "gast", "guest", "attendee", "participant"),
+    "name": (
+        "name",
+        "namen",
+        "vollername",
+        "vollstaendigername",
+        "fullname",
+        "teilnehmer",
+        "teilnehmerin",
+        "teilnehmende",
+        "teilnehmername",
+        "person",
+        "gast",
+        "guest",
+        "attendee",
+        "participant",
+    ),
     "first_name": ("vorname", "vornamen", "firstname", "givenname", "forename", "first"),
     "last_name": ("nachname", "familienname", "zuname", "lastname", "surname", "familyname", "last"),
-    "city": ("kommune", "stadt", "gemeinde", "ort", "verwaltung", "city", "town", "municipality", "stadtgemeinde",
-             "verbandsgemeinde", "landkreis", "kreis", "stadtverwaltung", "kommuneort", "stadtort", "wohnort"),
-    "organisation": ("organisation", "organization", "org", "behoerde", "dienststelle", "amt", "institution",
-                     "einrichtung", "firma", "unternehmen", "company", "agency", "department", "abteilung",
-                     "referat", "fachbereich"),
-    "role": ("funktion", "rolle", "position", "role", "function", "jobtitle", "taetigkeit", "stelle",
-             "berufsbezeichnung", "amtsbezeichnung"),
+    "city": (
+        "kommune",
+        "stadt",
+        "gemeinde",
+        "ort",
+        "verwaltung",
+        "city",
+        "town",
+        "municipality",
+        "stadtgemeinde",
+        "verbandsgemeinde",
+        "landkreis",
+        "kreis",
+        "stadtverwaltung",
+        "kommuneort",
+        "stadtort",
+        "wohnort",
+    ),
+    "organisation": (
+        "organisation",
+        "organization",
+        "org",
+        "behoerde",
+        "dienststelle",
+        "amt",
+        "institution",
+        "einrichtung",
+        "firma",
+        "unternehmen",
+        "company",
+        "agency",
+        "department",
+        "abteilung",
+        "referat",
+        "fachbereich",
+    ),
+    "role": (
+        "funktion",
+        "rolle",
+        "position",
+        "role",
+        "function",
+        "jobtitle",
+        "taetigkeit",
+        "stelle",
+        "berufsbezeichnung",
+        "amtsbezeichnung",
+    ),
     "email": ("email", "mail", "emailadresse", "mailadresse", "emailaddress", "mailaddress", "epost"),
 }
 _LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
@@ -118,8 +174,12 @@ class Preview:
         return {";": "semicolon", ",": "comma", "\t": "tab"}.get(self.delimiter, repr(self.delimiter))
 
     def counts(self):
-        return {"rows": len(self.rows), "good": len(self.good_rows), "bad": len(self.bad_rows),
-                "duplicates": len(self.duplicates)}
+        return {
+            "rows": len(self.rows),
+            "good": len(self.good_rows),
+            "bad": len(self.bad_rows),
+            "duplicates": len(self.duplicates),
+        }
 
     def summary_lines(self):
         """A plain-text summary (the CLI prints it; the page has its own, translated)."""
@@ -135,7 +195,7 @@ class Preview:
 def decode(data):
     """(text, encoding name)."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace"), "UTF-8 (BOM)"
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8 (BOM)"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace"), "UTF-16"
     try:
@@ -146,8 +206,14 @@ def decode(data):
 
 
 def _records(text, delimiter, limit=None):
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True,
-                        skipinitialspace=False, strict=False)
+    reader = csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=delimiter,
+        quotechar='"',
+        doublequote=True,
+        skipinitialspace=False,
+        strict=False,
+    )
     out = []
     for record in reader:
         out.append((reader.line_num, record))
@@ -239,8 +305,8 @@ def parse(data, event=None):
     if not ({"name", "first_name", "last_name"} & set(index)):
         found = ", ".join(repr(h) for h, _ in preview.columns) or "-"
         preview.file_errors.append(
-            "Keine Namensspalte gefunden (erwartet: „Name“ oder „Vorname“ und „Nachname“). "
-            f"Gefundene Spalten: {found}")
+            f"Keine Namensspalte gefunden (erwartet: „Name“ oder „Vorname“ und „Nachname“). Gefundene Spalten: {found}"
+        )
         return preview
     if len(records) > MAX_ROWS:
         preview.file_errors.append(f"Zu viele Zeilen: {len(records)} (höchstens {MAX_ROWS}).")
@@ -258,10 +324,16 @@ def parse(data, event=None):
         if "name" in index:
             name = cell(record, "name")
         else:
-            name = " ".join(part for part in (cell(record, "first_name").strip(), cell(record, "last_name").strip())
-                            if part)
-        raw = {"name": name, "city": cell(record, "city"), "organisation": cell(record, "organisation"),
-               "role": cell(record, "role"), "email": cell(record, "email").strip()}
+            name = " ".join(
+                part for part in (cell(record, "first_name").strip(), cell(record, "last_name").strip()) if part
+            )
+        raw = {
+            "name": name,
+            "city": cell(record, "city"),
+            "organisation": cell(record, "organisation"),
+            "role": cell(record, "role"),
+            "email": cell(record, "email").strip(),
+        }
         if raw["email"].lower().startswith("mailto:"):
             raw["email"] = raw["email"][7:]
         try:
@@ -292,8 +364,7 @@ def apply(event, preview, skip_bad_rows=False, progress=None):
     if bad and not skip_bad_rows:
         shown = "; ".join(r.message for r in bad[:SHOWN_ERRORS])
         more = f" (und {len(bad) - SHOWN_ERRORS} weitere)" if len(bad) > SHOWN_ERRORS else ""
-        raise DomainError("invalid_rows", f"{len(bad)} fehlerhafte Zeile(n), nichts importiert: {shown}{more}",
-                          422)
+        raise DomainError("invalid_rows", f"{len(bad)} fehlerhafte Zeile(n), nichts importiert: {shown}{more}", 422)
     rows = preview.good_rows
     total = len(rows)
     step = max(1, total // 100)

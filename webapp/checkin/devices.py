@@ -1,5 +1,6 @@
 """Scanner devices: a phone paired by a one-time code logs in as its own scanner-role staff account, so its
 name is the `by` of every answer and audit-log row, and revoking it ends its session and tokens at once."""
+
 import hashlib
 import secrets
 from datetime import datetime, timedelta
@@ -92,10 +93,16 @@ def redeem_code(code, now=None):
         return None
     now = now or utcnow()
     done = db.session.execute(
-        update(Device).where(Device.id == device.id, Device.pairing_hash == _hash(code),
-                             Device.pairing_expires_at > now, Device.revoked_at.is_(None))
+        update(Device)
+        .where(
+            Device.id == device.id,
+            Device.pairing_hash == _hash(code),
+            Device.pairing_expires_at > now,
+            Device.revoked_at.is_(None),
+        )
         .values(pairing_hash=None, pairing_expires_at=None, paired_at=now)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     if done.rowcount != 1:
         db.session.rollback()
         return None
@@ -116,10 +123,14 @@ def revoke_device(event, device, now=None):
     device.pairing_expires_at = None
     staff = device.staff
     staff.active = False
-    staff.name = f"{device.name[:NAME_MAX - 20]} (gesperrt {device.id})"
+    staff.name = f"{device.name[: NAME_MAX - 20]} (gesperrt {device.id})"
     revoke_logins(staff, now=now)  # its session and remember cookie end too, not only while it stays disabled
-    db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
-                       .values(revoked_at=now).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return device
 
@@ -135,11 +146,20 @@ def revoked_device_reason(staff):
 def list_devices(event):
     """[(device, last seen, number of scans)]: last seen is the device's latest entry in the audit log."""
     stats = dict(
-        (staff_id, (last, n)) for staff_id, last, n in db.session.execute(
+        (staff_id, (last, n))
+        for staff_id, last, n in db.session.execute(
             select(Scan.staff_id, func.max(Scan.at), func.count(Scan.id))
-            .where(Scan.event_id == event.id, Scan.staff_id.is_not(None)).group_by(Scan.staff_id)).all())
-    devices = db.session.execute(select(Device).where(Device.event_id == event.id)
-                                 .order_by(Device.revoked_at.is_not(None), Device.name)).scalars().all()
+            .where(Scan.event_id == event.id, Scan.staff_id.is_not(None))
+            .group_by(Scan.staff_id)
+        ).all()
+    )
+    devices = (
+        db.session.execute(
+            select(Device).where(Device.event_id == event.id).order_by(Device.revoked_at.is_not(None), Device.name)
+        )
+        .scalars()
+        .all()
+    )
     return [(d, *stats.get(d.staff_id, (None, 0))) for d in devices]
 
 
@@ -152,8 +172,9 @@ def device_of(staff):
 
 def qr_svg(text):
     """An inline SVG of a QR code (no style attributes: the CSP allows none); size it with CSS."""
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    image = qrcode.make(
+        text, image_factory=qrcode.image.svg.SvgPathImage, border=2, error_correction=qrcode.constants.ERROR_CORRECT_M
+    )
     svg = image.to_string(encoding="unicode")
     return svg.replace("<svg ", '<svg class="qr" role="img" focusable="false" ', 1)
 
@@ -165,10 +186,18 @@ REVIEW_PREFIX = "review:"
 
 def conflicts(event):
     """Offline double admissions: [{scan, first_by, first_at, reviewed}] newest first."""
-    rows = db.session.execute(select(Scan).where(Scan.event_id == event.id, Scan.conflict.is_(True))
-                              .order_by(Scan.at.desc())).scalars().all()
-    reviewed = dict(db.session.execute(
-        select(Scan.nonce, Scan.device).where(Scan.event_id == event.id, Scan.action == "review")).all())
+    rows = (
+        db.session.execute(
+            select(Scan).where(Scan.event_id == event.id, Scan.conflict.is_(True)).order_by(Scan.at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    reviewed = dict(
+        db.session.execute(
+            select(Scan.nonce, Scan.device).where(Scan.event_id == event.id, Scan.action == "review")
+        ).all()
+    )
     out = []
     for scan in rows:
         answer = scan.response or {}
@@ -176,8 +205,14 @@ def conflicts(event):
             first_at = datetime.fromisoformat(answer["checked_in_at"])
         except (KeyError, TypeError, ValueError):
             first_at = None
-        out.append({"scan": scan, "first_by": answer.get("by"), "first_at": first_at,
-                    "reviewed_by": reviewed.get(f"{REVIEW_PREFIX}{scan.id}")})
+        out.append(
+            {
+                "scan": scan,
+                "first_by": answer.get("by"),
+                "first_at": first_at,
+                "reviewed_by": reviewed.get(f"{REVIEW_PREFIX}{scan.id}"),
+            }
+        )
     return out
 
 
@@ -189,22 +224,47 @@ def mark_reviewed(event, scan_id, actor, staff_id=None):
     nonce = f"{REVIEW_PREFIX}{scan.id}"
     if db.session.execute(select(Scan.id).filter_by(event_id=event.id, nonce=nonce)).first():
         return False
-    db.session.add(Scan(event_id=event.id, nonce=nonce, action="review", device=actor, staff_id=staff_id,
-                        input=scan.input, result="reviewed", guest_id=scan.guest_id,
-                        response={"result": "reviewed", "scan_id": scan.id}))
+    db.session.add(
+        Scan(
+            event_id=event.id,
+            nonce=nonce,
+            action="review",
+            device=actor,
+            staff_id=staff_id,
+            input=scan.input,
+            result="reviewed",
+            guest_id=scan.guest_id,
+            response={"result": "reviewed", "scan_id": scan.id},
+        )
+    )
     db.session.commit()
     return True
 
 
 def recent_scans(event, limit=30):
     """The latest entries of the audit log (scans and undos), newest first."""
-    return db.session.execute(select(Scan).where(Scan.event_id == event.id, Scan.action != "review")
-                              .order_by(Scan.at.desc(), Scan.id.desc()).limit(limit)).scalars().all()
+    return (
+        db.session.execute(
+            select(Scan)
+            .where(Scan.event_id == event.id, Scan.action != "review")
+            .order_by(Scan.at.desc(), Scan.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def scan_json(scan, tz=None):
     at = scan.at.astimezone(tz) if tz else scan.at
-    return {"id": scan.id, "at": at.isoformat(), "action": scan.action, "result": scan.result,
-            "device": scan.device, "offline": scan.offline, "conflict": scan.conflict,
-            "guest": scan.guest.name if scan.guest is not None else None,
-            "city": scan.guest.city if scan.guest is not None else None}
+    return {
+        "id": scan.id,
+        "at": at.isoformat(),
+        "action": scan.action,
+        "result": scan.result,
+        "device": scan.device,
+        "offline": scan.offline,
+        "conflict": scan.conflict,
+        "guest": scan.guest.name if scan.guest is not None else None,
+        "city": scan.guest.city if scan.guest is not None else None,
+    }

@@ -1,5 +1,6 @@
 """Guests: validating input, creating, editing, cancelling, searching. Used by the API, the registration
 page, the staff pages, the CSV import and the CLI."""
+
 import hmac
 
 from flask import current_app, url_for
@@ -22,8 +23,11 @@ FIELDS = {"name": 200, "city": 120, "organisation": 200, "role": 200, "email": 2
 def parse_guest(data, required=("name",)):
     """Clean guest fields from a JSON object or form; unknown keys are refused."""
     refuse_unknown(data, set(FIELDS) | {"consent_contact", "status", "delegate"})
-    clean = {key: text(data, key, max_len, allow_empty=True, squash_spaces=True)
-             for key, max_len in FIELDS.items() if key in data}
+    clean = {
+        key: text(data, key, max_len, allow_empty=True, squash_spaces=True)
+        for key, max_len in FIELDS.items()
+        if key in data
+    }
     for key in required:
         if not clean.get(key):
             raise DomainError("invalid", f"{key} must not be empty")
@@ -68,9 +72,13 @@ def guest_values(event, fields, source="staff"):
     registration page sets it for a matching invitation code)."""
     municipality = municipality_for(event, fields.get("city", ""))
     values = {k: v for k, v in fields.items() if k not in ("city", "delegate")}
-    values.update(event_id=event.id, source=source, is_delegate=fields.get("delegate", source != "self"),
-                  city=municipality.name if municipality else fields.get("city", ""),
-                  municipality_id=municipality.id if municipality else None)
+    values.update(
+        event_id=event.id,
+        source=source,
+        is_delegate=fields.get("delegate", source != "self"),
+        city=municipality.name if municipality else fields.get("city", ""),
+        municipality_id=municipality.id if municipality else None,
+    )
     return values
 
 
@@ -149,10 +157,14 @@ def search_guests(event, query, limit=20):
     if query:
         # % and _ are searched for as themselves: "%" must not list everyone.
         like = "%" + query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(func.lower(Guest.name).like(like, escape="\\"),
-                              func.lower(Guest.organisation).like(like, escape="\\"),
-                              func.lower(Guest.city).like(like, escape="\\"),
-                              Guest.code == query.upper().replace("-", "")))
+        stmt = stmt.where(
+            or_(
+                func.lower(Guest.name).like(like, escape="\\"),
+                func.lower(Guest.organisation).like(like, escape="\\"),
+                func.lower(Guest.city).like(like, escape="\\"),
+                Guest.code == query.upper().replace("-", ""),
+            )
+        )
     return db.session.execute(stmt.order_by(Guest.name).limit(limit)).scalars().all()
 
 
@@ -172,7 +184,7 @@ def search_ref(guest):
 
 def guest_for_search_ref(text):
     try:
-        guest_id = _search_signer().loads(text[len(SEARCH_REF):], max_age=SEARCH_REF_HOURS * 3600)
+        guest_id = _search_signer().loads(text[len(SEARCH_REF) :], max_age=SEARCH_REF_HOURS * 3600)
     except BadData:
         return None
     return db.session.get(Guest, guest_id) if isinstance(guest_id, int) else None
@@ -185,20 +197,42 @@ def ticket_url(guest, external=False):
 def door_json(guest):
     """What door staff see of a guest found by name: no typed code (it would admit the guest; a door phone
     searching for "a" must not collect them), a search reference to check them in instead."""
-    return {"id": guest.id, "name": guest.name, "city": guest.city, "organisation": guest.organisation,
-            "role": guest.role, "status": guest.status, "ref": search_ref(guest), "code": None,
-            "checked_in_at": guest.checkin.at.isoformat() if guest.checkin else None,
-            "checked_in_by": guest.checkin.device if guest.checkin else None}
+    return {
+        "id": guest.id,
+        "name": guest.name,
+        "city": guest.city,
+        "organisation": guest.organisation,
+        "role": guest.role,
+        "status": guest.status,
+        "ref": search_ref(guest),
+        "code": None,
+        "checked_in_at": guest.checkin.at.isoformat() if guest.checkin else None,
+        "checked_in_by": guest.checkin.device if guest.checkin else None,
+    }
 
 
 def guest_admin_json(guest):
     """What organisers see of a guest (never the token: it is the guest's key to their own page)."""
-    return {"ref": search_ref(guest), "id": guest.id, "name": guest.name, "city": guest.city, "organisation": guest.organisation,
-            "role": guest.role, "code": guest.code, "status": guest.status, "delegate": guest.is_delegate,
-            "checked_in_at": guest.checkin.at.isoformat() if guest.checkin else None,
-            "checked_in_by": guest.checkin.device if guest.checkin else None}
+    return {
+        "ref": search_ref(guest),
+        "id": guest.id,
+        "name": guest.name,
+        "city": guest.city,
+        "organisation": guest.organisation,
+        "role": guest.role,
+        "code": guest.code,
+        "status": guest.status,
+        "delegate": guest.is_delegate,
+        "checked_in_at": guest.checkin.at.isoformat() if guest.checkin else None,
+        "checked_in_by": guest.checkin.device if guest.checkin else None,
+    }
 
 
 def all_guests(event):
-    return db.session.execute(select(Guest).where(Guest.event_id == event.id)
-                              .options(selectinload(Guest.checkin)).order_by(Guest.name)).scalars().all()
+    return (
+        db.session.execute(
+            select(Guest).where(Guest.event_id == event.id).options(selectinload(Guest.checkin)).order_by(Guest.name)
+        )
+        .scalars()
+        .all()
+    )

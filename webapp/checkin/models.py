@@ -1,4 +1,5 @@
 """Check-in data: guests with their tickets, the one check-in per guest, the scan audit log, devices."""
+
 import secrets
 
 from ..core.db import UTCDateTime, utcnow

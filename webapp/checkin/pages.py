@@ -22,7 +22,6 @@ bp = Blueprint("checkin_pages", __name__)
 OTHER = "__other__"
 
 
-
 def guest_or_404(token):
     guest = guests.guest_by_token(token)
     if guest is None:
@@ -32,17 +31,22 @@ def guest_or_404(token):
 
 # ---- registration ------------------------------------------------------------------------------------
 
+
 class RegistrationForm(FlaskForm):
-    name = StringField(_l("Vor- und Nachname"), validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")),
-                                                           Length(max=200)])
-    municipality = SelectField(_l("Kommune"), choices=[],
-                               validators=[DataRequired(_l("Bitte wählen Sie Ihre Kommune."))])
+    name = StringField(
+        _l("Vor- und Nachname"), validators=[DataRequired(_l("Bitte geben Sie Ihren Namen an.")), Length(max=200)]
+    )
+    municipality = SelectField(
+        _l("Kommune"), choices=[], validators=[DataRequired(_l("Bitte wählen Sie Ihre Kommune."))]
+    )
     other_city = StringField(_l("Andere Kommune: Name"), validators=[Length(max=120)])  # checked in validate_other_city
     organisation = StringField(_l("Organisation / Dienststelle"), validators=[Optional(), Length(max=200)])
     role = StringField(_l("Funktion"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-Mail (freiwillig)"), validators=[Optional(), Length(max=254)])
-    consent = BooleanField(_l("Ich bin mit der Verarbeitung meiner Angaben für diese Veranstaltung einverstanden."),
-                           validators=[DataRequired(_l("Ohne diese Einwilligung ist keine Anmeldung möglich."))])
+    consent = BooleanField(
+        _l("Ich bin mit der Verarbeitung meiner Angaben für diese Veranstaltung einverstanden."),
+        validators=[DataRequired(_l("Ohne diese Einwilligung ist keine Anmeldung möglich."))],
+    )
     consent_contact = BooleanField(_l("Andere Teilnehmende dürfen mich als Ansprechpartner sehen."))
     invite_code = StringField(_l("Einladungscode Ihrer Kommune (freiwillig)"), validators=[Length(max=20)])
 
@@ -56,8 +60,12 @@ class RegistrationForm(FlaskForm):
             return
         municipality = self.chosen_municipality
         if municipality is None or not guests.invite_matches(municipality, field.data):
-            raise ValidationError(_("Dieser Einladungscode gehört nicht zur gewählten Kommune. Bitte prüfen Sie "
-                                    "Code und Kommune, oder lassen Sie das Feld leer."))
+            raise ValidationError(
+                _(
+                    "Dieser Einladungscode gehört nicht zur gewählten Kommune. Bitte prüfen Sie "
+                    "Code und Kommune, oder lassen Sie das Feld leer."
+                )
+            )
 
     def validate_email(self, field):
         value = (field.data or "").strip()
@@ -67,8 +75,9 @@ class RegistrationForm(FlaskForm):
 
 def _registration_form(event):
     form = RegistrationForm()
-    form.municipality.choices = ([("", _("Bitte wählen…"))] + [(m.name, m.name) for m in event.municipalities]
-                                 + [(OTHER, _("Andere Kommune"))])
+    form.municipality.choices = (
+        [("", _("Bitte wählen…"))] + [(m.name, m.name) for m in event.municipalities] + [(OTHER, _("Andere Kommune"))]
+    )
     form.chosen_municipality = next((m for m in event.municipalities if m.name == form.municipality.data), None)
     if request.method == "GET" and request.args.get("invite"):
         # The link the organisers send a town's delegates: /e/<slug>/register?invite=<code>
@@ -86,26 +95,38 @@ def register(slug):
     form = _registration_form(event)
     if form.validate_on_submit():
         city = form.other_city.data if form.municipality.data == OTHER else form.municipality.data
-        data = {"name": form.name.data or "", "city": city or "", "organisation": form.organisation.data or "",
-                "role": form.role.data or "", "email": (form.email.data or "").strip(),
-                "consent_contact": bool(form.consent_contact.data),
-                "delegate": bool((form.invite_code.data or "").strip())}  # checked by validate_invite_code
+        data = {
+            "name": form.name.data or "",
+            "city": city or "",
+            "organisation": form.organisation.data or "",
+            "role": form.role.data or "",
+            "email": (form.email.data or "").strip(),
+            "consent_contact": bool(form.consent_contact.data),
+            "delegate": bool((form.invite_code.data or "").strip()),
+        }  # checked by validate_invite_code
         try:
             guest = guests.create_guest(event, guests.parse_guest(data), source="self")
         except DomainError as exc:
             # The form's own checks come first; this catches what only the guest rules know.
-            field = {"name": form.name, "city": form.other_city, "organisation": form.organisation,
-                     "role": form.role, "email": form.email}.get(exc.message.split(" ", 1)[0], form.name)
+            field = {
+                "name": form.name,
+                "city": form.other_city,
+                "organisation": form.organisation,
+                "role": form.role,
+                "email": form.email,
+            }.get(exc.message.split(" ", 1)[0], form.name)
             field.errors = list(field.errors) + [exc.message]
         else:
             flash(_("Sie sind angemeldet. Diese Seite ist Ihr Ticket: bitte als Lesezeichen speichern."), "ok")
             return redirect(guests.ticket_url(guest))
     status = 422 if request.method == "POST" else 200
-    return render_template("checkin/register.html", event=event, form=form, other=OTHER,
-                           date=tickets.event_date(event)), status
+    return render_template(
+        "checkin/register.html", event=event, form=form, other=OTHER, date=tickets.event_date(event)
+    ), status
 
 
 # ---- the guest's own page -----------------------------------------------------------------------------
+
 
 @bp.get("/t/<token>")
 def ticket(token):
@@ -132,5 +153,4 @@ def ticket_print(token):
     size = request.args.get("size", "a4")
     size = size if size in tickets.SIZES else "a4"
     view = tickets.ticket_view(guest, _("QR-Code des Tickets"))
-    return render_template("checkin/ticket_print.html", size=size, sheets=[view], event=guest.event,
-                           token=token)
+    return render_template("checkin/ticket_print.html", size=size, sheets=[view], event=guest.event, token=token)

@@ -1,6 +1,7 @@
 """Check-in as one function (after pretix's checkin service): given what a scanner read, a nonce and the
 scanning device, answer ok / already / unknown / wrong_event / cancelled, admit each guest at most once,
 log every scan, and push the new arrival counts after commit."""
+
 import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -104,10 +105,13 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
     if earlier is not None:
         # A retry gets the first answer; the same nonce with another guest's ticket is a client's mistake
         # that must not pass for a check-in of that other guest.
-        if earlier.action == "scan" and guest is not None and earlier.guest_id != _guest_in(event, guest) \
-                and earlier.input != DELETED:
-            raise DomainError("nonce_reused", "this nonce was used for another scan; make a new one for each scan",
-                              409)
+        if (
+            earlier.action == "scan"
+            and guest is not None
+            and earlier.guest_id != _guest_in(event, guest)
+            and earlier.input != DELETED
+        ):
+            raise DomainError("nonce_reused", "this nonce was used for another scan; make a new one for each scan", 409)
         return earlier.response
     now = datetime.now(timezone.utc)
     scanned_at = plausible_scan_time(event, scanned_at, now)
@@ -119,8 +123,9 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
     elif guest.status == "cancelled":
         result = "cancelled"
     else:
-        checkin = CheckIn(event_id=event.id, guest_id=guest.id, device=device, offline=offline,
-                          at=scanned_at or now, recorded_at=now)
+        checkin = CheckIn(
+            event_id=event.id, guest_id=guest.id, device=device, offline=offline, at=scanned_at or now, recorded_at=now
+        )
         # The check-in and its audit row go into ONE transaction (committed below). No savepoint: on SQLite
         # (pysqlite) a SAVEPOINT opened before any write is the outermost transaction, so its RELEASE
         # committed the check-in on its own, and a crash before the audit row's commit left a check-in
@@ -140,9 +145,21 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
             # Two devices admitted the same guest while offline: both people were let in; staff review it.
             conflict = offline and checkin.device != device
     answer = _answer(result, guest, checkin)
-    db.session.add(Scan(event_id=event.id, nonce=nonce, device=device, staff_id=staff_id, input=text[:80],
-                        result=result, guest_id=guest.id if guest else None, offline=offline,
-                        scanned_at=scanned_at, conflict=conflict, response=answer))
+    db.session.add(
+        Scan(
+            event_id=event.id,
+            nonce=nonce,
+            device=device,
+            staff_id=staff_id,
+            input=text[:80],
+            result=result,
+            guest_id=guest.id if guest else None,
+            offline=offline,
+            scanned_at=scanned_at,
+            conflict=conflict,
+            response=answer,
+        )
+    )
     try:
         db.session.commit()
     except IntegrityError:  # the same nonce raced in from a retry: its first answer wins
@@ -156,8 +173,9 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
 
 def check_in_batch(event, scans, device, staff_id=None):
     """Offline scans from one device, applied in the order they were scanned."""
-    ordered = sorted(enumerate(scans), key=lambda item: (item[1][2] or datetime.max.replace(tzinfo=timezone.utc),
-                                                         item[0]))
+    ordered = sorted(
+        enumerate(scans), key=lambda item: (item[1][2] or datetime.max.replace(tzinfo=timezone.utc), item[0])
+    )
     answers = [None] * len(scans)
     for index, (text, nonce, scanned_at) in ordered:
         answers[index] = check_in(event, text, nonce, device, staff_id, offline=True, scanned_at=scanned_at)
@@ -173,9 +191,19 @@ def undo_check_in(event, checkin_id, nonce, device, staff_id=None, now=None):
         raise DomainError("too_late", f"a check-in can be undone within {UNDO_SECONDS} seconds only", 409)
     guest = checkin.guest
     db.session.delete(checkin)
-    db.session.add(Scan(event_id=event.id, nonce=nonce, action="undo", device=device, staff_id=staff_id,
-                        input=guest.code, result="undone", guest_id=guest.id,
-                        response={"result": "undone", "guest": guest_json(guest)}))
+    db.session.add(
+        Scan(
+            event_id=event.id,
+            nonce=nonce,
+            action="undo",
+            device=device,
+            staff_id=staff_id,
+            input=guest.code,
+            result="undone",
+            guest_id=guest.id,
+            response={"result": "undone", "guest": guest_json(guest)},
+        )
+    )
     touch_stats(event)
     try:
         db.session.commit()

@@ -1,5 +1,6 @@
 """Signals other areas listen to, sent inside the transaction that changes guests (before commit), so a
 listener's own changes land in the same transaction."""
+
 from blinker import Namespace
 
 _signals = Namespace()

@@ -1,6 +1,7 @@
 """Staff pages for guests: list, add, edit, cancel, CSV import, printing tickets, attendance export.
 All for admins (staff_required()); each handler parses the form, calls webapp.checkin.guests or
 csv_import, and redirects back with a message."""
+
 import csv
 import io
 import os
@@ -27,12 +28,17 @@ bp = Blueprint("checkin_guests", __name__, url_prefix="/staff/e/<slug>")
 
 STATUS_LABELS = {"registered": _l("angemeldet"), "cancelled": _l("storniert"), "checked_in": _l("eingecheckt")}
 PREVIEW_ROWS = 50
-COLUMN_LABELS = {"name": _l("Name"), "first_name": _l("Vorname"), "last_name": _l("Nachname"),
-                 "city": _l("Kommune"), "organisation": _l("Organisation"), "role": _l("Funktion"),
-                 "email": _l("E-Mail")}
+COLUMN_LABELS = {
+    "name": _l("Name"),
+    "first_name": _l("Vorname"),
+    "last_name": _l("Nachname"),
+    "city": _l("Kommune"),
+    "organisation": _l("Organisation"),
+    "role": _l("Funktion"),
+    "email": _l("E-Mail"),
+}
 LIST_LIMIT = 500  # rows on the guest list page; search or filter for the rest
 PRINT_BATCH = 200  # tickets per print page: ~1 s to make, and a print job a browser handles well
-
 
 
 def _guest(event, guest_id):
@@ -69,9 +75,12 @@ FILTERS = ("all", "checked_in", "open", "cancelled")
 def guests_list(slug):
     event = event_or_404(slug)
     everyone = guests.all_guests(event)
-    counts = {"all": len(everyone), "registered": sum(g.status != "cancelled" for g in everyone),
-              "checked_in": sum(g.checkin is not None and g.status != "cancelled" for g in everyone),
-              "cancelled": sum(g.status == "cancelled" for g in everyone)}
+    counts = {
+        "all": len(everyone),
+        "registered": sum(g.status != "cancelled" for g in everyone),
+        "checked_in": sum(g.checkin is not None and g.status != "cancelled" for g in everyone),
+        "cancelled": sum(g.status == "cancelled" for g in everyone),
+    }
     q = " ".join(request.args.get("q", "").split())[:100]
     shown = everyone
     if q:
@@ -83,13 +92,28 @@ def guests_list(slug):
     if status != "all":
         want = {"checked_in": "checked_in", "open": "registered", "cancelled": "cancelled"}[status]
         shown = [g for g in shown if guest_state(g) == want]
-    return _no_store(Response(render_template(
-        "checkin/guests.html", event=event, rows=shown[:LIST_LIMIT], matched=len(shown), limit=LIST_LIMIT,
-        counts=counts, q=q, status=status, filters=FILTERS, state=guest_state,
-        checked_in_time=tickets.checked_in_time, form=ActionForm())))
+    return _no_store(
+        Response(
+            render_template(
+                "checkin/guests.html",
+                event=event,
+                rows=shown[:LIST_LIMIT],
+                matched=len(shown),
+                limit=LIST_LIMIT,
+                counts=counts,
+                q=q,
+                status=status,
+                filters=FILTERS,
+                state=guest_state,
+                checked_in_time=tickets.checked_in_time,
+                form=ActionForm(),
+            )
+        )
+    )
 
 
 # ---- add and edit -------------------------------------------------------------------------------------
+
 
 class GuestForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Bitte einen Namen angeben.")), Length(max=200)])
@@ -102,9 +126,15 @@ class GuestForm(FlaskForm):
 
 
 def _form_fields(form):
-    return {"name": form.name.data or "", "city": form.city.data or "", "organisation": form.organisation.data or "",
-            "role": form.role.data or "", "email": (form.email.data or "").strip(),
-            "consent_contact": bool(form.consent_contact.data), "delegate": bool(form.delegate.data)}
+    return {
+        "name": form.name.data or "",
+        "city": form.city.data or "",
+        "organisation": form.organisation.data or "",
+        "role": form.role.data or "",
+        "email": (form.email.data or "").strip(),
+        "consent_contact": bool(form.consent_contact.data),
+        "delegate": bool(form.delegate.data),
+    }
 
 
 def _field_error(form, exc):
@@ -124,11 +154,12 @@ def new_guest(slug):
         except DomainError as exc:
             _field_error(form, exc)
         else:
-            flash(_("Gast „%(name)s“ angelegt, Code %(code)s.", name=guest.name,
-                    code=tickets.format_code(guest.code)), "ok")
+            flash(
+                _("Gast „%(name)s“ angelegt, Code %(code)s.", name=guest.name, code=tickets.format_code(guest.code)),
+                "ok",
+            )
             return redirect(url_for(".edit_guest", slug=slug, guest_id=guest.id))
-    return render_template("checkin/guest_form.html", event=event, form=form, guest=None), \
-        422 if form.errors else 200
+    return render_template("checkin/guest_form.html", event=event, form=form, guest=None), 422 if form.errors else 200
 
 
 @bp.route("/guests/<int:guest_id>/edit", methods=["GET", "POST"])
@@ -147,10 +178,19 @@ def edit_guest(slug, guest_id):
         else:
             flash(_("Änderungen an „%(name)s“ gespeichert.", name=guest.name), "ok")
             return redirect(url_for(".guests", slug=slug))
-    response = Response(render_template("checkin/guest_form.html", event=event, form=form, guest=guest,
-                                        state=guest_state(guest), checked_in=tickets.checked_in_time(guest),
-                                        code=tickets.format_code(guest.code), action=ActionForm()),
-                        422 if form.errors else 200)
+    response = Response(
+        render_template(
+            "checkin/guest_form.html",
+            event=event,
+            form=form,
+            guest=guest,
+            state=guest_state(guest),
+            checked_in=tickets.checked_in_time(guest),
+            code=tickets.format_code(guest.code),
+            action=ActionForm(),
+        ),
+        422 if form.errors else 200,
+    )
     return _no_store(response)
 
 
@@ -162,8 +202,11 @@ def _set_status(slug, guest_id, status, message):
         flash(message % {"name": guest.name}, "ok")
     else:
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/staff/")
-                    else url_for(".guests", slug=slug))
+    return redirect(
+        request.form.get("next")
+        if request.form.get("next", "").startswith("/staff/")
+        else url_for(".guests", slug=slug)
+    )
 
 
 @bp.post("/guests/<int:guest_id>/cancel")
@@ -190,11 +233,15 @@ def confirm_delegate(slug, guest_id):
         flash(_("„%(name)s“ spricht jetzt für %(city)s auf dem Board.", name=guest.name, city=guest.city), "ok")
     else:
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/staff/")
-                    else url_for(".guests", slug=slug))
+    return redirect(
+        request.form.get("next")
+        if request.form.get("next", "").startswith("/staff/")
+        else url_for(".guests", slug=slug)
+    )
 
 
 # ---- delegations: who speaks for which municipality, and the invitation codes -------------------------
+
 
 @bp.route("/delegations", methods=["GET", "POST"])
 @staff_required()
@@ -213,14 +260,20 @@ def delegations(slug):
             flash(_("Neuer Einladungscode für %(city)s. Der alte gilt nicht mehr.", city=municipality.name), "ok")
         return redirect(url_for(".delegations", slug=slug))
     everyone = guests.all_guests(event)
-    rows = [{"municipality": m,
-             "link": url_for("checkin_pages.register", slug=slug, invite=m.invite_code, _external=True),
-             "delegates": [g for g in everyone if g.municipality_id == m.id and g.is_delegate and g.status != "cancelled"],
-             "unconfirmed": [g for g in everyone if g.municipality_id == m.id and not g.is_delegate
-                             and g.status != "cancelled"]}
-            for m in event.municipalities]
-    return _no_store(Response(render_template("checkin/delegations.html", event=event, rows=rows,
-                                              form=ActionForm())))
+    rows = [
+        {
+            "municipality": m,
+            "link": url_for("checkin_pages.register", slug=slug, invite=m.invite_code, _external=True),
+            "delegates": [
+                g for g in everyone if g.municipality_id == m.id and g.is_delegate and g.status != "cancelled"
+            ],
+            "unconfirmed": [
+                g for g in everyone if g.municipality_id == m.id and not g.is_delegate and g.status != "cancelled"
+            ],
+        }
+        for m in event.municipalities
+    ]
+    return _no_store(Response(render_template("checkin/delegations.html", event=event, rows=rows, form=ActionForm())))
 
 
 # ---- attendance export --------------------------------------------------------------------------------
@@ -244,8 +297,18 @@ def attendance_csv(event):
     rows = sorted(guests.all_guests(event), key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold()))
     for g in rows:
         at = tickets.local(g.checkin.at, event).strftime("%d.%m.%Y %H:%M") if g.checkin else ""
-        writer.writerow([_cell(g.name), _cell(g.city), _cell(g.organisation), _cell(g.role), g.code,
-                         ATTENDANCE_STATUS[guest_state(g)], at, _cell(g.checkin.device if g.checkin else "")])
+        writer.writerow(
+            [
+                _cell(g.name),
+                _cell(g.city),
+                _cell(g.organisation),
+                _cell(g.role),
+                g.code,
+                ATTENDANCE_STATUS[guest_state(g)],
+                at,
+                _cell(g.checkin.device if g.checkin else ""),
+            ]
+        )
     return "\ufeff" + out.getvalue()
 
 
@@ -253,13 +316,17 @@ def attendance_csv(event):
 @staff_required()
 def attendance(slug):
     event = event_or_404(slug)
-    response = Response(attendance_csv(event).encode("utf-8"), mimetype="text/csv",
-                        headers={"Content-Disposition": f'attachment; filename="anwesenheit-{event.slug}.csv"'})
+    response = Response(
+        attendance_csv(event).encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="anwesenheit-{event.slug}.csv"'},
+    )
     response.charset = "utf-8"
     return _no_store(response)
 
 
 # ---- printing all tickets -----------------------------------------------------------------------------
+
 
 @bp.get("/tickets/print")
 @staff_required()
@@ -275,11 +342,22 @@ def print_tickets(slug):
     except ValueError:
         part = 1
     label = _("QR-Code des Tickets")
-    batch = chosen[(part - 1) * PRINT_BATCH:part * PRINT_BATCH]
+    batch = chosen[(part - 1) * PRINT_BATCH : part * PRINT_BATCH]
     sheets = [tickets.ticket_view(g, label) for g in batch]
-    return _no_store(Response(render_template("checkin/tickets_print.html", event=event, size=size,
-                                              sheets=sheets, parts=parts, part=part, total=len(chosen),
-                                              batch_size=PRINT_BATCH)))
+    return _no_store(
+        Response(
+            render_template(
+                "checkin/tickets_print.html",
+                event=event,
+                size=size,
+                sheets=sheets,
+                parts=parts,
+                part=part,
+                total=len(chosen),
+                batch_size=PRINT_BATCH,
+            )
+        )
+    )
 
 
 # ---- CSV import -----------------------------------------------------------------------------------------
@@ -306,8 +384,14 @@ class ConfirmForm(FlaskForm):
 def _pending(slug, upload_id):
     """The stored upload for this admin and event, or None."""
     entry = session.get(SESSION_KEY)
-    if (not isinstance(entry, dict) or not isinstance(upload_id, str) or not UPLOAD_ID.fullmatch(upload_id)
-            or entry.get("id") != upload_id or entry.get("slug") != slug or entry.get("user") != current_user.id):
+    if (
+        not isinstance(entry, dict)
+        or not isinstance(upload_id, str)
+        or not UPLOAD_ID.fullmatch(upload_id)
+        or entry.get("id") != upload_id
+        or entry.get("slug") != slug
+        or entry.get("user") != current_user.id
+    ):
         return None
     path = uploads.path_of(slug, upload_id)
     if not path.is_file() or path.stat().st_mtime < time.time() - uploads.TTL_SECONDS:
@@ -317,9 +401,22 @@ def _pending(slug, upload_id):
 
 def _render_import(event, form=None, preview=None, confirm=None, filename="", status=200):
     rows = preview.rows[:PREVIEW_ROWS] if preview else []
-    return _no_store(Response(render_template(
-        "checkin/guest_import.html", event=event, form=form or UploadForm(), preview=preview, rows=rows,
-        confirm=confirm, filename=filename, preview_rows=PREVIEW_ROWS, labels=COLUMN_LABELS), status))
+    return _no_store(
+        Response(
+            render_template(
+                "checkin/guest_import.html",
+                event=event,
+                form=form or UploadForm(),
+                preview=preview,
+                rows=rows,
+                confirm=confirm,
+                filename=filename,
+                preview_rows=PREVIEW_ROWS,
+                labels=COLUMN_LABELS,
+            ),
+            status,
+        )
+    )
 
 
 @bp.route("/guests/import", methods=["GET", "POST"])
@@ -351,8 +448,10 @@ def import_confirm(slug):
     confirm = ConfirmForm()
     path = _pending(slug, confirm.upload_id.data) if confirm.validate_on_submit() else None
     if path is None:
-        flash(_("Die hochgeladene Datei ist nicht mehr da (abgelaufen oder schon importiert). Bitte erneut hochladen."),
-              "error")
+        flash(
+            _("Die hochgeladene Datei ist nicht mehr da (abgelaufen oder schon importiert). Bitte erneut hochladen."),
+            "error",
+        )
         return redirect(url_for(".import_guests", slug=slug))
     # Claim the file by renaming it: of two confirmations sent at once only one gets it, so a double click
     # cannot import the list twice.
@@ -373,8 +472,15 @@ def import_confirm(slug):
         return _render_import(event, preview=preview, confirm=confirm, filename=filename, status=422)
     claimed.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
-    flash(_("%(n)s Gäste importiert; %(bad)s fehlerhafte und %(dup)s doppelte Zeilen übersprungen.",
-            n=counts["imported"], bad=counts["skipped_bad"], dup=counts["skipped_duplicates"]), "ok")
+    flash(
+        _(
+            "%(n)s Gäste importiert; %(bad)s fehlerhafte und %(dup)s doppelte Zeilen übersprungen.",
+            n=counts["imported"],
+            bad=counts["skipped_bad"],
+            dup=counts["skipped_duplicates"],
+        ),
+        "ok",
+    )
     return redirect(url_for(".guests", slug=slug))
 
 

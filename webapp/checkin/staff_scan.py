@@ -1,4 +1,5 @@
 """Staff pages for the door: the scanner, devices and pairing, the arrivals dashboard, offline conflicts."""
+
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -20,8 +21,8 @@ bp = Blueprint("checkin_scan", __name__, url_prefix="/staff")
 LIST_REFRESH_SECONDS = 60
 
 
-
 # ---- the scanner ---------------------------------------------------------------------------------
+
 
 @bp.get("/e/<slug>/scan")
 @staff_required(role=None)
@@ -31,14 +32,20 @@ def scan(slug):
     if device is not None and device.event_id != event.id:
         abort(403)  # a paired phone scans for its own event only
     api = url_for("checkin_api.check_in", slug=slug).rsplit("/checkins", 1)[0]
-    config = {"slug": slug, "api": api, "timezone": event.timezone, "device": current_user.name,
-              "undo_seconds": UNDO_SECONDS, "list_refresh": LIST_REFRESH_SECONDS,
-              "login": url_for("staff.login", next=request.path)}
-    return render_template("checkin/scan.html", event=event, config=json_script(config),
-                           is_device=device is not None)
+    config = {
+        "slug": slug,
+        "api": api,
+        "timezone": event.timezone,
+        "device": current_user.name,
+        "undo_seconds": UNDO_SECONDS,
+        "list_refresh": LIST_REFRESH_SECONDS,
+        "login": url_for("staff.login", next=request.path),
+    }
+    return render_template("checkin/scan.html", event=event, config=json_script(config), is_device=device is not None)
 
 
 # ---- the arrivals dashboard ----------------------------------------------------------------------
+
 
 @bp.get("/e/<slug>/checkin")
 @staff_required()
@@ -47,10 +54,15 @@ def dashboard(slug):
     tz = ZoneInfo(event.timezone)
     stats = arrival_stats(slug)
     scans = [device_domain.scan_json(s, tz) for s in device_domain.recent_scans(event)]
-    return render_template("checkin/dashboard.html", event=event, stats=stats, scans=scans,
-                           stats_json=json_script(stats), conflicts=len(device_domain.conflicts(event)),
-                           config=json_script({"slug": slug, "timezone": event.timezone,
-                                                "recent": url_for(".recent", slug=slug)}))
+    return render_template(
+        "checkin/dashboard.html",
+        event=event,
+        stats=stats,
+        scans=scans,
+        stats_json=json_script(stats),
+        conflicts=len(device_domain.conflicts(event)),
+        config=json_script({"slug": slug, "timezone": event.timezone, "recent": url_for(".recent", slug=slug)}),
+    )
 
 
 @bp.get("/e/<slug>/checkin/recent.json")
@@ -59,17 +71,28 @@ def recent(slug):
     """The latest audit-log entries, for the dashboard to refresh after each `stats` message."""
     event = event_or_404(slug)
     tz = ZoneInfo(event.timezone)
-    return jsonify({"scans": [device_domain.scan_json(s, tz) for s in device_domain.recent_scans(event)],
-                    "conflicts": len(device_domain.conflicts(event))})
+    return jsonify(
+        {
+            "scans": [device_domain.scan_json(s, tz) for s in device_domain.recent_scans(event)],
+            "conflicts": len(device_domain.conflicts(event)),
+        }
+    )
 
 
 # ---- devices and pairing -------------------------------------------------------------------------
 
+
 def _devices_page(event, pairing=None, status=200):
     tz = ZoneInfo(event.timezone)
-    return render_template("checkin/devices.html", event=event, devices=device_domain.list_devices(event),
-                           form=ActionForm(), pairing=pairing, tz=tz,
-                           minutes=device_domain.PAIRING_MINUTES), status
+    return render_template(
+        "checkin/devices.html",
+        event=event,
+        devices=device_domain.list_devices(event),
+        form=ActionForm(),
+        pairing=pairing,
+        tz=tz,
+        minutes=device_domain.PAIRING_MINUTES,
+    ), status
 
 
 def _pairing(device, code):
@@ -133,8 +156,13 @@ def revoke(slug, device_id):
 
 
 def _bad_code():
-    flash(_("Dieser Kopplungscode ist ungültig, abgelaufen oder wurde schon benutzt. "
-            "Bitte lassen Sie sich einen neuen QR-Code zeigen."), "error")
+    flash(
+        _(
+            "Dieser Kopplungscode ist ungültig, abgelaufen oder wurde schon benutzt. "
+            "Bitte lassen Sie sich einen neuen QR-Code zeigen."
+        ),
+        "error",
+    )
     return redirect(url_for("staff.login"))
 
 
@@ -157,19 +185,30 @@ def pair(code):
             login_user(device.staff, remember=True)
             return redirect(url_for(".scan", slug=event.slug))
     # `pair_event`, not `event`: the page is for a phone that is not signed in, without the staff menu.
-    response = render_template("checkin/pair.html", device=device, pair_event=event, form=form,
-                               current=current_user if current_user.is_authenticated else None)
+    response = render_template(
+        "checkin/pair.html",
+        device=device,
+        pair_event=event,
+        form=form,
+        current=current_user if current_user.is_authenticated else None,
+    )
     return response, 200, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 # ---- conflicts -----------------------------------------------------------------------------------
 
+
 @bp.get("/e/<slug>/conflicts")
 @staff_required()
 def conflicts(slug):
     event = event_or_404(slug)
-    return render_template("checkin/conflicts.html", event=event, rows=device_domain.conflicts(event),
-                           form=ActionForm(), tz=ZoneInfo(event.timezone))
+    return render_template(
+        "checkin/conflicts.html",
+        event=event,
+        rows=device_domain.conflicts(event),
+        form=ActionForm(),
+        tz=ZoneInfo(event.timezone),
+    )
 
 
 @bp.post("/e/<slug>/conflicts/<int:scan_id>/reviewed")

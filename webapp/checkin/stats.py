@@ -1,5 +1,6 @@
 """Arrival counters: registered and checked-in guests, per municipality and over time. No names: these
 numbers go to projectors and public API clients."""
+
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -26,15 +27,30 @@ def arrival_stats(slug, connection=None):
         # By the event's municipalities only: a town typed as "Andere Kommune" is free text of one person
         # and is counted under OTHER, never named on a projector or in the public API.
         town = Municipality.name
-        registered = dict(connection.execute(
-            select(town, func.count(Guest.id)).select_from(Guest).outerjoin(Municipality, Municipality.id == Guest.municipality_id)
-            .where(Guest.event_id == event_id, Guest.status == "registered").group_by(town)).all())
-        arrived = dict(connection.execute(
-            select(town, func.count(CheckIn.id)).select_from(Guest).join(CheckIn, CheckIn.guest_id == Guest.id)
-            .outerjoin(Municipality, Municipality.id == Guest.municipality_id)
-            .where(CheckIn.event_id == event_id).group_by(town)).all())
-        times = connection.execute(select(CheckIn.at).where(CheckIn.event_id == event_id)
-                                   .order_by(CheckIn.at)).scalars().all()
+        registered = dict(
+            connection.execute(
+                select(town, func.count(Guest.id))
+                .select_from(Guest)
+                .outerjoin(Municipality, Municipality.id == Guest.municipality_id)
+                .where(Guest.event_id == event_id, Guest.status == "registered")
+                .group_by(town)
+            ).all()
+        )
+        arrived = dict(
+            connection.execute(
+                select(town, func.count(CheckIn.id))
+                .select_from(Guest)
+                .join(CheckIn, CheckIn.guest_id == Guest.id)
+                .outerjoin(Municipality, Municipality.id == Guest.municipality_id)
+                .where(CheckIn.event_id == event_id)
+                .group_by(town)
+            ).all()
+        )
+        times = (
+            connection.execute(select(CheckIn.at).where(CheckIn.event_id == event_id).order_by(CheckIn.at))
+            .scalars()
+            .all()
+        )
     finally:
         if own:
             connection.close()

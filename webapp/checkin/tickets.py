@@ -5,6 +5,7 @@ The QR encodes the absolute ticket URL (`guests.ticket_url(guest, external=True)
 opens the guest's own page and the staff scanner reads the token out of it (service.find_guest).
 Error correction M (15 %: survives a scratched print or a glare spot) and the standard 4-module quiet zone.
 """
+
 import io
 from datetime import timezone
 from functools import lru_cache
@@ -70,7 +71,8 @@ def inline_svg(text, label, css_class="qr"):
     return Markup(
         f'<svg class="{escape(css_class)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
         f'role="img" aria-label="{escape(label)}" shape-rendering="crispEdges" preserveAspectRatio="xMidYMid meet">'
-        f'<rect width="{size}" height="{size}" fill="#ffffff"/><path fill="#000000" d="{path}"/></svg>')
+        f'<rect width="{size}" height="{size}" fill="#ffffff"/><path fill="#000000" d="{path}"/></svg>'
+    )
 
 
 def qr_matrix(text):
@@ -105,15 +107,29 @@ def checked_in_time(guest):
 def agenda_items(event):
     """What the ticket page needs to list a guest's favourites (kept in the browser, see static/js/agenda.js):
     id, title, expected start, room, cancelled."""
-    return [{"id": s.id, "title": s.title, "start": local(domain.expected_start(s), event).strftime("%H:%M"),
-             "room": s.room.name if s.room else "", "cancelled": s.status == "cancelled"}
-            for s in event.sessions]
+    return [
+        {
+            "id": s.id,
+            "title": s.title,
+            "start": local(domain.expected_start(s), event).strftime("%H:%M"),
+            "room": s.room.name if s.room else "",
+            "cancelled": s.status == "cancelled",
+        }
+        for s in event.sessions
+    ]
 
 
 def ticket_view(guest, label):
     """Everything a ticket (page or print) shows about one guest."""
     url = guests.ticket_url(guest, external=True)
     date_text, time_text = event_date(guest.event)
-    return {"guest": guest, "event": guest.event, "url": url, "qr": inline_svg(url, label),
-            "code": format_code(guest.code), "date": date_text, "time": time_text,
-            "checked_in": checked_in_time(guest)}
+    return {
+        "guest": guest,
+        "event": guest.event,
+        "url": url,
+        "qr": inline_svg(url, label),
+        "code": format_code(guest.code),
+        "date": date_text,
+        "time": time_text,
+        "checked_in": checked_in_time(guest),
+    }

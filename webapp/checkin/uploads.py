@@ -2,6 +2,7 @@
 (instance/imports/<slug>/, or GUEST_IMPORT_DIR), a file per upload named by a random id. `<id>.csv` waits for
 its confirmation, `<id>.importing` is being imported. They hold personal data, so they go away after the
 import, after an hour, when the server starts (a crash can leave them), and with the event's purge."""
+
 import shutil
 import time
 from pathlib import Path

@@ -1,6 +1,7 @@
 """Every setting from the environment, in one place (names in PRODUCT.md and the README); TestConfig for the
 test suite. Reading the environment is all that happens at import: the generated secret key is made by
 `instance_secret_key()` when an app is created without one."""
+
 import os
 import secrets
 from pathlib import Path
@@ -44,8 +45,17 @@ class Config:
     ASYNC_MODE = _env("ASYNC_MODE", "eventlet")
     # Socket.IO origins allowed besides our own (space separated); empty = same origin only.
     CORS_ALLOWED_ORIGINS = os.environ.get("CORS_ALLOWED_ORIGINS", "").split()
-    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-                          "application/xml", "text/calendar", "image/svg+xml", "application/manifest+json"]
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/xml",
+        "text/calendar",
+        "image/svg+xml",
+        "application/manifest+json",
+    ]
     COMPRESS_ALGORITHM = ["br", "gzip"]
     COMPRESS_MIN_SIZE = 1024
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024  # schedule and guest-list uploads; larger bodies get 413

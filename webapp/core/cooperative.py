@@ -1,6 +1,7 @@
 """Long jobs (imports of big files) share the server with the door: under eventlet or gevent one request
 that computes for seconds holds up every other one. Such loops call `pause()` every few hundred rows, and
 never while they hold a write transaction (SQLite would make every other writer wait on its lock)."""
+
 import time
 
 EVERY = 500  # rows between pauses: a few milliseconds of work

@@ -1,4 +1,5 @@
 """Database ground shared by all areas: the UTC column type and the SQLite connection settings."""
+
 from datetime import datetime, timezone
 
 from sqlalchemy import event as sa_event

@@ -32,6 +32,7 @@ PostgreSQL: `install` sets a short connect timeout (DB_CONNECT_TIMEOUT, default 
 connect_timeout) and pool timeout (DB_POOL_TIMEOUT, default 5 s) unless the configuration or the URL sets
 them, so an outage is answered within seconds, not after SQLAlchemy's 30-s pool timeout.
 """
+
 import logging
 import sqlite3
 import threading
@@ -57,8 +58,13 @@ DEFAULT_CONNECT_TIMEOUT = 3
 DEFAULT_POOL_TIMEOUT = 5
 PROBE_TIMEOUT_MS = 2000
 
-SQLITE_UNAVAILABLE = ("attempt to write a readonly database", "disk i/o error", "unable to open database file",
-                      "database is locked", "database or disk is full")
+SQLITE_UNAVAILABLE = (
+    "attempt to write a readonly database",
+    "disk i/o error",
+    "unable to open database file",
+    "database is locked",
+    "database or disk is full",
+)
 PG_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "57014", "55P03", "25006", "58030"}
 PG_UNAVAILABLE_CLASSES = ("08", "53")
 
@@ -72,6 +78,7 @@ log = logging.getLogger(__name__)
 
 
 # ---- which errors mean "the database is unavailable" --------------------------------------------------------
+
 
 def _chain(exc):
     """The error, the driver error it wraps (`orig`) and what it was raised from, a few levels deep."""
@@ -119,6 +126,7 @@ def first_line(exc):
 
 # ---- the outage state of this process ---------------------------------------------------------------------
 
+
 class Health:
     """Is an outage known to this process? Logs each change of state once."""
 
@@ -148,8 +156,7 @@ class Health:
                 return
             seconds, refused = time.monotonic() - self.down_since, self.refused
             self.down_since = None
-        log.info("database available again (%s) after %.1f s; %d requests were answered 503",
-                 how, seconds, refused)
+        log.info("database available again (%s) after %.1f s; %d requests were answered 503", how, seconds, refused)
 
 
 def _health(app=None):
@@ -183,6 +190,7 @@ def _drop_connections(session=True):
 
 # ---- answers ------------------------------------------------------------------------------------------------
 
+
 def _with_retry_after(response):
     response.status_code = 503
     response.headers["Retry-After"] = str(RETRY_AFTER)
@@ -206,12 +214,20 @@ def unavailable_response(exc):
     if health is not None:
         health.failed(exc, suspect=not busy)
     if request.path.startswith("/api/"):
-        return _with_retry_after(jsonify({"error": {
-            "code": "database_unavailable",
-            "message": f"the database is unavailable; try again in {RETRY_AFTER} s"}}))
+        return _with_retry_after(
+            jsonify(
+                {
+                    "error": {
+                        "code": "database_unavailable",
+                        "message": f"the database is unavailable; try again in {RETRY_AFTER} s",
+                    }
+                }
+            )
+        )
     title = _("Der Dienst ist gerade nicht erreichbar")
-    text_ = _("Die Datenbank antwortet im Moment nicht. Bitte versuchen Sie es in %(n)d Sekunden noch einmal.",
-              n=RETRY_AFTER)
+    text_ = _(
+        "Die Datenbank antwortet im Moment nicht. Bitte versuchen Sie es in %(n)d Sekunden noch einmal.", n=RETRY_AFTER
+    )
     try:
         body = render_template_string(_PAGE, title=title, text=text_)
     except Exception:  # the page must not fail in turn: plain text then
@@ -295,6 +311,7 @@ def health():
 
 # ---- wiring -------------------------------------------------------------------------------------------------
 
+
 def _after_flush(session, flush_context):
     session.info[_WROTE] = True
 
@@ -315,8 +332,12 @@ def _after_rollback(session, previous_transaction):
     session.info.pop(_WROTE, None)
 
 
-_LISTENERS = (("after_flush", _after_flush), ("do_orm_execute", _orm_execute), ("after_commit", _after_commit),
-              ("after_soft_rollback", _after_rollback))
+_LISTENERS = (
+    ("after_flush", _after_flush),
+    ("do_orm_execute", _orm_execute),
+    ("after_commit", _after_commit),
+    ("after_soft_rollback", _after_rollback),
+)
 
 
 def _listen():

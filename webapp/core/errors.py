@@ -32,7 +32,7 @@ def unstorable(text):
     return False
 
 
-MAX_ID = 2 ** 63 - 1  # the largest id a database column holds; a bigger number names no row
+MAX_ID = 2**63 - 1  # the largest id a database column holds; a bigger number names no row
 
 
 def valid_id(value):

@@ -1,5 +1,6 @@
 """The event as every area reads it: by slug (for the API a DomainError 404, for pages a 404 page), its
 times in its own time zone, and its public description."""
+
 from zoneinfo import ZoneInfo
 
 from flask import abort
@@ -11,8 +12,9 @@ from .models import Event
 
 
 def get_event(slug):
-    event = db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() \
-        if isinstance(slug, str) else None
+    event = (
+        db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() if isinstance(slug, str) else None
+    )
     if event is None:
         raise not_found("event")
     return event

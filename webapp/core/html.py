@@ -1,4 +1,5 @@
 """JSON embedded in pages as `<script type="application/json">` blocks: the one helper for it."""
+
 import json
 
 from markupsafe import Markup

@@ -1,6 +1,7 @@
 """The models every area stands on: the event (with its live revision) and the municipalities taking part.
 The areas hang their own rows on the event (Room.event, Session.event, …, with backrefs such as
 `event.rooms`), so this module knows none of them."""
+
 import secrets
 
 from .db import UTCDateTime
@@ -25,8 +26,12 @@ class Event(db.Model):
     tables_per_slot = db.Column(db.Integer, nullable=False, default=6)  # networking tables in each slot
     revision = db.Column(db.Integer, nullable=False, default=0)
 
-    municipalities = db.relationship("Municipality", back_populates="event", cascade="all, delete-orphan",
-                                     order_by="(Municipality.is_host.desc(), Municipality.name)")
+    municipalities = db.relationship(
+        "Municipality",
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="(Municipality.is_host.desc(), Municipality.name)",
+    )
 
 
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no look-alikes, as the ticket codes
@@ -59,5 +64,3 @@ class Municipality(db.Model):
     answers_version = db.Column(db.Integer, nullable=False, default=0)
     event = db.relationship("Event", back_populates="municipalities")
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))
-
-

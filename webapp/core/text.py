@@ -1,4 +1,5 @@
 """Text helpers every area uses: the German umlaut fold, slugs, and whitespace-insensitive keys."""
+
 import re
 import unicodedata
 

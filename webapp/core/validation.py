@@ -1,5 +1,6 @@
 """Input checks every area shares: a JSON body read safely, the checks of single fields (each a
 DomainError 400 naming the field), and "one of this event's objects by id"."""
+
 from datetime import datetime, timezone
 
 from flask import request
@@ -51,12 +52,15 @@ def request_has_bad_text():
     if any(unstorable(k) or unstorable(v) for k, v in request.args.items(multi=True)):
         return True
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in (
-            "application/x-www-form-urlencoded", "multipart/form-data"):
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
         return any(unstorable(k) or unstorable(v) for k, v in request.form.items(multi=True))
     return False
 
 
 # ---- fields ------------------------------------------------------------------------------------------------
+
 
 def expect_object(data):
     if not isinstance(data, dict):
@@ -133,6 +137,7 @@ def aware_time(data, key):
 
 
 # ---- objects of an event --------------------------------------------------------------------------------
+
 
 def of_event(model, event, object_id, what, options=None):
     """The `model` row with this id if it belongs to `event`; else DomainError 404 `not_found` (ids of

@@ -1,5 +1,6 @@
 """Sending live messages. Each message is built once and handed to Socket.IO once per event room; with
 SOCKETIO_MESSAGE_QUEUE set, Flask-SocketIO publishes it to every server process."""
+
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -134,8 +135,9 @@ def send_heartbeat(app, local_only=True):
     now = datetime.now(timezone.utc).isoformat()
     extra = {"ignore_queue": True} if local_only else {}
     for slug, revision in rows:
-        socketio.emit("heartbeat", {"revision": revision, "server_time": now},
-                      to=room_for(slug), namespace=NAMESPACE, **extra)
+        socketio.emit(
+            "heartbeat", {"revision": revision, "server_time": now}, to=room_for(slug), namespace=NAMESPACE, **extra
+        )
 
 
 def send_heartbeats(app):

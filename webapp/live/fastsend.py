@@ -21,6 +21,7 @@ path. The code is cooperative-scheduling safe: nothing here yields between the c
 writer task does not yield between taking packets from the queue and starting their send (during which it
 is marked busy), and eventlet's and gevent's queues keep a packet until the waiting writer actually runs
 and takes it, so an empty queue and an idle writer mean nothing is waiting for this connection."""
+
 import struct
 
 from engineio import exceptions as eio_exceptions
@@ -123,8 +124,7 @@ class LiveSocket(eio_socket.Socket):
 
     def send(self, pkt):
         raw = self.raw
-        if raw is None or self.busy or self.upgrading or not self.upgraded or self.closed \
-                or not self.queue.empty():
+        if raw is None or self.busy or self.upgrading or not self.upgraded or self.closed or not self.queue.empty():
             return super().send(pkt)
         if not self.check_ping_timeout():
             return

@@ -1,4 +1,5 @@
 """The change log: one row per revision of an event."""
+
 from ..core.db import UTCDateTime, utcnow
 from ..core.extensions import db
 

@@ -1,4 +1,5 @@
 """The names on the wire: the Socket.IO namespace and each event's room."""
+
 NAMESPACE = "/live"
 
 

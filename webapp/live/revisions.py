@@ -1,5 +1,6 @@
 """Revisions: every live change of an event bumps `event.revision` by exactly one, in the transaction that
 makes the change, and leaves one row in the change log. Messages go out only after that commit."""
+
 import time
 from datetime import datetime, timezone
 
@@ -28,8 +29,15 @@ def record_change(event, kind, summary, payload, actor=""):
         execution_options={"synchronize_session": False},  # the expire below is all the session needs
     ).scalar_one()
     db.session.expire(event, ["revision"])
-    change = Change(event_id=event.id, revision=revision, kind=kind, summary=summary[:500], actor=actor[:120],
-                    payload=payload, created_at=datetime.now(timezone.utc))
+    change = Change(
+        event_id=event.id,
+        revision=revision,
+        kind=kind,
+        summary=summary[:500],
+        actor=actor[:120],
+        payload=payload,
+        created_at=datetime.now(timezone.utc),
+    )
     db.session.add(change)
     db.session.info.setdefault(_PENDING, []).append((event.slug, change_message(change)))
     return change
@@ -43,8 +51,13 @@ def touch_stats(event):
 
 def change_message(change):
     """The `change` message as clients get it, live or when catching up."""
-    return {"revision": change.revision, "kind": change.kind, "summary": change.summary,
-            "at": change.created_at.isoformat(), **change.payload}
+    return {
+        "revision": change.revision,
+        "kind": change.kind,
+        "summary": change.summary,
+        "at": change.created_at.isoformat(),
+        **change.payload,
+    }
 
 
 def current_revision(event_id):
@@ -99,8 +112,9 @@ def replay_messages(event, rows):
         state = snapshot(event)
         for i, message in enumerate(messages):
             if "replace" in message:
-                message["replace"] = {part: state[part] for part in message["replace"]
-                                      if last[part] == i and part in state}
+                message["replace"] = {
+                    part: state[part] for part in message["replace"] if last[part] == i and part in state
+                }
     return messages
 
 
@@ -109,9 +123,13 @@ def changes_since(event_id, since, limit):
     current = current_revision(event_id)
     if since is None or since < 0 or since > current or current - since > limit:
         return None
-    rows = db.session.execute(
-        select(Change).where(Change.event_id == event_id, Change.revision > since).order_by(Change.revision)
-    ).scalars().all()
+    rows = (
+        db.session.execute(
+            select(Change).where(Change.event_id == event_id, Change.revision > since).order_by(Change.revision)
+        )
+        .scalars()
+        .all()
+    )
     if [c.revision for c in rows] != list(range(since + 1, current + 1)):
         return None
     return rows

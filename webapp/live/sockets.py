@@ -11,6 +11,7 @@ acknowledgement (`install`), so the acknowledgement precedes every event and no 
 connection while it sends (with a message queue a send may wait on Redis). A connection runs one catch-up
 at a time and at most SYNC_BURST in a row, then one per 1/SYNC_PER_SECOND seconds: a flood of `sync`
 messages costs the server next to nothing (the snapshot is shared per revision, see revisions.snapshot)."""
+
 import time
 from datetime import datetime, timezone
 
@@ -59,7 +60,7 @@ def send_to(sid, messages):
 def connected_event_slug():
     """The event whose room this connection joined on connect."""
     prefix = room_for("")
-    return next((r[len(prefix):] for r in rooms() if r.startswith(prefix)), None)
+    return next((r[len(prefix) :] for r in rooms() if r.startswith(prefix)), None)
 
 
 def _find_event(slug):

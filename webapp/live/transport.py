@@ -25,6 +25,7 @@
    eventlet would write it, with ticket tokens (`/t/<token>…`, `/api/v1/t/<token>…`), pairing codes
    (`/staff/pair/<code>`), the query strings of those paths (and any query naming such a page) and Engine.IO
    session ids replaced by `[redacted]`."""
+
 import logging
 import re
 import socket as _socket
@@ -54,6 +55,7 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 
 # ---- who is asking --------------------------------------------------------------------------------------
 
+
 def client_address(environ, proxy_fix=False):
     """The client's address as the app sees it: REMOTE_ADDR, or behind our one proxy (PROXY_FIX, ProxyFix
     with x_for=1) the last X-Forwarded-For entry, the one that proxy appended."""
@@ -65,6 +67,7 @@ def client_address(environ, proxy_fix=False):
 
 
 # ---- 1. long-polling POST bodies ----------------------------------------------------------------------
+
 
 class _NoContinue:
     """Stands in for eventlet's 100-continue writer: see _close_after_answer."""
@@ -120,22 +123,28 @@ class PollingBodyGuard:
         return _DIGITS.fullmatch(length) is not None and int(length) <= self.limit
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST" and (environ.get("PATH_INFO") or "").startswith(self.path) \
-                and not self.acceptable(environ):
+        if (
+            environ.get("REQUEST_METHOD") == "POST"
+            and (environ.get("PATH_INFO") or "").startswith(self.path)
+            and not self.acceptable(environ)
+        ):
             self.refused += 1
             sid = parse_qs(environ.get("QUERY_STRING") or "").get("sid", [None])[0]
             if sid and self.end_session is not None:
                 self.end_session(sid)
-            body = b"Payload Too Large: a long-polling POST needs a Content-Length of at most %d bytes\n" \
-                % self.limit
-            headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
-                       ("Cache-Control", "no-store")]
+            body = b"Payload Too Large: a long-polling POST needs a Content-Length of at most %d bytes\n" % self.limit
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+            ]
             start_response("413 Payload Too Large", _close_after_answer(environ, headers))
             return [body]
         return self.app(environ, start_response)
 
 
 # ---- 2. Engine.IO disconnect without an unbounded wait -------------------------------------------------
+
 
 def bound_disconnect(eio, wait=CLOSE_WAIT_SECONDS):
     """Replace `eio.disconnect` (python-engineio's Server.disconnect, which closes with wait=True, i.e.
@@ -163,6 +172,7 @@ def bound_disconnect(eio, wait=CLOSE_WAIT_SECONDS):
 
 
 # ---- 3. sessions per address -----------------------------------------------------------------------------
+
 
 class SessionCap:
     """At most `limit` open Engine.IO sessions per client address. Wraps the Engine.IO server's `connect`
@@ -215,8 +225,11 @@ class SessionCap:
                         if len(self._logged) > 1000:
                             self._logged = {a: t for a, t in self._logged.items() if now - t <= 60}
                         self._logged[address] = now
-                        logger.warning("refusing Socket.IO connections from %s: %d open (LIVE_MAX_PER_ADDRESS)",
-                                       address, self.limit)
+                        logger.warning(
+                            "refusing Socket.IO connections from %s: %d open (LIVE_MAX_PER_ADDRESS)",
+                            address,
+                            self.limit,
+                        )
                     return False
             self.sessions[address].add(sid)
             self.address_of[sid] = address
@@ -237,6 +250,7 @@ class SessionCap:
 
 # ---- 4. Redis: quick reconnect and resync --------------------------------------------------------------
 
+
 def _keepalive_options():
     """TCP keepalive that notices a dead Redis in ~10 s instead of the kernel's two hours."""
     options = {}
@@ -254,8 +268,9 @@ class ResyncingRedisManager(socketio.RedisManager):
     name = "redis"
 
     def __init__(self, url, channel="socketio", write_only=False, logger=None, json=None, redis_options=None):
-        super().__init__(url, channel=channel, write_only=write_only, logger=logger, json=json,
-                         redis_options=redis_options)
+        super().__init__(
+            url, channel=channel, write_only=write_only, logger=logger, json=json, redis_options=redis_options
+        )
         self.on_resync = None
         self.listening = False  # the listener is subscribed
         self.resyncs = 0  # resyncs started (for tests and the log)
@@ -271,11 +286,14 @@ class ResyncingRedisManager(socketio.RedisManager):
         from redis.retry import Retry
 
         module = self._get_redis_module()
-        options = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_keepalive": True,
-                   "socket_keepalive_options": _keepalive_options(),
-                   # No retries inside redis-py: its own reconnects (up to 10, with back-off) would block a
-                   # publishing request and resubscribe the listener unseen; this class retries and knows.
-                   "retry": Retry(NoBackoff(), 0)}
+        options = {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_keepalive": True,
+            "socket_keepalive_options": _keepalive_options(),
+            # No retries inside redis-py: its own reconnects (up to 10, with back-off) would block a
+            # publishing request and resubscribe the listener unseen; this class retries and knows.
+            "retry": Retry(NoBackoff(), 0),
+        }
         if not listener:
             options["socket_timeout"] = REDIS_PUBLISH_TIMEOUT
         options.update(self.redis_options)
@@ -381,8 +399,10 @@ class ResyncingRedisManager(socketio.RedisManager):
                     if kind == "subscribe":
                         self.listening = True
                         if down_since is not None:
-                            logger.warning("redis listener subscribed again after %.1f s; resyncing clients",
-                                           time.monotonic() - down_since)
+                            logger.warning(
+                                "redis listener subscribed again after %.1f s; resyncing clients",
+                                time.monotonic() - down_since,
+                            )
                             down_since = None
                         if missed:
                             missed = False
@@ -396,8 +416,9 @@ class ResyncingRedisManager(socketio.RedisManager):
                 now = time.monotonic()
                 if down_since is None:
                     down_since = last_log = now
-                    self._get_logger().error("Cannot receive from redis (%s); retrying every %.1f s",
-                                             exc, RETRY_SECONDS)
+                    self._get_logger().error(
+                        "Cannot receive from redis (%s); retrying every %.1f s", exc, RETRY_SECONDS
+                    )
                 elif now - last_log > STILL_DOWN_LOG_SECONDS:
                     last_log = now
                     self._get_logger().error("redis still unreachable after %.0f s (%s)", now - down_since, exc)
@@ -461,9 +482,15 @@ class AccessLog:
 
     def write(self, environ, status, length, started):
         line = '%s - - [%s] "%s %s %s" %s %s %.6f\n' % (
-            client_address(environ, self.proxy_fix), time.strftime("%d/%b/%Y %H:%M:%S"),
-            _printable(environ.get("REQUEST_METHOD", "-")), redacted_target(environ),
-            _printable(environ.get("SERVER_PROTOCOL", "-")), status[0], length[0], time.monotonic() - started)
+            client_address(environ, self.proxy_fix),
+            time.strftime("%d/%b/%Y %H:%M:%S"),
+            _printable(environ.get("REQUEST_METHOD", "-")),
+            redacted_target(environ),
+            _printable(environ.get("SERVER_PROTOCOL", "-")),
+            status[0],
+            length[0],
+            time.monotonic() - started,
+        )
         stream = self.stream or sys.stderr
         try:
             stream.write(line)
@@ -478,8 +505,11 @@ class AccessLog:
 
         def logged_start_response(status_line, headers, exc_info=None):
             status[0] = status_line.split(" ", 1)[0]
-            write = start_response(status_line, headers, exc_info) if exc_info is not None \
+            write = (
+                start_response(status_line, headers, exc_info)
+                if exc_info is not None
                 else start_response(status_line, headers)
+            )
 
             def counted_write(data):
                 length[0] += len(data)
@@ -534,6 +564,7 @@ def install_access_log(app, stream=None):
 
 # ---- wiring -----------------------------------------------------------------------------------------------
 
+
 def install(app, socketio_ext):
     """Called by create_app right after socketio.init_app."""
     server = socketio_ext.server
@@ -546,8 +577,9 @@ def install(app, socketio_ext):
             disconnect(sid, wait=0)  # the 413 goes out at once
 
     app.wsgi_app = PollingBodyGuard(app.wsgi_app, app.config["SOCKETIO_MAX_BUFFER"], end_session=end_session)
-    app.extensions["live_session_cap"] = SessionCap(eio, int(app.config.get("LIVE_MAX_PER_ADDRESS") or 0),
-                                                    proxy_fix=bool(app.config.get("PROXY_FIX")))
+    app.extensions["live_session_cap"] = SessionCap(
+        eio, int(app.config.get("LIVE_MAX_PER_ADDRESS") or 0), proxy_fix=bool(app.config.get("PROXY_FIX"))
+    )
     manager = server.manager
     if isinstance(manager, ResyncingRedisManager) and not app.config.get("TESTING"):
         manager.on_resync = lambda local: send_heartbeat(app, local_only=local)

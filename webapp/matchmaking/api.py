@@ -1,5 +1,6 @@
 """Matchmaking JSON API (docs/api.md): the public board, a delegate's interests and meetings by ticket
 token, and staff edits of any municipality."""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import or_, select
 
@@ -26,18 +27,30 @@ def delegate_view(guest):
     event, municipality = guest.event, guest.municipality
     interests = db.session.execute(select(Interest).where(Interest.municipality_id == municipality.id)).scalars()
     graph = scoring.match_graph(board.visible_stages(event))
-    requests = db.session.execute(select(MeetingRequest).where(
-        MeetingRequest.event_id == event.id,
-        or_(MeetingRequest.from_id == municipality.id, MeetingRequest.to_id == municipality.id))
-        .order_by(MeetingRequest.id)).scalars()
+    requests = db.session.execute(
+        select(MeetingRequest)
+        .where(
+            MeetingRequest.event_id == event.id,
+            or_(MeetingRequest.from_id == municipality.id, MeetingRequest.to_id == municipality.id),
+        )
+        .order_by(MeetingRequest.id)
+    ).scalars()
     return {
         "municipality": municipality.name,
         "consent": municipality.board_consent,
         "interests": [{"topic": i.topic.slug, "stage": i.stage, "note": i.note} for i in interests],
         "suggestions": scoring.suggestions(graph, municipality.name),
-        "requests": [{"id": r.id, "topic": r.topic.name, "from": r.from_municipality.name,
-                      "to": r.to_municipality.name, "status": r.status,
-                      "incoming": r.to_id == municipality.id} for r in requests],
+        "requests": [
+            {
+                "id": r.id,
+                "topic": r.topic.name,
+                "from": r.from_municipality.name,
+                "to": r.to_municipality.name,
+                "status": r.status,
+                "incoming": r.to_id == municipality.id,
+            }
+            for r in requests
+        ],
         "plan": board.municipality_plan(event, municipality),
         "revision": event.revision,
         "version": municipality.answers_version,  # send it back with PUT: a newer save by another delegate is a 409
@@ -57,9 +70,15 @@ def put_interests(token):
     if version is not None and not valid_version(version):
         raise DomainError("invalid", "version must be the whole number GET …/interests answered")
     consent, interests, contact = board.parse_interests(guest.event, data)
-    board.set_interests(guest.event, guest.municipality, consent, interests,
-                        contact_guest=guest if contact and guest.consent_contact else None,
-                        actor=f"Delegierte/r {guest.municipality.name}", version=version)
+    board.set_interests(
+        guest.event,
+        guest.municipality,
+        consent,
+        interests,
+        contact_guest=guest if contact and guest.consent_contact else None,
+        actor=f"Delegierte/r {guest.municipality.name}",
+        version=version,
+    )
     return jsonify(delegate_view(guest))
 
 
@@ -73,8 +92,9 @@ def request_meeting(token):
     data = json_body()
     if not isinstance(data.get("with"), str) or not isinstance(data.get("topic"), str):
         raise DomainError("invalid", "with (a municipality) and topic (a topic slug) are required")
-    request = board.request_meeting(guest.event, guest, data["with"], data["topic"],
-                                   actor=f"Delegierte/r {guest.municipality.name}")
+    request = board.request_meeting(
+        guest.event, guest, data["with"], data["topic"], actor=f"Delegierte/r {guest.municipality.name}"
+    )
     return jsonify({"id": request.id, "status": request.status}), 201
 
 
@@ -84,8 +104,9 @@ def answer_meeting(token, request_id):
     accept = json_body().get("accept")
     if not isinstance(accept, bool):
         raise DomainError("invalid", "accept must be true or false")
-    request, _ = board.answer_meeting(guest.event, guest, request_id, accept,
-                                      actor=f"Delegierte/r {guest.municipality.name}")
+    request, _ = board.answer_meeting(
+        guest.event, guest, request_id, accept, actor=f"Delegierte/r {guest.municipality.name}"
+    )
     return jsonify({"id": request.id, "status": request.status, **delegate_view(guest)})
 
 

@@ -1,5 +1,6 @@
 """Board logic: interests in and out, the public board, meeting requests and the table plan. Every change
 of what the board shows is one live revision (webapp.live)."""
+
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
@@ -24,12 +25,15 @@ MEETING_BONUS = 10.0  # an accepted meeting request outweighs any suggestion
 
 # ---- reading -------------------------------------------------------------------------------------
 
+
 def visible_stages(event):
     """{municipality name: {topic name: stage}} of the municipalities that agreed to be on the board."""
     rows = db.session.execute(
         select(Municipality.name, Topic.name, Interest.stage)
-        .join(Interest, Interest.municipality_id == Municipality.id).join(Topic, Topic.id == Interest.topic_id)
-        .where(Interest.event_id == event.id, Municipality.board_consent.is_(True))).all()
+        .join(Interest, Interest.municipality_id == Municipality.id)
+        .join(Topic, Topic.id == Interest.topic_id)
+        .where(Interest.event_id == event.id, Municipality.board_consent.is_(True))
+    ).all()
     stages = {m.name: {} for m in event.municipalities if m.board_consent}
     for city, topic, stage in rows:
         stages[city][topic] = stage
@@ -60,8 +64,10 @@ def board_json(event):
         cities.sort(key=lambda c: (scoring.STAGE_ORDER[c["stage"]], c["city"]))
         topics.append({"slug": topic.slug, "name": topic.name, "cities": cities})
     return {
-        "municipalities": [{"name": m.name, "slug": m.slug, "is_host": m.is_host, "lat": m.latitude,
-                            "lon": m.longitude} for m in visible],
+        "municipalities": [
+            {"name": m.name, "slug": m.slug, "is_host": m.is_host, "lat": m.latitude, "lon": m.longitude}
+            for m in visible
+        ],
         "topics": topics,
         "matches": scoring.matches(graph),
         "tables": plan_json(event),
@@ -73,13 +79,29 @@ def board_part(event):
 
 
 def plan_json(event):
-    rows = db.session.execute(select(TableAssignment).where(TableAssignment.event_id == event.id)
-                              .order_by(TableAssignment.session_id, TableAssignment.table)).scalars().all()
+    rows = (
+        db.session.execute(
+            select(TableAssignment)
+            .where(TableAssignment.event_id == event.id)
+            .order_by(TableAssignment.session_id, TableAssignment.table)
+        )
+        .scalars()
+        .all()
+    )
     names = {m.id: m.name for m in event.municipalities}
     tz = event.timezone
-    return [{"session_id": r.session_id, "session": r.session.title, "start": local_iso(expected_start(r.session), tz),
-             "table": r.table + 1, "kind": r.kind, "topic": r.topic.name,
-             "cities": sorted(names[i] for i in r.members if i in names)} for r in rows]
+    return [
+        {
+            "session_id": r.session_id,
+            "session": r.session.title,
+            "start": local_iso(expected_start(r.session), tz),
+            "table": r.table + 1,
+            "kind": r.kind,
+            "topic": r.topic.name,
+            "cities": sorted(names[i] for i in r.members if i in names),
+        }
+        for r in rows
+    ]
 
 
 def municipality_plan(event, municipality):
@@ -88,6 +110,7 @@ def municipality_plan(event, municipality):
 
 
 # ---- interests from a delegate -------------------------------------------------------------------
+
 
 def parse_interests(event, data):
     refuse_unknown(data, {"consent", "interests", "contact"})
@@ -117,10 +140,16 @@ def parse_interests(event, data):
 
 
 def _conflict(municipality):
-    return DomainError("conflict", _("Jemand anderes aus Ihrer Kommune hat die Angaben inzwischen geändert. Ihre "
-                                     "Eingaben sind noch nicht gespeichert: Speichern Sie noch einmal, um den neuen "
-                                     "Stand zu ersetzen, oder laden Sie die Seite neu, um ihn zu sehen."),
-                       409, version=municipality.answers_version)
+    return DomainError(
+        "conflict",
+        _(
+            "Jemand anderes aus Ihrer Kommune hat die Angaben inzwischen geändert. Ihre "
+            "Eingaben sind noch nicht gespeichert: Speichern Sie noch einmal, um den neuen "
+            "Stand zu ersetzen, oder laden Sie die Seite neu, um ihn zu sehen."
+        ),
+        409,
+        version=municipality.answers_version,
+    )
 
 
 def _answers(municipality):
@@ -140,15 +169,18 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
         raise _conflict(municipality)
     before = board_json(event)
     answers_before = _answers(municipality)
-    existing = {i.topic_id: i for i in db.session.execute(
-        select(Interest).where(Interest.municipality_id == municipality.id)).scalars()}
+    existing = {
+        i.topic_id: i
+        for i in db.session.execute(select(Interest).where(Interest.municipality_id == municipality.id)).scalars()
+    }
     for topic_id, interest in existing.items():
         if topic_id not in interests:
             db.session.delete(interest)
     now = datetime.now(timezone.utc)
     for topic_id, (stage, note) in interests.items():
-        interest = existing.get(topic_id) or Interest(event_id=event.id, municipality_id=municipality.id,
-                                                     topic_id=topic_id)
+        interest = existing.get(topic_id) or Interest(
+            event_id=event.id, municipality_id=municipality.id, topic_id=topic_id
+        )
         if (interest.stage, interest.note) != (stage, note) or interest.id is None:
             interest.stage, interest.note, interest.updated_at = stage, note, now
         interest.contact_guest_id = contact_guest.id if contact_guest is not None else None
@@ -160,8 +192,9 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
         bump = update(Municipality).where(Municipality.id == municipality.id)
         if version is not None:
             bump = bump.where(Municipality.answers_version == version)
-        done = db.session.execute(bump.values(answers_version=Municipality.answers_version + 1)
-                                  .execution_options(synchronize_session=False))
+        done = db.session.execute(
+            bump.values(answers_version=Municipality.answers_version + 1).execution_options(synchronize_session=False)
+        )
         db.session.expire(municipality, ["answers_version"])
         if done.rowcount != 1:
             db.session.rollback()
@@ -172,8 +205,13 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
         db.session.commit()
         return None
     what = "auf dem Board" if consent else "nicht mehr auf dem Board"
-    change = record_change(event, "board.updated", f"{municipality.name}: {len(interests)} Themen, {what}",
-                           {"replace": {"board": after}}, actor)
+    change = record_change(
+        event,
+        "board.updated",
+        f"{municipality.name}: {len(interests)} Themen, {what}",
+        {"replace": {"board": after}},
+        actor,
+    )
     db.session.commit()
     return change
 
@@ -181,17 +219,25 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
 def delegate(token):
     """The guest whose ticket token this is, speaking for their municipality; DomainError 404 (no such
     ticket), 409 (their town does not take part) or 403 (not confirmed as its delegate) otherwise."""
-    guest = db.session.execute(select(Guest).filter_by(token=token)).scalar_one_or_none() \
-        if isinstance(token, str) and 20 <= len(token) <= 64 else None
+    guest = (
+        db.session.execute(select(Guest).filter_by(token=token)).scalar_one_or_none()
+        if isinstance(token, str) and 20 <= len(token) <= 64
+        else None
+    )
     if guest is None or guest.status != "registered":
         raise not_found("ticket")
     if guest.municipality is None:
         raise DomainError("no_municipality", "this ticket's municipality is not one of the event's", 409)
     if not guest.is_delegate:
-        raise DomainError("not_confirmed", _(
-            "Sie sind noch nicht als Delegierte/r von %(city)s bestätigt. Geben Sie den Einladungscode Ihrer "
-            "Kommune ein oder bitten Sie das Veranstaltungsteam, Sie zu bestätigen.", city=guest.municipality.name),
-            403)
+        raise DomainError(
+            "not_confirmed",
+            _(
+                "Sie sind noch nicht als Delegierte/r von %(city)s bestätigt. Geben Sie den Einladungscode Ihrer "
+                "Kommune ein oder bitten Sie das Veranstaltungsteam, Sie zu bestätigen.",
+                city=guest.municipality.name,
+            ),
+            403,
+        )
     return guest
 
 
@@ -207,6 +253,7 @@ def confirm_with_invite_code(guest, code):
 
 # ---- meetings and the plan -----------------------------------------------------------------------
 
+
 def request_meeting(event, guest, other_slug, topic_slug, actor=""):
     other = next((m for m in event.municipalities if m.slug == other_slug or m.name == other_slug), None)
     topic = next((t for t in event.topics if t.slug == topic_slug), None)
@@ -217,17 +264,29 @@ def request_meeting(event, guest, other_slug, topic_slug, actor=""):
     if not other.board_consent:
         raise DomainError("invalid", "that municipality is not on the board")
     pair = {guest.municipality_id, other.id}
-    open_requests = db.session.execute(select(MeetingRequest).where(
-        MeetingRequest.event_id == event.id, MeetingRequest.topic_id == topic.id,
-        MeetingRequest.status.in_(("requested", "accepted")))).scalars()
+    open_requests = db.session.execute(
+        select(MeetingRequest).where(
+            MeetingRequest.event_id == event.id,
+            MeetingRequest.topic_id == topic.id,
+            MeetingRequest.status.in_(("requested", "accepted")),
+        )
+    ).scalars()
     if any({r.from_id, r.to_id} == pair for r in open_requests):
-        raise DomainError("duplicate", _("Zu diesem Thema gibt es zwischen %(a)s und %(b)s schon eine Anfrage.",
-                                         a=guest.municipality.name, b=other.name), 409)
+        raise DomainError(
+            "duplicate",
+            _(
+                "Zu diesem Thema gibt es zwischen %(a)s und %(b)s schon eine Anfrage.",
+                a=guest.municipality.name,
+                b=other.name,
+            ),
+            409,
+        )
     request = MeetingRequest(event_id=event.id, topic_id=topic.id, from_id=guest.municipality_id, to_id=other.id)
     db.session.add(request)
     # A revision without board content: the invited delegates' pages see it live and fetch their view.
-    record_change(event, "meeting.requested", f"Anfrage {guest.municipality.name} → {other.name}: {topic.name}",
-                  {}, actor)
+    record_change(
+        event, "meeting.requested", f"Anfrage {guest.municipality.name} → {other.name}: {topic.name}", {}, actor
+    )
     db.session.commit()
     return request
 
@@ -244,9 +303,13 @@ def answer_meeting(event, guest, request_id, accept, actor=""):
     change = None
     if accept:
         replan(event)
-        change = record_change(event, "board.planned",
-                               f"Treffen {request.from_municipality.name} – {request.to_municipality.name}",
-                               {"replace": {"board": board_json(event)}}, actor)
+        change = record_change(
+            event,
+            "board.planned",
+            f"Treffen {request.from_municipality.name} – {request.to_municipality.name}",
+            {"replace": {"board": board_json(event)}},
+            actor,
+        )
     db.session.commit()
     return request, change
 
@@ -262,17 +325,26 @@ def refresh_plan(event, **_):
 
 
 def networking_slots(event):
-    sessions = db.session.execute(select(Session).where(
-        Session.event_id == event.id, Session.kind == "networking", Session.status == "scheduled")
-        .order_by(Session.planned_start)).scalars().all()
+    sessions = (
+        db.session.execute(
+            select(Session)
+            .where(Session.event_id == event.id, Session.kind == "networking", Session.status == "scheduled")
+            .order_by(Session.planned_start)
+        )
+        .scalars()
+        .all()
+    )
     return [(s.id, event.tables_per_slot) for s in sessions]
 
 
 def plan_items(event):
     """Accepted meetings, suggested topic tables and suggested pairs of the municipalities on the board
     that have at least one registered guest (no one plans a table for a town that is not coming)."""
-    coming = set(db.session.execute(select(Guest.municipality_id).where(
-        Guest.event_id == event.id, Guest.status == "registered")).scalars())
+    coming = set(
+        db.session.execute(
+            select(Guest.municipality_id).where(Guest.event_id == event.id, Guest.status == "registered")
+        ).scalars()
+    )
     ids = {m.name: m.id for m in event.municipalities if m.board_consent and m.id in coming}
     stages = {city: topics for city, topics in visible_stages(event).items() if city in ids}
     graph = scoring.match_graph(stages)
@@ -284,8 +356,9 @@ def plan_items(event):
         key = (kind, topic_ids[topic], tuple(sorted(members)))
         items.setdefault(key, planner.Item(key, kind, topic, members, weight, promised))
 
-    accepted = db.session.execute(select(MeetingRequest).where(
-        MeetingRequest.event_id == event.id, MeetingRequest.status == "accepted")).scalars()
+    accepted = db.session.execute(
+        select(MeetingRequest).where(MeetingRequest.event_id == event.id, MeetingRequest.status == "accepted")
+    ).scalars()
     for request in accepted:
         a, b = request.from_municipality.name, request.to_municipality.name
         if a in ids and b in ids:
@@ -310,7 +383,16 @@ def replan(event):
     db.session.flush()
     for key, (session_id, table) in placed.items():
         item = by_key[key]
-        db.session.add(TableAssignment(event_id=event.id, session_id=session_id, table=table, kind=item.kind,
-                                       topic_id=key[1], members=list(key[2]), weight=item.weight))
+        db.session.add(
+            TableAssignment(
+                event_id=event.id,
+                session_id=session_id,
+                table=table,
+                kind=item.kind,
+                topic_id=key[1],
+                members=list(key[2]),
+                weight=item.weight,
+            )
+        )
     db.session.flush()
     return planner.moves(previous, placed)

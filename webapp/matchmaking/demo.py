@@ -1,14 +1,22 @@
 """Demo data for the board of kl-2018: invented stages (the seed names the projects and fields, not who
 runs or wants what) and one invented delegation per municipality, so the board and the table plan have
 something to show on `make run`. Three guest towns have not agreed to the board, as in real life."""
+
 from ..checkin.guests import new_guest
 from ..core.extensions import db
 from .board import replan
 from .models import Interest
 
 STAGES = {
-    "Kaiserslautern": {"park-app": "runs", "mobiles-wlan": "runs", "drohnenschule": "runs",
-                       "bus-fussgaengerzone": "runs", "klar": "runs", "asyl-cube": "runs", "raumentwicklung": "plans"},
+    "Kaiserslautern": {
+        "park-app": "runs",
+        "mobiles-wlan": "runs",
+        "drohnenschule": "runs",
+        "bus-fussgaengerzone": "runs",
+        "klar": "runs",
+        "asyl-cube": "runs",
+        "raumentwicklung": "plans",
+    },
     "Ludwigshafen": {"park-app": "plans", "mobiles-wlan": "interested", "verwaltung": "runs"},
     "Trier": {"park-app": "plans", "bus-fussgaengerzone": "interested", "bildung": "runs"},
     "Koblenz": {"mobiles-wlan": "runs", "drohnenschule": "interested", "verwaltung": "plans"},
@@ -25,15 +33,23 @@ def load_board_demo(event):
         return False
     topics = {t.slug: t for t in event.topics}
     for municipality in event.municipalities:
-        new_guest(event, {"name": f"Demo-Delegation {municipality.name}", "city": municipality.name,
-                          "organisation": f"Stadtverwaltung {municipality.name}", "role": "Digitalisierung"})
+        new_guest(
+            event,
+            {
+                "name": f"Demo-Delegation {municipality.name}",
+                "city": municipality.name,
+                "organisation": f"Stadtverwaltung {municipality.name}",
+                "role": "Digitalisierung",
+            },
+        )
         stages = STAGES.get(municipality.name)
         if stages is None:
             continue
         municipality.board_consent = True
         for slug, stage in stages.items():
-            db.session.add(Interest(event_id=event.id, municipality_id=municipality.id,
-                                    topic_id=topics[slug].id, stage=stage))
+            db.session.add(
+                Interest(event_id=event.id, municipality_id=municipality.id, topic_id=topics[slug].id, stage=stage)
+            )
     db.session.flush()
     replan(event)
     db.session.commit()

@@ -1,4 +1,5 @@
 """Matchmaking data: a municipality's stage per topic, meeting requests, and the planned tables."""
+
 from ..core.db import UTCDateTime, utcnow
 from ..core.extensions import db
 

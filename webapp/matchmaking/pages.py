@@ -4,6 +4,7 @@ printable plan, reached by the ticket token.
 The public pages embed the live snapshot (its `board` part holds only municipalities that agreed to be on
 the board) and follow /live; the delegate page talks to the JSON API (webapp/matchmaking/api.py). Every /t/
 response gets the ticket headers of the check-in pages (no-store, no referrer)."""
+
 from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
@@ -28,18 +29,29 @@ from .models import Interest
 bp = Blueprint("matchmaking_pages", __name__)
 
 
-
 def _strings():
     """The texts the board scripts need, translated (German msgids)."""
     return {
-        "live": _("Live"), "connecting": _("Verbinde…"), "offline": _("Offline"),
-        "as_of": _("Stand {time} ({ago})"), "ago": _("vor {d}"), "just_now": _("gerade eben"),
-        "min": _("{n} min"), "hmin": _("{h} Std. {m} min"), "h": _("{h} Std."),
-        "stage_runs": _("betreibt"), "stage_plans": _("plant"), "stage_interested": _("interessiert"),
-        "reason_runs": _("{city} betreibt {topic}"), "reason_plans": _("{city} plant {topic}"),
+        "live": _("Live"),
+        "connecting": _("Verbinde…"),
+        "offline": _("Offline"),
+        "as_of": _("Stand {time} ({ago})"),
+        "ago": _("vor {d}"),
+        "just_now": _("gerade eben"),
+        "min": _("{n} min"),
+        "hmin": _("{h} Std. {m} min"),
+        "h": _("{h} Std."),
+        "stage_runs": _("betreibt"),
+        "stage_plans": _("plant"),
+        "stage_interested": _("interessiert"),
+        "reason_runs": _("{city} betreibt {topic}"),
+        "reason_plans": _("{city} plant {topic}"),
         "reason_interested": _("{city} interessiert sich für {topic}"),
-        "score": _("{score} Punkte"), "contact": _("Ansprechpartner/in: {name}"),
-        "table": _("Tisch {n}"), "meeting": _("Treffen"), "topic_table": _("Thementisch"),
+        "score": _("{score} Punkte"),
+        "contact": _("Ansprechpartner/in: {name}"),
+        "table": _("Tisch {n}"),
+        "meeting": _("Treffen"),
+        "topic_table": _("Thementisch"),
         "table_line": _("Tisch {n}, {time}: {topic} – {cities}"),
         "no_topics": _("Noch hat keine Kommune Themen eingetragen."),
         "topics_empty": _("Noch ohne Kommune: {topics}"),
@@ -51,7 +63,8 @@ def _strings():
         "schematic": _("schematisch"),
         "map_label": _("Karte von Rheinland-Pfalz (schematisch): {n} Kommunen, {m} Verbindungen"),
         "graph_label": _("Netz aus Kommunen und Themen: {n} Kommunen, {m} Themen"),
-        "host": _("Gastgeberin"), "tables_at": _("{session}, {time} Uhr"),
+        "host": _("Gastgeberin"),
+        "tables_at": _("{session}, {time} Uhr"),
         "more_matches": _("und {n} weitere Verbindungen"),
         "more_tables": _("und {n} weitere Tische"),
         "show_all": _("Alle {n} Verbindungen zeigen"),
@@ -78,6 +91,7 @@ def board_screen(slug):
 
 # ---- a delegate's own pages ------------------------------------------------------------------------
 
+
 def _delegate_or_404(token):
     """(guest, None) for a delegate of one of the event's municipalities; (guest, "no_municipality") for a
     guest whose town is not on the event's list, (guest, "not_confirmed") for one not (yet) confirmed as its
@@ -91,8 +105,9 @@ def _delegate_or_404(token):
 
 
 class InviteForm(FlaskForm):
-    code = StringField(_l("Einladungscode"), validators=[DataRequired(_l("Bitte den Einladungscode eingeben.")),
-                                                         Length(max=20)])
+    code = StringField(
+        _l("Einladungscode"), validators=[DataRequired(_l("Bitte den Einladungscode eingeben.")), Length(max=20)]
+    )
 
 
 @bp.post("/t/<token>/board/confirm")
@@ -107,13 +122,18 @@ def confirm_delegate(token):
         if board.confirm_with_invite_code(guest, form.code.data):
             return redirect(url_for(".delegate_board", token=token))
         form.code.errors = [_("Dieser Code gehört nicht zu %(city)s.", city=guest.municipality.name)]
-    return render_template("matchmaking/delegate.html", event=guest.event, guest=guest, problem=problem,
-                           form=form), 422
+    return render_template("matchmaking/delegate.html", event=guest.event, guest=guest, problem=problem, form=form), 422
 
 
 def _shows_contact(guest):
-    return db.session.execute(select(Interest.id).where(
-        Interest.municipality_id == guest.municipality_id, Interest.contact_guest_id == guest.id)).first() is not None
+    return (
+        db.session.execute(
+            select(Interest.id).where(
+                Interest.municipality_id == guest.municipality_id, Interest.contact_guest_id == guest.id
+            )
+        ).first()
+        is not None
+    )
 
 
 def _sessions_by_id(event):
@@ -127,9 +147,14 @@ def _plan_rows(event, plan, municipality_name):
     for item in plan:
         session = sessions.get(item["session_id"])
         start = datetime.fromisoformat(item["start"])
-        rows.append({**item, "time": start.strftime("%H:%M"),
-                     "room": session.room.name if session is not None and session.room is not None else "",
-                     "partners": [c for c in item["cities"] if c != municipality_name]})
+        rows.append(
+            {
+                **item,
+                "time": start.strftime("%H:%M"),
+                "room": session.room.name if session is not None and session.room is not None else "",
+                "partners": [c for c in item["cities"] if c != municipality_name],
+            }
+        )
     rows.sort(key=lambda r: (r["start"], r["table"]))
     return rows
 
@@ -137,19 +162,27 @@ def _plan_rows(event, plan, municipality_name):
 def _delegate_strings():
     return {
         **_strings(),
-        "saving": _("Wird gespeichert…"), "saved": _("Gespeichert."),
+        "saving": _("Wird gespeichert…"),
+        "saved": _("Gespeichert."),
         "dirty": _("Nicht gespeicherte Änderungen"),
         "draft_restored": _("Ihre noch nicht gespeicherten Eingaben wurden wiederhergestellt."),
         "save_failed": _("Nicht gespeichert: {message}"),
-        "offline_failed": _("Keine Verbindung zum Server. Ihre Eingaben bleiben erhalten; bitte noch einmal versuchen."),
+        "offline_failed": _(
+            "Keine Verbindung zum Server. Ihre Eingaben bleiben erhalten; bitte noch einmal versuchen."
+        ),
         "request_failed": _("Das hat nicht geklappt: {message}"),
         "request": _("Treffen anfragen"),
         "request_sent": _("Anfrage an {city} gesendet."),
-        "accept": _("Annehmen"), "decline": _("Ablehnen"),
-        "status_requested": _("offen"), "status_accepted": _("angenommen"), "status_declined": _("abgelehnt"),
+        "accept": _("Annehmen"),
+        "decline": _("Ablehnen"),
+        "status_requested": _("offen"),
+        "status_accepted": _("angenommen"),
+        "status_declined": _("abgelehnt"),
         "incoming": _("{city} möchte sich mit Ihnen zum Thema {topic} treffen."),
         "outgoing": _("Ihre Anfrage an {city} zum Thema {topic}: {status}"),
-        "no_suggestions": _("Noch keine Vorschläge. Sie erscheinen, sobald Ihre Kommune auf dem Board ist und andere Kommunen dieselben Themen angeben."),
+        "no_suggestions": _(
+            "Noch keine Vorschläge. Sie erscheinen, sobald Ihre Kommune auf dem Board ist und andere Kommunen dieselben Themen angeben."
+        ),
         "no_requests": _("Keine Anfragen."),
         "no_plan": _("Für Ihre Kommune ist noch kein Tisch geplant."),
         "topic_for": _("Thema für das Treffen mit {city}"),
@@ -163,8 +196,9 @@ def delegate_board(token):
     guest, problem = _delegate_or_404(token)
     event = guest.event
     if problem:
-        return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=problem,
-                               form=InviteForm()), 403 if problem == "not_confirmed" else 409
+        return render_template(
+            "matchmaking/delegate.html", event=event, guest=guest, problem=problem, form=InviteForm()
+        ), 403 if problem == "not_confirmed" else 409
     view = delegate_view(guest)
     page = {
         "token": guest.token,
@@ -174,9 +208,16 @@ def delegate_board(token):
         "topics": [{"slug": t.slug, "name": t.name} for t in event.topics],
         "view": view,
     }
-    return render_template("matchmaking/delegate.html", event=event, guest=guest, problem=None,
-                           view=view, page=json_script(page), state=json_script(snapshot(event)),
-                           strings=_delegate_strings())
+    return render_template(
+        "matchmaking/delegate.html",
+        event=event,
+        guest=guest,
+        problem=None,
+        view=view,
+        page=json_script(page),
+        state=json_script(snapshot(event)),
+        strings=_delegate_strings(),
+    )
 
 
 @bp.get("/t/<token>/plan")
@@ -186,5 +227,6 @@ def delegate_plan(token):
         abort(404)
     event = guest.event
     rows = _plan_rows(event, board.municipality_plan(event, guest.municipality), guest.municipality.name)
-    return render_template("matchmaking/plan.html", event=event, guest=guest, rows=rows,
-                           date=tickets.event_date(event)[0])
+    return render_template(
+        "matchmaking/plan.html", event=event, guest=guest, rows=rows, date=tickets.event_date(event)[0]
+    )

@@ -1,6 +1,7 @@
 """Placing meetings and topic tables into the networking slots: nobody in two places, one item per table,
 heaviest first; a re-plan keeps every earlier placement that is still possible, so a late arrival or a
 cancellation moves as little as possible."""
+
 from dataclasses import dataclass
 
 
@@ -24,8 +25,12 @@ def plan(slots, items, previous=None):
     placed = {}
 
     def fits(item, session, table):
-        return (session in tables and 0 <= table < tables[session] and table not in used[session]
-                and not item.members & busy[session])
+        return (
+            session in tables
+            and 0 <= table < tables[session]
+            and table not in used[session]
+            and not item.members & busy[session]
+        )
 
     def seat(item, session, table):
         placed[item.key] = (session, table)

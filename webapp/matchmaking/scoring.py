@@ -1,4 +1,5 @@
 """Scores and reasons: who should meet whom, and why, in words people can check."""
+
 from itertools import combinations
 
 import networkx as nx
@@ -38,17 +39,28 @@ def match_graph(stages):
             continue
         # Strongest topic first, so the first reason is the best one.
         shared.sort(key=lambda t: -pair_weight(stages[a][t], stages[b][t]))
-        graph.add_edge(a, b, weight=sum(pair_weight(stages[a][t], stages[b][t]) for t in shared),
-                       reasons=[reason(t, a, stages[a][t], b, stages[b][t]) for t in shared],
-                       topics=[(t, stages[a][t], stages[b][t]) for t in shared])
+        graph.add_edge(
+            a,
+            b,
+            weight=sum(pair_weight(stages[a][t], stages[b][t]) for t in shared),
+            reasons=[reason(t, a, stages[a][t], b, stages[b][t]) for t in shared],
+            topics=[(t, stages[a][t], stages[b][t]) for t in shared],
+        )
     return graph
 
 
 def matches(graph):
     """Every linked pair, strongest first: [{cities: [a, b], score, reasons, topics}]."""
     edges = sorted(graph.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))
-    return [{"cities": [a, b], "score": round(d["weight"], 2), "reasons": d["reasons"],
-             "topics": [t for t, _, _ in d["topics"]]} for a, b, d in edges]
+    return [
+        {
+            "cities": [a, b],
+            "score": round(d["weight"], 2),
+            "reasons": d["reasons"],
+            "topics": [t for t, _, _ in d["topics"]],
+        }
+        for a, b, d in edges
+    ]
 
 
 def suggestions(graph, city, limit=5):

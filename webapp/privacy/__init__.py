@@ -1,4 +1,5 @@
 """Personal data out and away: a guest's own export and deletion, and the purge of an event after it."""
+
 from . import cli, pages
 
 

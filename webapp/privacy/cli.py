@@ -1,4 +1,5 @@
 """`flask --app wsgi purge SLUG [--yes]`: an event's personal data after the event (webapp/privacy/domain.py)."""
+
 import sys
 
 import click
@@ -21,10 +22,15 @@ PURGE_LABELS = {
     "guest_list_uploads": "guest-list uploads deleted (CSV files waiting for an import)",
 }
 KEPT_LABELS = {
-    "sessions": "sessions", "rooms": "rooms", "speakers": "speakers", "topics": "topics",
-    "announcements": "announcements", "municipalities": "municipalities",
+    "sessions": "sessions",
+    "rooms": "rooms",
+    "speakers": "speakers",
+    "topics": "topics",
+    "announcements": "announcements",
+    "municipalities": "municipalities",
     "interests": "board entries of municipalities",
-    "scans": "anonymised audit-log entries", "changes": "change-log entries",
+    "scans": "anonymised audit-log entries",
+    "changes": "change-log entries",
 }
 
 
@@ -55,11 +61,15 @@ def purge(slug, yes):
         click.confirm("Remove it now? This cannot be undone", abort=True)
     result = purge_event(event)
     final = result["final"]
-    click.echo(f"Final counts of {event.slug} (anonymous, kept in this output): registered {final['registered']}, "
-               f"checked in {final['checked_in']}")
+    click.echo(
+        f"Final counts of {event.slug} (anonymous, kept in this output): registered {final['registered']}, "
+        f"checked in {final['checked_in']}"
+    )
     for city in sorted(set(final["registered_by_city"]) | set(final["by_city"])):
-        click.echo(f"  {city}: registered {final['registered_by_city'].get(city, 0)}, "
-                   f"checked in {final['by_city'].get(city, 0)}")
+        click.echo(
+            f"  {city}: registered {final['registered_by_city'].get(city, 0)}, "
+            f"checked in {final['by_city'].get(city, 0)}"
+        )
     click.echo(f"Purged {event.slug}:")
     for key, n in result["removed"].items():
         click.echo(f"  {n:6d}  {PURGE_LABELS.get(key, key)}")

@@ -9,6 +9,7 @@ Both run in one transaction each. The scan audit log keeps its rows (that a tick
 which result) but loses every link to a person: guest, typed or scanned input, the guest in the stored
 answer, and with the purge the device names and staff accounts as well.
 """
+
 import copy
 from datetime import datetime, timezone
 
@@ -38,42 +39,65 @@ def _iso(dt, event):
 
 # ---- a guest's export ------------------------------------------------------------------------------
 
+
 def guest_export(guest, ticket_url=None):
     """Everything stored about this guest, as one JSON-ready dict."""
     event, municipality = guest.event, guest.municipality
     interests = []
     if municipality is not None:
-        rows = db.session.execute(select(Interest).where(Interest.municipality_id == municipality.id)
-                                  .order_by(Interest.id)).scalars().all()
-        interests = [{"topic": i.topic.name, "topic_slug": i.topic.slug, "stage": i.stage, "note": i.note,
-                      "you_are_named_as_contact": i.contact_guest_id == guest.id,
-                      "updated_at": _iso(i.updated_at, event)} for i in rows]
-    scans = db.session.execute(select(Scan).where(Scan.guest_id == guest.id).order_by(Scan.at, Scan.id)) \
-        .scalars().all()
+        rows = (
+            db.session.execute(
+                select(Interest).where(Interest.municipality_id == municipality.id).order_by(Interest.id)
+            )
+            .scalars()
+            .all()
+        )
+        interests = [
+            {
+                "topic": i.topic.name,
+                "topic_slug": i.topic.slug,
+                "stage": i.stage,
+                "note": i.note,
+                "you_are_named_as_contact": i.contact_guest_id == guest.id,
+                "updated_at": _iso(i.updated_at, event),
+            }
+            for i in rows
+        ]
+    scans = db.session.execute(select(Scan).where(Scan.guest_id == guest.id).order_by(Scan.at, Scan.id)).scalars().all()
     return {
         "exported_at": _iso(datetime.now(timezone.utc), event),
-        "event": {"slug": event.slug, "title": event.title, "start": _iso(event.starts_at, event),
-                  "host": event.host},
+        "event": {"slug": event.slug, "title": event.title, "start": _iso(event.starts_at, event), "host": event.host},
         "registration": {
-            "name": guest.name, "municipality": municipality.name if municipality else None,
-            "city": guest.city, "organisation": guest.organisation, "role": guest.role, "email": guest.email,
-            "status": guest.status, "registered_by": {"self": "you (registration page)", "staff": "the organisers",
-                                                      "import": "the organisers (guest list import)"}
-            .get(guest.source, guest.source),
+            "name": guest.name,
+            "municipality": municipality.name if municipality else None,
+            "city": guest.city,
+            "organisation": guest.organisation,
+            "role": guest.role,
+            "email": guest.email,
+            "status": guest.status,
+            "registered_by": {
+                "self": "you (registration page)",
+                "staff": "the organisers",
+                "import": "the organisers (guest list import)",
+            }.get(guest.source, guest.source),
             "registered_at": _iso(guest.created_at, event),
             "speaks_for_municipality_on_the_board": guest.is_delegate,
         },
         "ticket": {"code": guest.code, "url": ticket_url},
-        "check_in": ({"at": _iso(guest.checkin.at, event), "offline": guest.checkin.offline}
-                     if guest.checkin is not None else None),
+        "check_in": (
+            {"at": _iso(guest.checkin.at, event), "offline": guest.checkin.offline}
+            if guest.checkin is not None
+            else None
+        ),
         "consents": {
             "processing_for_this_event": guest.source == "self",
             "named_as_contact_person": guest.consent_contact,
             "municipality_on_public_board": municipality.board_consent if municipality else None,
         },
         "interests_of_your_municipality": interests,
-        "door_log": [{"at": _iso(s.at, event), "action": s.action, "result": s.result, "offline": s.offline}
-                     for s in scans],
+        "door_log": [
+            {"at": _iso(s.at, event), "action": s.action, "result": s.result, "offline": s.offline} for s in scans
+        ],
         "notes": [
             "interests_of_your_municipality are your municipality's answers on the matchmaking board, entered "
             "by its delegates; they stay when you delete your data.",
@@ -85,14 +109,21 @@ def guest_export(guest, ticket_url=None):
 
 # ---- a guest's deletion ----------------------------------------------------------------------------
 
+
 def _scans_naming(guest):
     """Audit-log rows that point at this guest: by guest id, or by input (their token or typed code, also
     in another event's log as `wrong_event`)."""
     code_like = "%" + "%".join(guest.code) + "%"
-    rows = db.session.execute(select(Scan).where(or_(
-        Scan.guest_id == guest.id, Scan.input.contains(guest.token[:32]), Scan.input.ilike(code_like)))).scalars()
-    return [s for s in rows if s.guest_id == guest.id or guest.token[:32] in s.input
-            or normalise_code(s.input) == guest.code]
+    rows = db.session.execute(
+        select(Scan).where(
+            or_(Scan.guest_id == guest.id, Scan.input.contains(guest.token[:32]), Scan.input.ilike(code_like))
+        )
+    ).scalars()
+    return [
+        s
+        for s in rows
+        if s.guest_id == guest.id or guest.token[:32] in s.input or normalise_code(s.input) == guest.code
+    ]
 
 
 def _anonymise_scan(scan):
@@ -129,8 +160,11 @@ def _drop_contacts(value, names):
 def _scrub_change_log(event, names=None):
     """Remove contact names from the board snapshots in the change log (what a reconnecting client is
     replayed). Returns the number of change rows rewritten."""
-    rows = db.session.execute(select(Change).where(Change.event_id == event.id, Change.kind.like("board.%"))) \
-        .scalars().all()
+    rows = (
+        db.session.execute(select(Change).where(Change.event_id == event.id, Change.kind.like("board.%")))
+        .scalars()
+        .all()
+    )
     changed = 0
     for row in rows:
         payload, removed = _drop_contacts(row.payload or {}, names)
@@ -170,11 +204,16 @@ def delete_guest(guest):
     guests_changed.send(event)  # re-plans the tables (one revision if they change)
     _record_board_change_if_needed(event, before, revision_before, "Kontaktperson entfernt")
     db.session.commit()
-    return {"check_in": had_checkin, "scans_anonymised": len(scans), "contacts_removed": len(contacts),
-            "change_log_cleaned": cleaned}
+    return {
+        "check_in": had_checkin,
+        "scans_anonymised": len(scans),
+        "contacts_removed": len(contacts),
+        "change_log_cleaned": cleaned,
+    }
 
 
 # ---- the purge of an event -------------------------------------------------------------------------
+
 
 def _count(stmt):
     return db.session.execute(stmt).scalar_one()
@@ -186,15 +225,22 @@ def personal_data_counts(event):
     return {
         "guests": _count(select(func.count(Guest.id)).where(Guest.event_id == event.id)),
         "check_ins": _count(select(func.count(CheckIn.id)).where(CheckIn.event_id == event.id)),
-        "email_addresses": _count(select(func.count(Guest.id)).where(Guest.event_id == event.id,
-                                                                      Guest.email != "")),
-        "scans_anonymised": _count(select(func.count(Scan.id)).where(Scan.event_id == event.id, or_(
-            Scan.input != DELETED, Scan.guest_id.is_not(None), Scan.staff_id.is_not(None),
-            ~Scan.device.like("Gerät %")))),
-        "meeting_requests": _count(select(func.count(MeetingRequest.id))
-                                   .where(MeetingRequest.event_id == event.id)),
-        "interest_contacts": _count(select(func.count(Interest.id)).where(Interest.event_id == event.id,
-                                                                          Interest.contact_guest_id.is_not(None))),
+        "email_addresses": _count(select(func.count(Guest.id)).where(Guest.event_id == event.id, Guest.email != "")),
+        "scans_anonymised": _count(
+            select(func.count(Scan.id)).where(
+                Scan.event_id == event.id,
+                or_(
+                    Scan.input != DELETED,
+                    Scan.guest_id.is_not(None),
+                    Scan.staff_id.is_not(None),
+                    ~Scan.device.like("Gerät %"),
+                ),
+            )
+        ),
+        "meeting_requests": _count(select(func.count(MeetingRequest.id)).where(MeetingRequest.event_id == event.id)),
+        "interest_contacts": _count(
+            select(func.count(Interest.id)).where(Interest.event_id == event.id, Interest.contact_guest_id.is_not(None))
+        ),
         "devices": _count(select(func.count(Device.id)).where(Device.event_id == event.id)),
         "device_accounts": _count(select(func.count(StaffUser.id)).where(StaffUser.id.in_(device_staff))),
         "device_tokens": _count(select(func.count(ApiToken.id)).where(ApiToken.staff_id.in_(device_staff))),
@@ -203,20 +249,33 @@ def personal_data_counts(event):
 
 def kept_counts(event):
     """What the purge keeps: the agenda and the board's municipal entries."""
+
     def n(model):
         return _count(select(func.count(model.id)).where(model.event_id == event.id))
 
-    return {"sessions": n(Session), "rooms": n(Room), "speakers": n(Speaker), "topics": n(Topic),
-            "announcements": n(Announcement), "municipalities": n(Municipality), "interests": n(Interest),
-            "scans": n(Scan), "changes": n(Change)}
+    return {
+        "sessions": n(Session),
+        "rooms": n(Room),
+        "speakers": n(Speaker),
+        "topics": n(Topic),
+        "announcements": n(Announcement),
+        "municipalities": n(Municipality),
+        "interests": n(Interest),
+        "scans": n(Scan),
+        "changes": n(Change),
+    }
 
 
 def purge_event(event):
     """Remove the event's personal data in one transaction. Returns {"removed": {kind: n}, "final": the
     anonymous counts at the time of the purge (registered, checked in, per municipality), "kept": {…}}."""
     final = arrival_stats(event.slug)  # before anything changes (read on its own connection)
-    final = {"registered": final["registered"], "checked_in": final["checked_in"],
-             "by_city": final["by_city"], "registered_by_city": final["registered_by_city"]}
+    final = {
+        "registered": final["registered"],
+        "checked_in": final["checked_in"],
+        "by_city": final["by_city"],
+        "registered_by_city": final["registered_by_city"],
+    }
     removed = personal_data_counts(event)
     try:
         before = board_json(event)
@@ -243,11 +302,13 @@ def purge_event(event):
         for statement in statements:
             db.session.execute(statement.execution_options(synchronize_session=False))
         staff_ids = db.session.execute(select(Device.staff_id).where(Device.event_id == event.id)).scalars().all()
-        db.session.execute(delete(Device).where(Device.event_id == event.id)
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            delete(Device).where(Device.event_id == event.id).execution_options(synchronize_session=False)
+        )
         if staff_ids:
-            db.session.execute(delete(StaffUser).where(StaffUser.id.in_(staff_ids))
-                               .execution_options(synchronize_session=False))
+            db.session.execute(
+                delete(StaffUser).where(StaffUser.id.in_(staff_ids)).execution_options(synchronize_session=False)
+            )
         db.session.expire_all()
         touch_stats(event)
         _record_board_change_if_needed(event, before, revision_before, "Personenbezogene Daten entfernt")

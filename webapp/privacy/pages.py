@@ -1,5 +1,6 @@
 """A guest's own data, by ticket token: what is stored (page and JSON download) and its deletion
 (webapp/privacy/domain.py)."""
+
 import json
 
 from flask import Blueprint, Response, render_template
@@ -18,15 +19,25 @@ bp = Blueprint("privacy_pages", __name__)
 
 # Rate limits on every /t/ request (unknown tokens especially) are applied centrally: webapp/web/limits.py.
 
+
 class DeleteDataForm(FlaskForm):
-    confirm = BooleanField(_l("Ja, meine Anmeldung und meine Daten jetzt endgültig löschen."),
-                           validators=[DataRequired(_l("Bitte bestätigen Sie das Löschen mit dem Häkchen."))])
+    confirm = BooleanField(
+        _l("Ja, meine Anmeldung und meine Daten jetzt endgültig löschen."),
+        validators=[DataRequired(_l("Bitte bestätigen Sie das Löschen mit dem Häkchen."))],
+    )
 
 
 def _my_data_page(guest, form, status=200):
     data = guest_export(guest, guests.ticket_url(guest, external=True))
-    return render_template("privacy/my_data.html", guest=guest, event=guest.event, form=form, data=data,
-                           code=tickets.format_code(guest.code), checked_in=tickets.checked_in_time(guest)), status
+    return render_template(
+        "privacy/my_data.html",
+        guest=guest,
+        event=guest.event,
+        form=form,
+        data=data,
+        code=tickets.format_code(guest.code),
+        checked_in=tickets.checked_in_time(guest),
+    ), status
 
 
 @bp.get("/t/<token>/my-data")
@@ -38,8 +49,11 @@ def my_data(token):
 def my_data_json(token):
     guest = guest_or_404(token)
     body = json.dumps(guest_export(guest, guests.ticket_url(guest, external=True)), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="treffpunkt-meine-daten-{guest.event.slug}.json"'})
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="treffpunkt-meine-daten-{guest.event.slug}.json"'},
+    )
 
 
 @bp.post("/t/<token>/my-data/delete")

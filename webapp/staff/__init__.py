@@ -1,5 +1,6 @@
 """Staff accounts, their logins and bearer tokens, sign-in and the account page; who is asking (auth) for
 every area's pages, API and socket events."""
+
 from ..core.extensions import login_manager
 from . import auth, cli, pages
 

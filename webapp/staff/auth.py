@@ -3,6 +3,7 @@
 Logins are server-side (StaffLogin): login_user starts one, and the session and remember cookies carry its
 "<login id>:<secret>" (StaffUser.get_id) instead of the account id, so that logout, a password change or a
 disabled account ends them on the server. Socket.IO events reload the user through the same user_loader."""
+
 import hmac
 import secrets
 from datetime import timedelta
@@ -29,6 +30,7 @@ _ALTERNATIVE_ID_MAX = 120
 
 # ---- logins ---------------------------------------------------------------------------------------------
 
+
 def valid_login(alternative_id, now=None):
     """The StaffLogin named by "<login id>:<secret>" while it is valid and its account active, else None."""
     if not isinstance(alternative_id, str) or len(alternative_id) > _ALTERNATIVE_ID_MAX:
@@ -36,8 +38,9 @@ def valid_login(alternative_id, now=None):
     login_id, colon, secret = alternative_id.partition(":")
     if not login_id or not colon or not secret:
         return None
-    login = db.session.execute(select(StaffLogin).options(joinedload(StaffLogin.staff))
-                               .where(StaffLogin.id == login_id)).scalar_one_or_none()
+    login = db.session.execute(
+        select(StaffLogin).options(joinedload(StaffLogin.staff)).where(StaffLogin.id == login_id)
+    ).scalar_one_or_none()
     if login is None or not hmac.compare_digest(login.secret_hash, hash_token(secret)):
         return None
     return login if login.is_valid(now) and login.staff.active else None
@@ -70,10 +73,19 @@ def end_other_logins(staff, keep):
 
 
 def active_logins(staff, now=None):
-    return db.session.execute(
-        select(StaffLogin).where(StaffLogin.staff_id == staff.id, StaffLogin.revoked_at.is_(None),
-                                 StaffLogin.expires_at > (now or utcnow()))
-        .order_by(StaffLogin.created_at.desc())).scalars().all()
+    return (
+        db.session.execute(
+            select(StaffLogin)
+            .where(
+                StaffLogin.staff_id == staff.id,
+                StaffLogin.revoked_at.is_(None),
+                StaffLogin.expires_at > (now or utcnow()),
+            )
+            .order_by(StaffLogin.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
 
 
 def _browser_logins():
@@ -99,9 +111,11 @@ def _end(logins, now=None):
 def _prune(staff, now=None):
     """Logins that ended a while ago are of no use any more (the account page lists the valid ones)."""
     cutoff = (now or utcnow()) - timedelta(days=KEEP_ENDED_LOGINS_DAYS)
-    db.session.execute(delete(StaffLogin).where(StaffLogin.staff_id == staff.id,
-                                                or_(StaffLogin.expires_at < cutoff, StaffLogin.revoked_at < cutoff))
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        delete(StaffLogin)
+        .where(StaffLogin.staff_id == staff.id, or_(StaffLogin.expires_at < cutoff, StaffLogin.revoked_at < cutoff))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _start_login(app, user=None, **extra):
@@ -158,8 +172,9 @@ def change_password(staff, current, new, keep=None):
     if not staff.check_password(current or ""):
         raise DomainError("wrong_password", _("Das aktuelle Passwort ist falsch."), 400)
     if len(new or "") < PASSWORD_MIN:
-        raise DomainError("invalid", _("Das neue Passwort muss mindestens %(n)d Zeichen lang sein.",
-                                       n=PASSWORD_MIN), 400)
+        raise DomainError(
+            "invalid", _("Das neue Passwort muss mindestens %(n)d Zeichen lang sein.", n=PASSWORD_MIN), 400
+        )
     staff.set_password(new)
     ended = revoke_logins(staff, keep=keep)
     db.session.commit()
@@ -194,8 +209,9 @@ def set_active(staff, active):
 
 
 def tokens_of(staff):
-    return db.session.execute(select(ApiToken).where(ApiToken.staff_id == staff.id)
-                              .order_by(ApiToken.id)).scalars().all()
+    return (
+        db.session.execute(select(ApiToken).where(ApiToken.staff_id == staff.id).order_by(ApiToken.id)).scalars().all()
+    )
 
 
 def revoke_token(staff, token_id, now=None):
@@ -209,8 +225,11 @@ def revoke_token(staff, token_id, now=None):
 
 
 def revoke_tokens(staff, now=None):
-    done = db.session.execute(update(ApiToken).where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
-                              .values(revoked_at=now or utcnow()))
+    done = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.staff_id == staff.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
     db.session.commit()
     return done.rowcount
 
@@ -242,7 +261,8 @@ def _bearer_lookup():
     if not token or len(token) > 200:
         return None
     row = db.session.execute(
-        select(ApiToken).options(joinedload(ApiToken.staff))
+        select(ApiToken)
+        .options(joinedload(ApiToken.staff))
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).scalar_one_or_none()
     return row.staff if row is not None and row.staff.active else None

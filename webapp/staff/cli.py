@@ -1,4 +1,5 @@
 """`flask --app wsgi staff …`: accounts, passwords, tokens (webapp/staff/auth.py)."""
+
 import secrets
 
 import click
@@ -41,7 +42,6 @@ def staff_add(name, role, password):
         db.session.add(user)
         user.set_password(password)
     else:
-
         reset_password(user, password)  # a new password ends every login of the account
     user.role = role
     db.session.commit()

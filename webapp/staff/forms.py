@@ -1,4 +1,5 @@
 """Staff forms (Flask-WTF: every form carries a CSRF token)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -26,18 +27,29 @@ def _at_most():
 
 class PasswordForm(FlaskForm):
     """The account page: the current password proves it is the person, not someone at an open session."""
-    current_password = PasswordField(_l("Aktuelles Passwort"), validators=[
-        DataRequired(_l("Bitte das aktuelle Passwort eingeben.")), _at_most()])
-    new_password = PasswordField(_l("Neues Passwort"), validators=[
-        DataRequired(_l("Bitte ein neues Passwort eingeben.")),
-        Length(min=PASSWORD_MIN, message=_l("Das neue Passwort muss mindestens %(n)d Zeichen lang sein.",
-                                            n=PASSWORD_MIN)), _at_most()])
-    new_password_again = PasswordField(_l("Neues Passwort wiederholen"), validators=[
-        DataRequired(_l("Bitte das neue Passwort wiederholen.")),
-        EqualTo("new_password", message=_l("Die beiden neuen Passwörter stimmen nicht überein."))])
+
+    current_password = PasswordField(
+        _l("Aktuelles Passwort"), validators=[DataRequired(_l("Bitte das aktuelle Passwort eingeben.")), _at_most()]
+    )
+    new_password = PasswordField(
+        _l("Neues Passwort"),
+        validators=[
+            DataRequired(_l("Bitte ein neues Passwort eingeben.")),
+            Length(
+                min=PASSWORD_MIN,
+                message=_l("Das neue Passwort muss mindestens %(n)d Zeichen lang sein.", n=PASSWORD_MIN),
+            ),
+            _at_most(),
+        ],
+    )
+    new_password_again = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[
+            DataRequired(_l("Bitte das neue Passwort wiederholen.")),
+            EqualTo("new_password", message=_l("Die beiden neuen Passwörter stimmen nicht überein.")),
+        ],
+    )
 
 
 class ActionForm(FlaskForm):
     """The buttons of the agenda editor: only the CSRF token is a form field; values come as button values."""
-
-

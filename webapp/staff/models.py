@@ -1,4 +1,5 @@
 """Staff accounts, their bearer tokens and their logins (only hashes of secrets are stored)."""
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -79,6 +80,7 @@ class StaffLogin(db.Model):
     """One sign-in (a browser or a paired phone). Its session and remember cookies carry "<id>:<secret>";
     only the secret's hash is stored. Valid until expires_at, unless revoked (logout, password change,
     disabled account)."""
+
     id = db.Column(db.String(32), primary_key=True)  # random, so that ids say nothing about other logins
     staff_id = db.Column(db.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False, index=True)
     secret_hash = db.Column(db.String(64), nullable=False)
@@ -96,9 +98,15 @@ class StaffLogin(db.Model):
         now = now or utcnow()
         secret = secrets.token_urlsafe(32)
         lifetime = timedelta(days=LOGIN_DAYS_REMEMBERED) if remember else timedelta(hours=LOGIN_HOURS_SESSION)
-        row = cls(id=secrets.token_urlsafe(16), staff=staff, secret_hash=hash_token(secret), remember=remember,
-                  user_agent="".join(ch for ch in user_agent or "" if ch.isprintable())[:200],
-                  created_at=now, expires_at=now + lifetime)
+        row = cls(
+            id=secrets.token_urlsafe(16),
+            staff=staff,
+            secret_hash=hash_token(secret),
+            remember=remember,
+            user_agent="".join(ch for ch in user_agent or "" if ch.isprintable())[:200],
+            created_at=now,
+            expires_at=now + lifetime,
+        )
         db.session.add(row)
         return row, f"{row.id}:{secret}"
 

@@ -1,5 +1,6 @@
 """Staff pages: login, own account, agenda editor, announcements, change log. Each handler parses the form,
 calls the domain functions, and redirects back with a message."""
+
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,7 +17,6 @@ from .auth import staff_required
 from .forms import ActionForm, LoginForm, PasswordForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
 
 
 def _safe_next(target):
@@ -52,11 +52,17 @@ def logout():
 
 # ---- own account: password, tokens, logins ----------------------------------------------------------
 
+
 def _account_page(form, status=200):
     user = current_user._get_current_object()
-    return render_template("staff/account.html", form=form, tokens=auth.tokens_of(user),
-                           logins=auth.active_logins(user), current_login=user.current_login,
-                           password_min=auth.PASSWORD_MIN), status
+    return render_template(
+        "staff/account.html",
+        form=form,
+        tokens=auth.tokens_of(user),
+        logins=auth.active_logins(user),
+        current_login=user.current_login,
+        password_min=auth.PASSWORD_MIN,
+    ), status
 
 
 def _expired():
@@ -109,8 +115,12 @@ def account_revoke_logins():
         return _expired()
     user = current_user._get_current_object()
     ended = auth.end_other_logins(user, keep=user.current_login)
-    flash(ngettext("%(num)d andere Anmeldung beendet.", "%(num)d andere Anmeldungen beendet.", ended)
-          if ended else _("Es gab keine anderen Anmeldungen."), "ok")
+    flash(
+        ngettext("%(num)d andere Anmeldung beendet.", "%(num)d andere Anmeldungen beendet.", ended)
+        if ended
+        else _("Es gab keine anderen Anmeldungen."),
+        "ok",
+    )
     return redirect(url_for(".account") + "#logins")
 
 

@@ -1,4 +1,5 @@
 """Site-wide HTTP: headers and the CSP, the language, error answers, rate limits, `/`, `/sw.js`, `/healthz`."""
+
 from . import errors, headers, limits, pages
 
 

@@ -1,5 +1,6 @@
 """Site-wide error answers: under /api/ every error is JSON {error: {code, message}}, never an HTML page,
 never a 500 for bad input; an unavailable database is a 503 (webapp/core/dbhealth.py)."""
+
 from flask import abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 

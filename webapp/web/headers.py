@@ -1,14 +1,17 @@
 """Headers on every answer (CSP with only our own origin, no sniffing, no framing, caching of API answers)
 and the language: German unless the visitor chose English (?lang=en, remembered in a cookie)."""
+
 import re
 
 from flask import request
 from flask_babel import get_locale
 
 PUBLIC_API = re.compile(r"^/api/v1/events/[^/]+/(agenda|board|stats)$")
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+)
 
 
 def select_locale():
@@ -22,8 +25,7 @@ def install(app):
     def headers(response):
         # connect-src must name ws:/wss: of our own host: 'self' does not cover websockets in every browser.
         host = request.host
-        response.headers.setdefault(
-            "Content-Security-Policy", CSP.replace("ws: wss:", f"ws://{host} wss://{host}"))
+        response.headers.setdefault("Content-Security-Policy", CSP.replace("ws: wss:", f"ws://{host} wss://{host}"))
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -41,8 +43,13 @@ def install(app):
             response.headers.pop("Expires", None)
             response.headers.pop("ETag", None)
         if request.args.get("lang") in app.config["LANGUAGES"]:
-            response.set_cookie("lang", request.args["lang"], max_age=365 * 86400, samesite="Lax",
-                                secure=app.config["SESSION_COOKIE_SECURE"])
+            response.set_cookie(
+                "lang",
+                request.args["lang"],
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+            )
         return response
 
     @app.context_processor

@@ -31,6 +31,7 @@ fails, requests go through (errors are logged, counting falls back to memory): a
 the door. RATELIMIT_ENABLED (environment, default 1) switches the limits off; under TESTING they are off
 unless a test turns them on.
 """
+
 import time
 
 from flask import jsonify, render_template_string, request
@@ -42,14 +43,28 @@ from ..core import dbhealth
 from ..core.extensions import socketio
 from ..staff.auth import bearer_staff
 
-LIMIT_KEYS = ("RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_TICKET", "RATELIMIT_TICKET_MISS",
-              "RATELIMIT_PAIRING", "RATELIMIT_LOOKUP", "RATELIMIT_REGISTER", "RATELIMIT_AUTH_FAIL", "RATELIMIT_PUBLIC")
+LIMIT_KEYS = (
+    "RATELIMIT_LOGIN",
+    "RATELIMIT_LOGIN_ACCOUNT",
+    "RATELIMIT_TICKET",
+    "RATELIMIT_TICKET_MISS",
+    "RATELIMIT_PAIRING",
+    "RATELIMIT_LOOKUP",
+    "RATELIMIT_REGISTER",
+    "RATELIMIT_AUTH_FAIL",
+    "RATELIMIT_PUBLIC",
+)
 # The check-in writes of a valid staff member or paired device: never limited.
 SCANNER_ENDPOINTS = ("checkin_api.check_in", "checkin_api.check_in_batch", "checkin_api.undo")
 PUBLIC_API_READS = ("agenda_api.", "matchmaking_api.public_board", "checkin_api.stats")
 # Anonymous pages (a name ending in "." is a whole blueprint). Not static files, not /t/ (its own classes).
-PUBLIC_PAGES = ("agenda_pages.", "matchmaking_pages.public_board", "matchmaking_pages.board_screen",
-                "checkin_pages.register", "web.index")
+PUBLIC_PAGES = (
+    "agenda_pages.",
+    "matchmaking_pages.public_board",
+    "matchmaking_pages.board_screen",
+    "checkin_pages.register",
+    "web.index",
+)
 SERVER_HEADER = "Treffpunkt"
 STAFF_KEY = "treffpunkt.valid_staff"
 
@@ -59,6 +74,7 @@ _RATE_LIMITED_PAGE = """{% extends "base.html" %}
 
 
 # ---- who is asking -----------------------------------------------------------------------------------
+
 
 def client_ip():
     """The client's address (the proxy's X-Forwarded-For when PROXY_FIX is on: see create_app)."""
@@ -82,8 +98,11 @@ def valid_staff():
 
 def address_account_key():
     """Failed logins: the client's address with the account name (case and spaces ignored)."""
-    name = request.form.get("name", "") if request.mimetype in (
-        "application/x-www-form-urlencoded", "multipart/form-data") else ""
+    name = (
+        request.form.get("name", "")
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")
+        else ""
+    )
     return f"account:{client_ip()}:" + (" ".join(name.split()).casefold()[:80] or "-")
 
 
@@ -93,6 +112,7 @@ def staff_or_ip_key():
 
 
 # ---- which class a request is in -----------------------------------------------------------------------
+
 
 def _is_login():
     return request.endpoint == "staff.login" and request.method == "POST"
@@ -118,8 +138,11 @@ def _is_auth_fail_scope():
     if not request.path.startswith("/api/") or _is_token():
         return False
     endpoint = request.endpoint or ""
-    if request.method in ("GET", "HEAD") and endpoint.startswith(PUBLIC_API_READS) \
-            and "Authorization" not in request.headers:
+    if (
+        request.method in ("GET", "HEAD")
+        and endpoint.startswith(PUBLIC_API_READS)
+        and "Authorization" not in request.headers
+    ):
         return False
     return valid_staff() is None
 
@@ -131,8 +154,7 @@ def _endpoint_in(names):
 
 def _is_public():
     # Staff (a valid token or session) are never held up by visitors sharing their address.
-    return request.method in ("GET", "HEAD") and _endpoint_in(PUBLIC_PAGES + PUBLIC_API_READS) \
-        and valid_staff() is None
+    return request.method in ("GET", "HEAD") and _endpoint_in(PUBLIC_PAGES + PUBLIC_API_READS) and valid_staff() is None
 
 
 def is_working_scanner():
@@ -174,18 +196,31 @@ def _limit_provider(app, key):
 
 
 def _make_limiter(app):
-    limits = [ApplicationLimit(_limit_provider(app, key), key_function=key_function, scope=name,
-                               exempt_when=(lambda applies=applies: not applies()), deduct_when=deduct_when)
-              for name, key, applies, key_function, deduct_when in CLASSES]
-    limiter = Limiter(client_ip, application_limits=limits, storage_uri=storage_uri(app.config),
-                      strategy=app.config.get("RATELIMIT_STRATEGY", "moving-window"),
-                      swallow_errors=True, in_memory_fallback_enabled=True,
-                      key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or app.config["SOCKETIO_CHANNEL"])
+    limits = [
+        ApplicationLimit(
+            _limit_provider(app, key),
+            key_function=key_function,
+            scope=name,
+            exempt_when=(lambda applies=applies: not applies()),
+            deduct_when=deduct_when,
+        )
+        for name, key, applies, key_function, deduct_when in CLASSES
+    ]
+    limiter = Limiter(
+        client_ip,
+        application_limits=limits,
+        storage_uri=storage_uri(app.config),
+        strategy=app.config.get("RATELIMIT_STRATEGY", "moving-window"),
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
+        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX") or app.config["SOCKETIO_CHANNEL"],
+    )
     limiter.request_filter(is_working_scanner)
     return limiter
 
 
 # ---- answers --------------------------------------------------------------------------------------------
+
 
 def retry_after(app):
     limiter = app.extensions.get("rate_limiter")
@@ -201,14 +236,22 @@ def retry_after(app):
 def rate_limited_response(app):
     seconds = retry_after(app)
     if request.path.startswith("/api/"):
-        response = jsonify({"error": {"code": "rate_limited",
-                                      "message": f"too many requests; try again in {seconds} s"}})
+        response = jsonify(
+            {"error": {"code": "rate_limited", "message": f"too many requests; try again in {seconds} s"}}
+        )
     else:
-        response = app.make_response(render_template_string(
-            _RATE_LIMITED_PAGE, title=_("Zu viele Anfragen"),
-            text=_("Von Ihrem Gerät kamen in kurzer Zeit zu viele Anfragen. Bitte warten Sie %(n)d Sekunden "
-                   "und versuchen Sie es dann noch einmal.", n=seconds),
-            hint=_("Das schützt Tickets und Konten vor automatischem Durchprobieren.")))
+        response = app.make_response(
+            render_template_string(
+                _RATE_LIMITED_PAGE,
+                title=_("Zu viele Anfragen"),
+                text=_(
+                    "Von Ihrem Gerät kamen in kurzer Zeit zu viele Anfragen. Bitte warten Sie %(n)d Sekunden "
+                    "und versuchen Sie es dann noch einmal.",
+                    n=seconds,
+                ),
+                hint=_("Das schützt Tickets und Konten vor automatischem Durchprobieren."),
+            )
+        )
     response.status_code = 429
     response.headers["Retry-After"] = str(seconds)
     response.headers["Cache-Control"] = "no-store"
@@ -216,6 +259,7 @@ def rate_limited_response(app):
 
 
 # ---- Socket.IO origins ----------------------------------------------------------------------------------
+
 
 def socket_origin_check(app):
     """Engine.IO's origin check (cors_allowed_origins as a callable): the page's own origin, plus the
@@ -241,6 +285,7 @@ def socket_origin_check(app):
 
 
 # ---- wiring -----------------------------------------------------------------------------------------
+
 
 def install(app):
     """The limits of the classes above (their numbers: RATELIMIT_* in webapp/core/config.py)."""

@@ -1,4 +1,5 @@
 """Site-wide pages: the front page, the service worker, the health check."""
+
 from flask import Blueprint, current_app, redirect, send_from_directory, url_for
 from sqlalchemy import select
 

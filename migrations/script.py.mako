@@ -7,7 +7,7 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-import webapp.db_types
+import webapp.core.db
 ${imports if imports else ""}
 
 # revision identifiers, used by Alembic.

@@ -29,9 +29,9 @@ def import_or_require(module, env_name, what):
         require(env_name, what)(f"{module} cannot be imported ({exc})")
 
 
-def make_staff(name, role="admin", password="pw-for-tests", quick=False):
+def make_staff(name, role="admin", password="pw-for-tests", quick=False, events=()):
     """A staff account and a bearer token. `quick`: a cheap password hash (tests that sign in often; the
-    hash method is not what they test)."""
+    hash method is not what they test). `events`: slugs the account is scoped to (none: instance-wide)."""
     from werkzeug.security import generate_password_hash
 
     from webapp.core.extensions import db
@@ -43,6 +43,11 @@ def make_staff(name, role="admin", password="pw-for-tests", quick=False):
     else:
         user.set_password(password)
     db.session.add(user)
+    if events:
+        from webapp.core.events import get_event
+        from webapp.staff.auth import set_event_roles
+
+        set_event_roles(user, [get_event(slug) for slug in events], role)
     _, token = ApiToken.issue(user, label="test")
     db.session.commit()
     return user, token

@@ -234,6 +234,91 @@ def test_scanner_accounts_get_403_where_an_admin_is_needed(site):
     )
 
 
+def other_event(site):
+    """A second event of the series in the walk's database (created once)."""
+    from datetime import UTC, datetime
+
+    from webapp.core.extensions import db
+    from webapp.core.models import Event
+
+    with site.app.app_context():
+        if db.session.query(Event).filter_by(slug="trier-2019").one_or_none() is None:
+            start = datetime(2019, 6, 5, 8, tzinfo=UTC)
+            db.session.add(Event(slug="trier-2019", title="Netzwerktreffen Trier 2019", starts_at=start, ends_at=start))
+            db.session.commit()
+        db.session.remove()
+    return "trier-2019"
+
+
+def per_event(rule):
+    return "<slug>" in rule.rule
+
+
+def test_accounts_of_another_event_are_refused_on_every_endpoint_of_this_one(site):
+    """An organiser and a door account of another event: 403 on every per-event page, API route (by session
+    and by token) and staff socket event of this one, nothing changed; the same roles scoped to this event
+    get what an instance admin / scanner gets."""
+    from webapp.core.extensions import db
+
+    other = other_event(site)
+    with site.app.app_context():
+        _, organiser_token = make_staff("org-other", password="org-other-pw", events=[other], quick=True)
+        _, door_token = make_staff("door-other", role="scanner", password="door-other-pw", events=[other], quick=True)
+        _, own_token = make_staff("org-own", password="org-own-pw", events=[SLUG], quick=True)
+        _, own_door_token = make_staff("door-own", role="scanner", password="door-own-pw", events=[SLUG], quick=True)
+        db.session.remove()
+    pages = {name: login(site.app, name, f"{name}-pw") for name in ("org-other", "door-other", "org-own", "door-own")}
+    tokens = {"org-other": organiser_token, "door-other": door_token, "org-own": own_token, "door-own": own_door_token}
+    problems, checked = [], 0
+    for endpoint, method, rule, url in walk(site):
+        if endpoint in PUBLIC or TICKET_PATH.match(rule.rule) or not per_event(rule):
+            continue
+        checked += 1
+        answers = {}
+        for name in tokens:
+            before = site.watch.state()
+            if rule.rule.startswith("/api/"):
+                answers[name] = request(Browser(site.app), method, url, {"Authorization": f"Bearer {tokens[name]}"})
+            else:
+                answers[name] = request(pages[name], method, url)
+            if name.endswith("other") and site.watch.state() != before:
+                problems.append(f"{method} {rule.rule}: refused for {name} but the database changed")
+        for name in ("org-other", "door-other"):
+            r = answers[name]
+            if r.status_code != 403 or (rule.rule.startswith("/api/") and not is_error_json(r.get_json(silent=True))):
+                problems.append(f"{method} {rule.rule}: {name} (another event) got {r.status_code}, not 403")
+        if answers["org-own"].status_code in (401, 403) or is_login_redirect(answers["org-own"]):
+            problems.append(
+                f"{method} {rule.rule}: the event's organiser is refused ({answers['org-own'].status_code})"
+            )
+        door = answers["door-own"]
+        if endpoint in SCANNER_API | SCANNER_PAGES:
+            if door.status_code in (401, 403) or is_login_redirect(door):
+                problems.append(f"{method} {rule.rule}: the event's door account is refused ({door.status_code})")
+        elif door.status_code != 403:
+            problems.append(f"{method} {rule.rule}: the event's door account got {door.status_code}, not 403")
+    assert not problems, "\n".join(problems)
+    assert checked > 40, checked  # the walk reached the per-event endpoints
+
+    # Socket.IO: the organiser of the other event, connected to this one, may send no staff event.
+    scoped_flask = site.app.test_client()
+    with site.app.app_context():
+        assert (
+            scoped_flask.post("/staff/login", data={"name": "org-other", "password": "org-other-pw"}).status_code == 302
+        )
+    sock = socket_client(site.app, scoped_flask)
+    payload = {"id": site.session_id, "delay_minutes": 5, "text": "Fremde Veranstaltung"}
+    try:
+        for name in sorted(live_events() - PUBLIC_SOCKET_EVENTS):
+            before = site.watch.state()
+            answer = sock.emit(name, payload, namespace="/live", callback=True)
+            assert is_error_json(answer) and answer["error"]["code"] == "forbidden", (name, answer)
+            assert site.watch.state() == before
+    finally:
+        sock.disconnect("/live")
+    figure("access control (events)", f"{checked} per-event rule×method pairs: accounts of another event get 403")
+
+
 def test_session_authenticated_api_writes_need_the_csrf_token(site):
     """A staff session (cookie) without X-CSRFToken cannot write through the API."""
     from webapp.core.extensions import db

@@ -243,7 +243,7 @@ def test_a_new_password_from_the_cli_ends_every_login(app):
     browser = signed_in_browser(app, remember=True)
     remembered = copy_of(browser, "remember_token")
     result = cli(app, "staff", "add", "anna", "--role", "admin", "--password", "from-the-cli-1")
-    assert result.exit_code == 0 and result.output.strip() == "Updated admin anna"
+    assert result.exit_code == 0 and result.output.strip() == "Updated admin anna (instance-wide)"
     assert not browser.signed_in() and not remembered.signed_in()
     assert Browser(app).login(password="from-the-cli-1").status_code == 302
 

@@ -194,8 +194,49 @@ def test_cli_staff_add_and_token(app):
     assert r.status_code == 403  # a scanner may not edit the agenda
     assert runner.invoke(args=["staff", "token", "nobody"]).exit_code != 0
     out = runner.invoke(args=["staff", "bootstrap"])
-    assert "password:" in out.output
-    assert runner.invoke(args=["staff", "bootstrap"]).output == ""  # printed once only
+    password = out.output.split("password:")[1].split()[0]
+    again = runner.invoke(args=["staff", "bootstrap"]).output
+    assert password not in again and "password:" not in again  # printed once only
+    # … but every later start says how to set a new one
+    assert "flask --app wsgi staff add admin --role admin" in again
+
+
+def test_cli_staff_add_for_chosen_events(app):
+    from datetime import UTC, datetime
+
+    from webapp.core.extensions import db
+    from webapp.core.models import Event
+    from webapp.staff.models import StaffUser
+
+    start = datetime(2019, 6, 5, 8, tzinfo=UTC)
+    db.session.add(Event(slug="trier-2019", title="Netzwerktreffen Trier 2019", starts_at=start, ends_at=start))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    out = runner.invoke(
+        args=["staff", "add", "tina", "--role", "scanner", "--password", "tina-door-pw", "--event", SLUG]
+    )
+    assert out.exit_code == 0 and out.output.strip() == f"Created scanner tina (for {SLUG})"
+    tina = db.session.query(StaffUser).filter_by(name="tina").one()
+    events = {e.slug: e for e in db.session.query(Event)}
+    assert tina.role_in(events[SLUG]) == "scanner" and tina.role_in(events["trier-2019"]) is None
+
+    out = runner.invoke(args=["staff", "add", "tina", "--password", "tina-org-pw", "--event", "trier-2019"])
+    assert out.exit_code == 0 and "Updated admin tina (for trier-2019)" in out.output
+    db.session.expire_all()
+    assert tina.role_in(events["trier-2019"]) == "admin" and tina.role_in(events[SLUG]) is None
+    assert not tina.is_admin  # an organiser of one event is no instance admin
+
+    out = runner.invoke(args=["staff", "add", "tina", "--event", "no-such-event"])
+    assert out.exit_code != 0 and "no-such-event" in out.output and "trier-2019" in out.output
+    db.session.expire_all()
+    assert tina.role_in(events["trier-2019"]) == "admin"  # refused: nothing changed
+
+    # The start page lists only the events the account acts in.
+    browser = app.test_client()
+    assert browser.post("/staff/login", data={"name": "tina", "password": "tina-org-pw"}).status_code == 302
+    page = browser.get("/staff/").get_data(as_text=True)
+    assert "Netzwerktreffen Trier 2019" in page and f"/staff/e/{SLUG}/" not in page
+    assert browser.get(f"/staff/e/{SLUG}/").status_code == 403
 
 
 def test_moving_into_an_occupied_room_warns(admin_browser):

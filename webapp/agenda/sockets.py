@@ -12,10 +12,10 @@ from . import domain
 
 def _staff_call(handler, data):
     try:
-        staff = socket_staff()
+        event = get_event(connected_event_slug())
+        staff = socket_staff(event)
         if not isinstance(data, dict):
             raise DomainError("invalid", "expected an object")
-        event = get_event(connected_event_slug())
         return handler(event, data, actor_name(staff))
     except DomainError as exc:
         db.session.rollback()

@@ -49,7 +49,7 @@ def add_guest(slug):
 def list_guests(slug):
     staff, event = door_staff(slug)
     query = " ".join(request.args.get("q", "").split())
-    if staff.is_admin:
+    if staff.may_organise(event):
         found = guests.search_guests(event, query, limit=50)
         return jsonify({"guests": [guests.guest_admin_json(g) for g in found]})
     # Door accounts look people up by name to let them in, not to browse the list.

@@ -15,7 +15,7 @@ from ..core.errors import DomainError, not_found
 from ..core.extensions import db
 from ..core.validation import of_event
 from ..staff.auth import revoke_logins
-from ..staff.models import ApiToken, StaffUser
+from ..staff.models import ApiToken, StaffEventRole, StaffUser
 from .models import Device, Scan
 
 PAIRING_MINUTES = 15
@@ -52,6 +52,7 @@ def create_device(event, name, now=None):
     if taken:
         raise DomainError("conflict", _("Diesen Namen trägt schon ein Gerät oder Teammitglied."), 409)
     staff = StaffUser(name=name, role="scanner", active=True)
+    staff.event_roles.append(StaffEventRole(event_id=event.id, role="scanner"))  # this event's door only
     staff.set_password(secrets.token_urlsafe(32))  # never shown: a device signs in by pairing only
     device = Device(event_id=event.id, name=name, staff=staff)
     code = _new_code(device, now)

@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 from functools import wraps
 
-from flask import current_app, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, user_logged_in, user_logged_out
 from flask_login.utils import decode_cookie
@@ -20,8 +20,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.db import utcnow
 from ..core.errors import DomainError, not_found
+from ..core.events import get_event
 from ..core.extensions import db, login_manager
-from .models import LOGIN_DAYS_REMEMBERED, ApiToken, StaffLogin, StaffUser, hash_token
+from .models import LOGIN_DAYS_REMEMBERED, ApiToken, StaffEventRole, StaffLogin, StaffUser, hash_token
 
 PASSWORD_MIN = 10
 KEEP_ENDED_LOGINS_DAYS = 30
@@ -187,6 +188,11 @@ def reset_password(staff, password):
     revoke_logins(staff)
 
 
+def set_event_roles(staff, events, role):
+    """Scope `staff` to `events` with `role` in each; no events makes the account instance-wide."""
+    staff.event_roles = [StaffEventRole(event_id=event.id, role=role) for event in events]
+
+
 def refuse_enabling(app, check):
     """An area's reason why an account must stay disabled: check(staff) -> a message, or None (check-in: the
     account of a revoked scanner device, whose old remember cookie would otherwise work again)."""
@@ -268,20 +274,44 @@ def _bearer_lookup():
     return row.staff if row is not None and row.staff.active else None
 
 
-def _require_role(staff, role):
-    if role == "admin" and not staff.is_admin:
-        raise DomainError("forbidden", "this needs an admin account", 403)
+def _event_of_request():
+    """The event named by the URL (<slug> in every per-event page and API route), None for a route of the
+    instance; DomainError 404 for an unknown slug."""
+    slug = (request.view_args or {}).get("slug")
+    return get_event(slug) if slug is not None else None
+
+
+def role_refusal(staff, role, event):
+    """Why `staff` may not do what needs `role` ('admin' or None for any staff) on `event` (None: a thing of
+    the instance, such as creating events), as a DomainError, or None when it may."""
+    if event is not None:
+        have = staff.role_in(event)
+        if have is None:
+            return DomainError("forbidden", _("Dieses Konto hat für diese Veranstaltung keine Rechte."), 403)
+    elif role == "admin" and not staff.is_admin:
+        return DomainError("forbidden", _("Das dürfen nur Administratorinnen und Administratoren der Instanz."), 403)
+    else:
+        have = staff.role
+    if role == "admin" and have != "admin":
+        return DomainError("forbidden", _("Das dürfen nur das Organisationsteam und Administratoren."), 403)
+    return None
+
+
+def _require_role(staff, role, event=None):
+    refusal = role_refusal(staff, role, event if event is not None else _event_of_request())
+    if refusal is not None:
+        raise refusal
     return staff
 
 
-def api_staff(role="admin"):
+def api_staff(role="admin", event=None):
     """The staff member behind an API request, or DomainError 401/403. A session-authenticated write must
     carry the CSRF token (header X-CSRFToken); a bearer token needs none (it is not sent by browsers)."""
     if "Authorization" in request.headers:
         staff = bearer_staff()
         if staff is None:
             raise DomainError("unauthorized", "invalid or revoked token", 401)
-        return _require_role(staff, role)
+        return _require_role(staff, role, event)
     if not current_user.is_authenticated:
         raise DomainError("unauthorized", "staff login or bearer token required", 401)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -289,28 +319,33 @@ def api_staff(role="admin"):
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except (CSRFError, Exception) as exc:  # ValidationError from wtforms, CSRFError from flask_wtf
             raise DomainError("csrf", f"CSRF token missing or invalid: {exc}", 403) from None
-    return _require_role(current_user._get_current_object(), role)
+    return _require_role(current_user._get_current_object(), role, event)
 
 
-def socket_staff(role="admin"):
+def socket_staff(event, role="admin"):
     """The logged-in staff member of a Socket.IO connection (cookie session), or DomainError. Flask-SocketIO
     loads current_user anew for every event, through load_user, from the socket's copy of the session: a
     login ended over HTTP (logout, password change, disabled account) is refused at the next event."""
     if not current_user.is_authenticated:
         raise DomainError("unauthorized", "staff login required", 401)
-    return _require_role(current_user._get_current_object(), role)
+    return _require_role(current_user._get_current_object(), role, event)
 
 
 def staff_required(role="admin"):
-    """Page decorator: anonymous visitors go to the login page, the wrong role gets 403."""
+    """Page decorator: anonymous visitors go to the login page; the wrong role, or an account of other
+    events, gets the 403 page."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 return redirect(url_for("staff.login", next=request.full_path))
-            if role == "admin" and not current_user.is_admin:
-                return "forbidden", 403
+            try:
+                refusal = role_refusal(current_user, role, _event_of_request())
+            except DomainError:
+                abort(404)
+            if refusal is not None:
+                abort(403, refusal.message)
             return view(*args, **kwargs)
 
         return wrapped

@@ -3,11 +3,13 @@
 import secrets
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..core.errors import DomainError
+from ..core.events import get_event
 from ..core.extensions import db
-from .auth import reset_password, revoke_token, revoke_tokens, set_active, tokens_of
+from ..core.models import Event
+from .auth import reset_password, revoke_token, revoke_tokens, set_active, set_event_roles, tokens_of
 from .models import ApiToken, StaffUser
 
 
@@ -28,11 +30,26 @@ def _get_staff(name):
 @click.argument("name")
 @click.option("--role", type=click.Choice(["admin", "scanner"]), default="admin", show_default=True)
 @click.option("--password", help="Without it a random password is made and printed once.")
-def staff_add(name, role, password):
-    """Create a staff account (or update role and password of an existing one)."""
+@click.option(
+    "--event",
+    "event_slugs",
+    multiple=True,
+    metavar="SLUG",
+    help="Act only inside this event (repeatable): admin = its organiser, scanner = its door. "
+    "Without it the account is instance-wide.",
+)
+def staff_add(name, role, password, event_slugs):
+    """Create a staff account (or update role, events and password of an existing one)."""
 
     if not name.strip() or len(name) > 80:
         raise click.ClickException("NAME must be 1 to 80 characters")
+    try:
+        events = [get_event(slug) for slug in dict.fromkeys(event_slugs)]
+    except DomainError:
+        known = ", ".join(db.session.execute(select(Event.slug).order_by(Event.slug)).scalars()) or "none"
+        raise click.ClickException(
+            f"no event with one of the slugs {', '.join(event_slugs)} (known: {known})"
+        ) from None
     printed = password is None
     password = password or secrets.token_urlsafe(12)
     user = db.session.execute(select(StaffUser).filter_by(name=name)).scalar_one_or_none()
@@ -44,8 +61,10 @@ def staff_add(name, role, password):
     else:
         reset_password(user, password)  # a new password ends every login of the account
     user.role = role
+    set_event_roles(user, events, role)
     db.session.commit()
-    click.echo(f"{'Created' if created else 'Updated'} {role} {name}")
+    scope = f"for {', '.join(e.slug for e in events)}" if events else "instance-wide"
+    click.echo(f"{'Created' if created else 'Updated'} {role} {name} ({scope})")
     if printed:
         click.echo(f"Password: {password}")
 
@@ -125,7 +144,12 @@ def staff_enable(name):
 def staff_bootstrap():
     """Create the first admin 'admin' with a random password, printed once; nothing if an admin exists."""
 
-    if db.session.scalar(select(func.count(StaffUser.id)).where(StaffUser.role == "admin")):
+    admins = db.session.execute(select(StaffUser).where(StaffUser.role == "admin").order_by(StaffUser.id)).scalars()
+    first = next((user for user in admins if user.is_admin), None)
+    if first is not None:
+        # Said at every start, because the first password was printed only once.
+        click.echo(f"Staff login: /staff/ as {first.name!r}. A new password (printed once) for a lost one:")
+        click.echo(f"  .venv/bin/flask --app wsgi staff add {first.name} --role admin")
         return
     password = secrets.token_urlsafe(12)
     user = StaffUser(name="admin", role="admin")

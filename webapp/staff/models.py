@@ -32,8 +32,23 @@ class StaffUser(UserMixin, db.Model):
         return self.active
 
     @property
+    def is_instance_wide(self):
+        """Without event grants an account acts on every event in its role; with them, only there."""
+        return not self.event_roles
+
+    @property
     def is_admin(self):
-        return self.role == "admin"
+        """An instance admin: everything, including creating events and managing accounts."""
+        return self.role == "admin" and self.is_instance_wide
+
+    def role_in(self, event):
+        """'admin' (organiser), 'scanner' (door) or None (no access) for this account on `event`."""
+        if self.is_instance_wide:
+            return self.role
+        return next((grant.role for grant in self.event_roles if grant.event_id == event.id), None)
+
+    def may_organise(self, event):
+        return self.role_in(event) == "admin"
 
     def get_id(self):
         """Flask-Login's id (kept in the session and the remember cookie): "<login id>:<secret>" of the
@@ -48,6 +63,20 @@ class StaffUser(UserMixin, db.Model):
         return self is other or (self.id is not None and self.id == other.id)
 
     __hash__ = object.__hash__
+
+
+class StaffEventRole(db.Model):
+    """An account scoped to one event: its role there ('admin' = organiser of the event, 'scanner' = door)."""
+
+    staff_id = db.Column(db.ForeignKey("staff_user.id", ondelete="CASCADE"), primary_key=True)
+    event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role = db.Column(db.String(20), nullable=False)
+    event = db.relationship("Event")
+
+
+StaffUser.event_roles = db.relationship(
+    StaffEventRole, cascade="all, delete-orphan", lazy="selectin", backref=db.backref("staff")
+)
 
 
 def hash_token(token):

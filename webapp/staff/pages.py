@@ -128,4 +128,5 @@ def account_revoke_logins():
 @staff_required(role=None)
 def index():
     events = db.session.execute(select(Event).order_by(Event.starts_at.desc())).scalars().all()
+    events = [e for e in events if current_user.role_in(e) is not None]
     return render_template("staff/index.html", events=events, form=ActionForm())

@@ -24,10 +24,12 @@ install-dev: $(VENV)/.installed-dev translations
 translations:
 	$(BIN)/pybabel compile -d translations
 
-# Migrate, load the demo event into an empty database, create the first admin (password printed once),
-# then serve on $(HOST):$(PORT) (default 127.0.0.1:5000) with eventlet.
+# Migrate, build the gazetteer's index once, load the demo event into an empty database (not with DEMO=0),
+# create the first admin (password printed once; later starts say how to set a new one), then serve on
+# $(HOST):$(PORT) (default 127.0.0.1:5000) with eventlet.
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) gazetteer
 	$(FLASK) demo --if-empty
 	$(FLASK) staff bootstrap
 	$(BIN)/python run.py

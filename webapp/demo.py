@@ -2,6 +2,7 @@
 then the board's invented interests and delegations). Above the areas, as create_app is."""
 
 import click
+from flask import current_app
 from sqlalchemy import func, select
 
 from .agenda.demo import load_demo
@@ -15,6 +16,9 @@ from .matchmaking.demo import load_board_demo
 def demo(if_empty):
     """Load the demo event kl-2018 from the seed (idempotent)."""
     if if_empty and db.session.scalar(select(func.count(Event.id))):
+        return
+    if if_empty and not current_app.config["DEMO"]:
+        click.echo("DEMO=0: no demo event; sign in at /staff/ and create the first event")
         return
     event, created = load_demo()
     click.echo(f"{'Created' if created else 'Already there'}: demo event {event.slug} ({len(event.sessions)} sessions)")

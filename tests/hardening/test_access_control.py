@@ -39,6 +39,7 @@ PUBLIC = {
     "agenda_api.agenda": "public GET of the agenda",
     "matchmaking_api.public_board": "public GET of the board",
     "checkin_api.stats": "public GET of the arrival counts (no names)",
+    "series_api.search_places": "the gazetteer's suggestions for the municipality pickers (public data)",
     "staff.login": "the way in",
     "checkin_scan.pair": "a phone pairs with a one-time code from an admin (GET only asks)",
 }

@@ -54,3 +54,27 @@ def delete_announcement(slug, announcement_id):
     event = get_event(slug)
     domain.withdraw_announcement(event, announcement_id, actor=actor_name(staff))
     return jsonify({"revision": event.revision})
+
+
+@bp.delete("/events/<slug>/sessions/<int:session_id>")
+def delete_session(slug, session_id):
+    staff = api_staff()
+    event = get_event(slug)
+    change = domain.remove_session(event, domain.get_session(event, session_id), actor=actor_name(staff))
+    return jsonify({"revision": change.revision})
+
+
+@bp.post("/events/<slug>/rooms")
+def post_room(slug):
+    staff = api_staff()
+    event = get_event(slug)
+    room, change = domain.add_room(event, domain.parse_name(json_body()), actor=actor_name(staff))
+    return jsonify({"room": {"slug": room.slug, "name": room.name}, "revision": change.revision}), 201
+
+
+@bp.post("/events/<slug>/topics")
+def post_topic(slug):
+    api_staff()
+    event = get_event(slug)
+    topic = domain.add_topic(event, domain.parse_name(json_body(), max_len=200))
+    return jsonify({"topic": {"slug": topic.slug, "name": topic.name}}), 201

@@ -5,15 +5,18 @@ changed)."""
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..core.errors import DomainError
 from ..core.events import event_json, local_iso
 from ..core.extensions import db
+from ..core.text import slugify
 from ..core.validation import aware_time, boolean, choice, of_event, refuse_unknown, require, text, whole_number
 from ..live import record_change
-from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Room, Session
+from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Room, Session, Speaker, Topic
+from .signals import sessions_removed
 
 MAX_DELAY = 24 * 60
 MAX_TITLE = 300
@@ -316,3 +319,115 @@ def withdraw_announcement(event, announcement_id, actor=""):
 
 def event_rooms(event):
     return list(db.session.execute(select(Room).filter_by(event_id=event.id).order_by(Room.position)).scalars())
+
+
+# ---- setting up: rooms, topics, removing sessions, the next meeting's programme -------------------------
+
+MAX_NAME = 100
+
+
+def parse_name(data, max_len=MAX_NAME):
+    refuse_unknown(data, {"name"})
+    require(data, ["name"])
+    return text(data, "name", max_len, squash_spaces=True)
+
+
+def _unique_slug(name, taken, fallback):
+    base = slugify(name, fallback)
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def rooms_part(event):
+    return [{"name": r.name, "slug": r.slug} for r in event.rooms]
+
+
+def add_room(event, name, actor=""):
+    """A new room at the end of the event's list: one live change (the agenda's rooms). Commits."""
+    if any(r.name.casefold() == name.casefold() for r in event.rooms):
+        raise DomainError("conflict", _("Einen Raum „%(name)s“ gibt es schon.", name=name), 409, field="name")
+    room = Room(
+        event=event,
+        name=name,
+        slug=_unique_slug(name, {r.slug for r in event.rooms}, "raum"),
+        position=max((r.position for r in event.rooms), default=-1) + 1,
+    )
+    db.session.add(room)
+    db.session.flush()
+    change = record_change(event, "room.added", f"Neuer Raum: {name}", {"replace": {"rooms": rooms_part(event)}}, actor)
+    db.session.commit()
+    return room, change
+
+
+def add_topic(event, name):
+    """A new project topic (sessions and the board use it; nothing shows it before then). Commits."""
+    if any(t.name.casefold() == name.casefold() for t in event.topics):
+        raise DomainError("conflict", _("Ein Thema „%(name)s“ gibt es schon.", name=name), 409, field="name")
+    topic = Topic(event=event, name=name, slug=_unique_slug(name, {t.slug for t in event.topics}, "thema"))
+    db.session.add(topic)
+    db.session.commit()
+    return topic
+
+
+def remove_session(event, session, actor=""):
+    """Take a session out of the programme: one live change whose `replace` carries the sessions left (phones
+    and screens drop it at that revision); the change log says who removed what. Commits."""
+    title = session.title
+    db.session.delete(session)
+    db.session.flush()
+    db.session.expire(event, ["sessions"])
+    change = record_change(
+        event,
+        "session.removed",
+        f"{title}: aus dem Programm genommen",  # summaries are stored in German, as every change's
+        {"replace": {"sessions": [session_json(s) for s in event.sessions]}},
+        actor,
+    )
+    sessions_removed.send(event)  # the board re-plans tables held in that session (same transaction)
+    db.session.commit()
+    return change
+
+
+def copy_programme(source, target, with_sessions=False):
+    """Into a new event (in the caller's transaction, no revision: nothing is live yet): the rooms and topics
+    of `source`, and with `with_sessions` its sessions (with speakers, topics and rooms) moved by whole
+    days from the source's first day to the target's. Returns {source topic id: target topic}."""
+    with db.session.no_autoflush:  # the new rows refer to each other before they are all added
+        rooms = {}
+        for room in source.rooms:
+            rooms[room.id] = Room(event=target, name=room.name, slug=room.slug, position=room.position)
+        topics = {t.id: Topic(event=target, name=t.name, slug=t.slug) for t in source.topics}
+        db.session.add_all([*rooms.values(), *topics.values()])
+        if with_sessions:
+            tz = ZoneInfo(target.timezone)
+            shift = (
+                target.starts_at.astimezone(tz).date() - source.starts_at.astimezone(ZoneInfo(source.timezone)).date()
+            )
+            speakers = {}
+            for s in source.sessions:
+                copy = Session(
+                    event=target,
+                    title=s.title,
+                    abstract=s.abstract,
+                    kind=s.kind,
+                    language=s.language,
+                    room=rooms.get(s.planned_room_id or s.room_id),
+                    planned_start=_shift_local(s.planned_start, shift, tz),
+                    planned_end=_shift_local(s.planned_end, shift, tz),
+                )
+                for sp in s.speakers:
+                    if sp.id not in speakers:
+                        speakers[sp.id] = Speaker(event=target, name=sp.name, role=sp.role)
+                    copy.speakers.append(speakers[sp.id])
+                copy.topics = [topics[t.id] for t in s.topics]
+                db.session.add(copy)
+        db.session.flush()
+        return topics
+
+
+def _shift_local(moment, days, tz):
+    """The same wall-clock time `days` later in the event's zone (a summer talk at 10:00 stays at 10:00)."""
+    local = moment.astimezone(tz).replace(tzinfo=None) + days
+    return local.replace(tzinfo=tz).astimezone(timezone.utc)

@@ -53,6 +53,37 @@ def municipality_for(event, city):
     return by_name.get(wanted)
 
 
+def _without_municipality(event):
+    return db.session.execute(
+        select(Guest).where(Guest.event_id == event.id, Guest.municipality_id.is_(None), Guest.city != "")
+    ).scalars()
+
+
+def towns_not_taking_part(event):
+    """Towns the event's guests named that take no part yet: [(name, number of guests)], most first."""
+    counts = {}
+    for guest in _without_municipality(event):
+        name, n = counts.get(guest.city.casefold(), (guest.city, 0))
+        counts[guest.city.casefold()] = (name, n + 1)
+    return sorted(counts.values(), key=lambda item: (-item[1], item[0]))
+
+
+def adopt_guests(event, municipality):
+    """The guests who named this newly added municipality as their town belong to it now (in the caller's
+    transaction; counters and the table plan follow). Returns how many."""
+    event.__dict__.pop("_municipalities_by_name", None)
+    adopted = 0
+    for guest in _without_municipality(event):
+        if guest.city.casefold() == municipality.name.casefold():
+            guest.municipality, guest.city = municipality, municipality.name
+            adopted += 1
+    if adopted:
+        db.session.flush()
+        touch_stats(event)
+        guests_changed.send(event)
+    return adopted
+
+
 def invite_matches(municipality, typed):
     """Whether `typed` is the municipality's invitation code (case, spaces and dashes do not matter)."""
     code = "".join((typed or "").split()).replace("-", "").upper()

@@ -25,6 +25,7 @@ class Event(db.Model):
     is_demo = db.Column(db.Boolean, nullable=False, default=False)
     tables_per_slot = db.Column(db.Integer, nullable=False, default=6)  # networking tables in each slot
     revision = db.Column(db.Integer, nullable=False, default=0)
+    archived = db.Column(db.Boolean, nullable=False, default=False)  # off the staff start page's lists
 
     municipalities = db.relationship(
         "Municipality",
@@ -62,5 +63,8 @@ class Municipality(db.Model):
     board_consent = db.Column(db.Boolean, nullable=False, default=False)
     invite_code = db.Column(db.String(INVITE_LENGTH), nullable=False, default=new_invite_code)
     answers_version = db.Column(db.Integer, nullable=False, default=0)
+    # The board answers were carried over from this earlier meeting (its title) and wait for a delegate to
+    # confirm or change them; empty once they did.
+    profile_from = db.Column(db.String(300), nullable=False, default="")
     event = db.relationship("Event", back_populates="municipalities")
     __table_args__ = (db.UniqueConstraint("event_id", "name"), db.UniqueConstraint("event_id", "slug"))

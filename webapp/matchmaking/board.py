@@ -186,6 +186,7 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
         interest.contact_guest_id = contact_guest.id if contact_guest is not None else None
         db.session.add(interest)
     municipality.board_consent = consent
+    municipality.profile_from = ""  # stated for this meeting now
     db.session.flush()
     if _answers(municipality) != answers_before:
         # Conditional, so that of two delegates saving on the same version at once only one gets through.
@@ -396,3 +397,37 @@ def replan(event):
         )
     db.session.flush()
     return planner.moves(previous, placed)
+
+
+def copy_profiles(source, target, topics):
+    """Into a new event (caller's transaction): the municipalities of `source` with their stated interests
+    (`topics`: source topic id -> the new event's topic) as a starting point marked with the meeting they
+    were stated for; consent to appear on the board is asked again, contacts are the new event's guests."""
+    for old in source.municipalities:
+        new = Municipality(
+            event=target,
+            name=old.name,
+            slug=old.slug,
+            is_host=old.is_host,
+            latitude=old.latitude,
+            longitude=old.longitude,
+            note=old.note,
+            board_consent=False,
+            profile_from=old.profile_from or source.title,
+        )
+        db.session.add(new)
+        db.session.flush()
+        rows = db.session.execute(select(Interest).where(Interest.municipality_id == old.id)).scalars()
+        for interest in rows:
+            if interest.topic_id in topics:
+                db.session.add(
+                    Interest(
+                        event_id=target.id,
+                        municipality_id=new.id,
+                        topic_id=topics[interest.topic_id].id,
+                        stage=interest.stage,
+                        note=interest.note,
+                        updated_at=interest.updated_at,
+                    )
+                )
+    db.session.flush()

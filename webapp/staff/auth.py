@@ -289,11 +289,11 @@ def role_refusal(staff, role, event):
         if have is None:
             return DomainError("forbidden", _("Dieses Konto hat für diese Veranstaltung keine Rechte."), 403)
     elif role == "admin" and not staff.is_admin:
-        return DomainError("forbidden", _("Das dürfen nur Administratorinnen und Administratoren der Instanz."), 403)
+        return DomainError("forbidden", _("Das dürfen nur Administratorinnen und Administratoren von Treffpunkt."), 403)
     else:
         have = staff.role
     if role == "admin" and have != "admin":
-        return DomainError("forbidden", _("Das dürfen nur das Organisationsteam und Administratoren."), 403)
+        return DomainError("forbidden", _("Das darf nur das Organisationsteam dieser Veranstaltung."), 403)
     return None
 
 

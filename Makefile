@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test lint bench install install-dev translations translations-update cert clean
+.PHONY: run test lint test-js bench install install-dev translations translations-update cert clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -34,16 +34,22 @@ run: install
 	$(FLASK) staff bootstrap
 	$(BIN)/python run.py
 
-# The whole suite: style (ruff) and the layer contract (import-linter, docs/architecture.md), then pytest. Browser tests need
+# The whole suite: style (ruff), the layer contract (import-linter, docs/architecture.md), the JS unit tests
+# (Node's own runner; skipped without node unless REQUIRE_BROWSER=1), then pytest. Browser tests need
 # Chromium (Debian's `chromium`); they skip without it unless REQUIRE_BROWSER=1. Redis/PostgreSQL tests
 # likewise with REQUIRE_SERVICES=1.
-test: install-dev lint
+test: install-dev lint test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+test-js:
+	@if command -v node >/dev/null; then node --test tests/js/; \
+	elif [ "$(REQUIRE_BROWSER)" = 1 ]; then echo "node is required for tests/js (REQUIRE_BROWSER=1)"; exit 1; \
+	else echo "SKIPPED tests/js: node is not installed (apt-get install nodejs)"; fi
 
 # The bench (bench/run.py, ~10 min, 127.0.0.1 only): fan-out against Node socket.io, check-in storm, page
 # weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.

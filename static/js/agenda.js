@@ -1,12 +1,14 @@
 // The phone agenda (/e/<slug>/): now/next, the day as a list or by room, favourites, announcements and
 // the live badge. Renders from the live state (live.js) on every change without losing scroll or focus.
-import { followEvent } from "./live.js";
 import {
-  activeAnnouncements, byStart, cachedStateTime, countdown, delayLabel, describeChange, esc, eventPhase,
-  installOffline, isCancelled, isMoved, isRunning, livePage, makeFormat, ms, nowAndNext, placeChildren,
-} from "./render.js";
+  activeAnnouncements, byExpectedStart, describeChange, eventPhase, isCancelled, isMoved, isRunning, nowAndNext,
+} from "./agenda-model.js";
+import { $, esc, placeChildren, setHTML, setText } from "./dom.js";
+import { followEvent } from "./live.js";
+import { cachedStateTime, installOffline, livePage } from "./page.js";
+import { favKey, loadJSON, saveJSON } from "./storage.js";
+import { countdown, delayLabel, makeFormat, ms } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const page = livePage();
 const { slug, lang, t, embedded, clock, badge } = page;
 
@@ -15,55 +17,20 @@ let fmt = page.fmt;
 
 // ---- preferences and favourites (this device only, no account) ----------------------------------
 
-const FAV_KEY = `treffpunkt:favs:${slug}`;
+const FAV_KEY = favKey(slug);
 const VIEW_KEY = "treffpunkt:view";
 const FAVONLY_KEY = "treffpunkt:favonly";
+// In private mode or with a full storage, a choice lasts until the page is closed (storage.js).
 
-function load(key, fallback) {
-  try {
-    const v = JSON.parse(localStorage.getItem(key));
-    return v ?? fallback;
-  } catch {
-    return fallback;
-  }
-}
-function store(key, value) {
-  try {
-    localStorage.setItem(key, JSON.stringify(value));
-  } catch {
-    /* private mode or full: the choice lasts until the page is closed */
-  }
-}
-
-let favs = new Set(load(FAV_KEY, []));
-let view = load(VIEW_KEY, "list") === "rooms" ? "rooms" : "list";
-let favOnly = load(FAVONLY_KEY, false) === true;
+let favs = new Set(loadJSON(FAV_KEY, []));
+let view = loadJSON(VIEW_KEY, "list") === "rooms" ? "rooms" : "list";
+let favOnly = loadJSON(FAVONLY_KEY, false) === true;
 
 // ---- the saved-copy age for the badge ------------------------------------------------------------
 
 {
   const cachedAt = cachedStateTime(slug, embedded); // served by the service worker without the network
   if (cachedAt) badge.fromSavedCopy(cachedAt);
-}
-
-// ---- rendering helpers ---------------------------------------------------------------------------
-
-
-/** Replace innerHTML only when it changed; keep keyboard focus on the element with the same data-focus-key. */
-function setHTML(el, html) {
-  if (el._html === html) return;
-  const active = document.activeElement;
-  const key = active && el.contains(active) ? active.dataset.focusKey : null;
-  el.innerHTML = html;
-  el._html = html;
-  if (key) {
-    const again = el.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
-    if (again) again.focus({ preventScroll: true });
-  }
-}
-
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
 }
 
 // ---- session cards -------------------------------------------------------------------------------
@@ -160,7 +127,7 @@ function group(name, label) {
 function renderProgram(now) {
   const container = $("sessions");
   if (container.dataset.view !== view) container.dataset.view = view;
-  const sessions = [...state.sessions].sort(byStart);
+  const sessions = [...state.sessions].sort(byExpectedStart);
   const alive = new Set(sessions.map((s) => s.id));
   for (const id of [...cards.keys()]) if (!alive.has(id)) cards.delete(id);
 
@@ -221,7 +188,7 @@ function renderNowNext(now, phase) {
       : t("after");
     html += `<p class="nn-phase">${esc(msg)}</p>`;
     if (ev.is_demo && !clock.virtual) {
-      const first = [...state.sessions].filter((s) => !isCancelled(s)).sort(byStart)[0];
+      const first = [...state.sessions].filter((s) => !isCancelled(s)).sort(byExpectedStart)[0];
       const at = new Date(ms(first ? first.start : ev.start) + 130 * 60000);
       const href = `?at=${encodeURIComponent(`${fmt.dayKey(at)}T${fmt.time(at)}`)}`;
       html += `<p class="nn-demo"><a href="${esc(href)}" data-focus-key="demo-at">${esc(t("demo_at", { time: fmt.time(at) }))}</a></p>`;
@@ -239,7 +206,7 @@ function renderNowNext(now, phase) {
 const annItems = new Map();
 
 function renderAnnouncements() {
-  const list = activeAnnouncements(state.announcements, new Date(serverNow().getTime()));
+  const list = activeAnnouncements(state.announcements, clock.serverNow());
   const section = $("announcements");
   const nodes = list.map((a) => {
     let li = annItems.get(a.id);
@@ -286,9 +253,6 @@ function renderBanner() {
 }
 
 // ---- the whole page ------------------------------------------------------------------------------
-
-let live = null;
-const serverNow = () => (live ? live.serverNow() : new Date());
 
 function renderHeader() {
   const ev = state.event;
@@ -351,20 +315,20 @@ document.addEventListener("click", (e) => {
     const id = Number(fav.dataset.fav);
     if (favs.has(id)) favs.delete(id);
     else favs.add(id);
-    store(FAV_KEY, [...favs]);
+    saveJSON(FAV_KEY, [...favs]);
     render();
     return;
   }
   const viewButton = e.target.closest("button[data-view]");
   if (viewButton) {
     view = viewButton.dataset.view === "rooms" ? "rooms" : "list";
-    store(VIEW_KEY, view);
+    saveJSON(VIEW_KEY, view);
     render();
     return;
   }
   if (e.target.closest("#fav-only")) {
     favOnly = !favOnly;
-    store(FAVONLY_KEY, favOnly);
+    saveJSON(FAVONLY_KEY, favOnly);
     render();
     return;
   }
@@ -384,7 +348,7 @@ document.addEventListener("click", (e) => {
     const target = document.getElementById(link.getAttribute("href").slice(1));
     if (target && (target.hidden || target.closest("[hidden]")) && favOnly) {
       favOnly = false;
-      store(FAVONLY_KEY, favOnly);
+      saveJSON(FAVONLY_KEY, favOnly);
       render();
     }
     if (target) {
@@ -398,12 +362,12 @@ document.addEventListener("click", (e) => {
 
 window.addEventListener("storage", (e) => {
   if (e.key === FAV_KEY) {
-    favs = new Set(load(FAV_KEY, []));
+    favs = new Set(loadJSON(FAV_KEY, []));
     render();
   }
 });
 
-live = followEvent(slug, embedded, {
+const live = followEvent(slug, embedded, {
   onState(next, info) {
     state = next;
     if (info) noteFavouriteChanges(info);

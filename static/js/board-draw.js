@@ -12,7 +12,7 @@
 //   fontSize   label size in viewBox units (map: 1000 units high; graph: `width` wide). Default 30 / 24.
 //   width      viewBox width of the graph view (default 640; larger = smaller text on the same element).
 //   linkScale  multiplies the line widths (the projector uses thicker lines).
-//   t          a translate function (render.js makeT) for "schematisch" and the aria-label.
+//   t          a translate function (i18n.js makeT) for "schematisch" and the aria-label.
 //
 // Every call updates the same elements in place (keyed by city / pair / topic): links that appear get the
 // classes `is-new` (drawn in) and `is-fresh` (highlighted for a few seconds); links that go fade out.

@@ -3,40 +3,20 @@
 // municipalities and their stage, the matches with their reasons in words, the planned tables, and the
 // picture (board-draw.js). On a phone whose ticket is known, "meine Kommune" narrows everything down.
 import { drawBoard, matchReasons, pairKey } from "./board-draw.js";
+import { $, esc, keepAwake, setHTML, setText } from "./dom.js";
+import { makeNumber } from "./i18n.js";
 import { followEvent } from "./live.js";
-import { esc, installOffline, livePage, makeFormat, ms } from "./render.js";
+import { installOffline, livePage } from "./page.js";
+import { loadJSON, saveJSON, ticketKey } from "./storage.js";
+import { makeFormat, ms } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const page = livePage();
 const { app, slug, lang, t, embedded, clock, badge } = page;
 const onScreen = app.dataset.view === "screen";
 
 let state = embedded;
 let fmt = page.fmt;
-const number = new Intl.NumberFormat(lang === "en" ? "en-GB" : "de-DE", { maximumFractionDigits: 1 });
-
-function setHTML(el, html) {
-  if (!el || el._html === html) return;
-  el.innerHTML = html;
-  el._html = html;
-}
-function setText(el, text) {
-  if (el && el.textContent !== text) el.textContent = text;
-}
-function load(key) {
-  try {
-    return JSON.parse(localStorage.getItem(key) || "null");
-  } catch {
-    return null;
-  }
-}
-function store(key, value) {
-  try {
-    localStorage.setItem(key, JSON.stringify(value));
-  } catch {
-    /* private mode: the choice lasts while the page is open */
-  }
-}
+const number = makeNumber(lang);
 
 // ---- words -----------------------------------------------------------------------------------------
 
@@ -61,14 +41,14 @@ function tableLine(table) {
 // ---- "meine Kommune" (phone) -----------------------------------------------------------------------
 
 const MINE_KEY = `treffpunkt:board-mine:${slug}`;
-const TICKET_KEY = `treffpunkt:ticket:${slug}`;
+const TICKET_KEY = ticketKey(slug);
 let mine = null; // {city, ticket}
 let mineOnly = false;
 
 async function findMine() {
-  const ticket = load(TICKET_KEY);
+  const ticket = loadJSON(TICKET_KEY);
   if (typeof ticket !== "string" || !/^\/t\/[A-Za-z0-9_-]{20,64}$/.test(ticket)) return;
-  const known = load(MINE_KEY);
+  const known = loadJSON(MINE_KEY);
   if (known && known.ticket === ticket && known.city) {
     mine = known;
     mineOnly = !!known.only;
@@ -80,14 +60,14 @@ async function findMine() {
     if (!response.ok) {
       if (response.status === 404 || response.status === 409) {
         mine = null;
-        store(MINE_KEY, null);
+        saveJSON(MINE_KEY, null);
         render();
       }
       return;
     }
     const view = await response.json();
     mine = { city: view.municipality, ticket, only: mineOnly };
-    store(MINE_KEY, mine);
+    saveJSON(MINE_KEY, mine);
     render();
   } catch {
     /* offline: keep what we knew */
@@ -199,7 +179,7 @@ function renderTables(board) {
 
 // ---- the picture ---------------------------------------------------------------------------------
 
-let picture = onScreen ? "map" : load("treffpunkt:board-picture") === "graph" ? "graph" : "map";
+let picture = onScreen ? "map" : loadJSON("treffpunkt:board-picture") === "graph" ? "graph" : "map";
 
 function renderPicture(board) {
   const svg = $("board-svg");
@@ -274,7 +254,7 @@ function renderScreenSide(board, now) {
   $("tables-empty").hidden = current.length > 0;
 }
 
-function announce(board) {
+function toastNewLinks(board) {
   // On a change, name the newest link for a few seconds (the line itself is highlighted by board-draw.js).
   const keys = (board.matches || []).map((m) => pairKey(...m.cities));
   if (announced) {
@@ -320,7 +300,7 @@ document.addEventListener("click", (e) => {
   const pic = e.target.closest("[data-picture]");
   if (pic) {
     picture = pic.dataset.picture === "graph" ? "graph" : "map";
-    store("treffpunkt:board-picture", picture);
+    saveJSON("treffpunkt:board-picture", picture);
     render();
     return;
   }
@@ -337,7 +317,7 @@ document.addEventListener("click", (e) => {
   if (e.target.closest("#mine-only") && mine) {
     mineOnly = !mineOnly;
     mine.only = mineOnly;
-    store(MINE_KEY, mine);
+    saveJSON(MINE_KEY, mine);
     render();
   }
 });
@@ -345,7 +325,7 @@ document.addEventListener("click", (e) => {
 const live = followEvent(slug, embedded, {
   onState(next, info) {
     state = next;
-    if (onScreen && state.board && info && info.kind !== "initial") announce(state.board);
+    if (onScreen && state.board && info && info.kind !== "initial") toastNewLinks(state.board);
     render();
   },
   onStatus(status) {
@@ -354,16 +334,14 @@ const live = followEvent(slug, embedded, {
 });
 clock.useServer(live.serverNow);
 if (onScreen) {
-  announce(state.board || {});
+  toastNewLinks(state.board || {});
   setInterval(() => renderClock(clock.now()), 1000);
   setInterval(render, 30000);
   window.addEventListener("resize", render);
   // Keep the projector awake where the browser allows it.
-  const keepAwake = () => {
-    if ("wakeLock" in navigator && document.visibilityState === "visible") navigator.wakeLock.request("screen").catch(() => {});
-  };
-  keepAwake();
-  document.addEventListener("visibilitychange", keepAwake);
+  const awake = { wakeLock: null };
+  keepAwake(awake);
+  document.addEventListener("visibilitychange", () => keepAwake(awake));
 } else {
   findMine();
   installOffline();

@@ -1,33 +1,18 @@
 // The arrivals dashboard (/staff/e/<slug>/checkin): checked-in / registered, a bar per municipality and the
 // arrivals over time as an SVG chart drawn here (no chart library), kept live by the `stats` messages of
 // the /live namespace; the latest scans are fetched again after each of them.
+import { $, esc, pageLang, readJSON, setText } from "./dom.js";
+import { makeT } from "./i18n.js";
 import { followEvent } from "./live.js";
+import { clockFormat } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
-const read = (id) => JSON.parse($(id).textContent);
-const config = read("dash-config");
-const strings = read("i18n");
-const lang = document.documentElement.lang || "de";
-const timeFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "de-DE", {
-  hour: "2-digit", minute: "2-digit", timeZone: config.timezone,
-});
-const secondsFormat = new Intl.DateTimeFormat(lang === "en" ? "en-GB" : "de-DE", {
-  hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: config.timezone,
-});
+const config = readJSON("dash-config");
+const strings = readJSON("i18n");
+const t = makeT(strings);
+const lang = pageLang();
+const timeFormat = clockFormat(lang, config.timezone);
+const secondsFormat = clockFormat(lang, config.timezone, { seconds: true });
 const BUCKET_MS = 5 * 60000;
-const SVG = "http://www.w3.org/2000/svg";
-const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESC[c]);
-
-function t(key, vars) {
-  let text = strings[key] ?? key;
-  if (vars) text = text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
-  return text;
-}
-
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
-}
 
 /** A horizontal bar as SVG (attributes only: the CSP allows no inline styles). */
 function bar(value, total, cls = "") {
@@ -120,7 +105,7 @@ function renderStats(stats) {
 }
 
 function renderRecent(data) {
-  const results = strings.results || {};
+  const results = (strings && strings.results) || {};
   setText($("dash-conflicts"), String(data.conflicts));
   $("recent").innerHTML = data.scans.length ? data.scans.map((s) => {
     const marks = `${s.offline ? ` · ${esc(t("offline_mark"))}` : ""}${s.conflict ? ` · <strong>${esc(t("conflict"))}</strong>` : ""}`;
@@ -150,7 +135,7 @@ function refreshRecent() {
   }, 300);
 }
 
-renderStats(read("dash-stats"));
+renderStats(readJSON("dash-stats"));
 const badge = $("dash-live");
 followEvent(config.slug, null, {
   onStats(stats) {

@@ -4,20 +4,23 @@
 // it is and says why (role=alert), a draft survives a reload, and live refreshes leave a form being edited
 // alone. The page follows /live, so the suggestions and the plan change as the board changes.
 import { matchReasons, pairKey } from "./board-draw.js";
+import { $, esc, pageLang, readJSON, setHTML } from "./dom.js";
+import { makeNumber, makeT } from "./i18n.js";
 import { followEvent } from "./live.js";
-import { esc, liveBadge, makeFormat, makeT, readJSON } from "./render.js";
+import { liveBadge } from "./page.js";
+import { loadJSON, removeKey, saveJSON, ticketKey } from "./storage.js";
+import { makeFormat } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const root = $("delegate");
 const page = readJSON("delegate-page");
 const embedded = readJSON("live-state");
 const t = makeT(readJSON("i18n"));
-const lang = document.documentElement.lang || "de";
+const lang = pageLang();
 const slug = root.dataset.slug;
 const token = page.token;
 const API = `/api/v1/t/${encodeURIComponent(token)}`;
 const DRAFT_KEY = `treffpunkt:board-draft:${token}`;
-const number = new Intl.NumberFormat(lang === "en" ? "en-GB" : "de-DE", { maximumFractionDigits: 1 });
+const number = makeNumber(lang);
 
 let state = embedded;
 let view = page.view;
@@ -29,29 +32,8 @@ const badge = liveBadge($("live-status"), t, fmt);
 const form = $("interests");
 const topicNames = new Map(page.topics.map((tp) => [tp.name, tp.slug]));
 
-function load(key) {
-  try {
-    return JSON.parse(localStorage.getItem(key) || "null");
-  } catch {
-    return null;
-  }
-}
-function store(key, value) {
-  try {
-    if (value === null) localStorage.removeItem(key);
-    else localStorage.setItem(key, JSON.stringify(value));
-  } catch {
-    /* private mode: no draft, the form itself still keeps the input */
-  }
-}
-function setHTML(el, html) {
-  if (el._html === html) return;
-  el.innerHTML = html;
-  el._html = html;
-}
-
 // So the public board on this device knows "meine Kommune" (the same key as ticket.js).
-store(`treffpunkt:ticket:${slug}`, root.dataset.ticket);
+saveJSON(ticketKey(slug), root.dataset.ticket);
 
 // ---- the form ------------------------------------------------------------------------------------
 
@@ -71,7 +53,7 @@ function collect() {
 }
 
 /** Put a body (saved answer or draft) into the form. */
-function fill(body) {
+function fillForm(body) {
   $("consent").checked = !!body.consent;
   const byTopic = new Map((body.interests || []).map((i) => [i.topic, i]));
   for (const field of form.querySelectorAll(".topic-field")) {
@@ -116,7 +98,9 @@ function markDirty() {
     if (dirty) status(t("dirty"));
     else if ($("save-status").textContent === t("dirty")) status("");
   }
-  store(DRAFT_KEY, dirty ? body : null);
+  // Private mode: no draft, the form itself still keeps the input.
+  if (dirty) saveJSON(DRAFT_KEY, body);
+  else removeKey(DRAFT_KEY);
   return dirty;
 }
 
@@ -233,7 +217,7 @@ function renderSuggestions() {
     }
     html += "</li>";
   });
-  keepFocus(list, () => setHTML(list, html));
+  setHTML(list, html); // keeps the focus on the button or select with the same data-focus-key
   const empty = $("suggestions-empty");
   empty.hidden = (view.suggestions || []).length > 0;
   empty.textContent = t("no_suggestions");
@@ -257,7 +241,7 @@ function renderRequests() {
     }
     html += "</li>";
   }
-  keepFocus(list, () => setHTML(list, html));
+  setHTML(list, html);
   const empty = $("requests-empty");
   empty.hidden = (view.requests || []).length > 0;
   empty.textContent = t("no_requests");
@@ -278,16 +262,6 @@ function renderPlan() {
   const empty = $("plan-empty");
   empty.hidden = items.length > 0;
   empty.textContent = t("no_plan");
-}
-
-function keepFocus(container, update) {
-  const active = document.activeElement;
-  const key = active && container.contains(active) ? active.dataset.focusKey : null;
-  update();
-  if (key) {
-    const again = container.querySelector(`[data-focus-key="${CSS.escape(key)}"]`);
-    if (again) again.focus({ preventScroll: true });
-  }
 }
 
 function renderView() {
@@ -358,7 +332,7 @@ async function refresh() {
       saved = { ...saved, consent: view.consent, interests: view.interests };
       // Someone else from our municipality may have changed the answers: show them unless we are editing.
       if (!form.classList.contains("is-dirty") && !saving) {
-        fill({ ...saved });
+        fillForm({ ...saved });
         basis = view.version;
         markDirty();
       }
@@ -378,9 +352,9 @@ function refreshSoon() {
   refreshTimer = setTimeout(refresh, 300);
 }
 
-const draft = load(DRAFT_KEY);
+const draft = loadJSON(DRAFT_KEY);
 if (draft && typeof draft === "object" && Array.isArray(draft.interests) && !same(draft, saved)) {
-  fill(draft);
+  fillForm(draft);
   markDirty();
   status(t("draft_restored"));
 }

@@ -1,48 +1,10 @@
 // The live state of one event in the browser: starts from the state embedded in the page (or a newer copy
 // kept in localStorage), follows the /live namespace, applies each change exactly once in revision order,
 // and asks the server to resync whenever it sees a gap. Pages render from `state`; they never fetch.
+// How a change updates the state is live-state.js (pure, unit-tested); this module is the transport.
 import { io } from "/static/vendor/socket.io-client-4.8.4/socket.io.esm.min.js";
-
-const storeKey = (slug) => `treffpunkt:state:${slug}`;
-
-export function readEmbeddedJSON(id) {
-  const el = document.getElementById(id);
-  return el ? JSON.parse(el.textContent) : null;
-}
-
-function loadStored(slug) {
-  try {
-    return JSON.parse(localStorage.getItem(storeKey(slug)) || "null");
-  } catch {
-    return null;
-  }
-}
-
-function byStart(a, b) {
-  return a.planned_start < b.planned_start ? -1 : a.planned_start > b.planned_start ? 1 : a.id - b.id;
-}
-
-function upsert(list, items) {
-  for (const item of items) {
-    const i = list.findIndex((x) => x.id === item.id);
-    if (i >= 0) list[i] = item;
-    else list.push(item);
-  }
-}
-
-// Apply one `change` message to a state object. Exported for tests and for pages that keep extra parts.
-export function applyChange(state, msg) {
-  if (msg.sessions) {
-    upsert(state.sessions, msg.sessions);
-    state.sessions.sort(byStart);
-  }
-  if (msg.announcements) {
-    upsert(state.announcements, msg.announcements);
-    state.announcements = state.announcements.filter((a) => !a.withdrawn);
-  }
-  for (const [key, value] of Object.entries(msg.replace || {})) state[key] = value;
-  state.revision = msg.revision;
-}
+import { applyChange, byPlannedStart, changeStep, isBehind, newerState } from "./live-state.js";
+import { saveJSON, stateKey, storedCopy } from "./storage.js";
 
 /**
  * Follow an event live.
@@ -52,32 +14,21 @@ export function applyChange(state, msg) {
  * Returns {state, socket, serverNow()}.
  */
 export function followEvent(slug, embedded, handlers = {}) {
-  const stored = loadStored(slug);
   // The page may come from the service worker's cache: take whichever copy is newer.
-  let state = embedded;
-  let savedAt = null;
-  if (stored && stored.state && (!state || stored.state.revision > state.revision)) {
-    state = stored.state;
-    savedAt = stored.savedAt;
-  }
+  const { state, savedAt } = newerState(embedded, storedCopy(slug));
   const live = { state, socket: null, clockOffset: 0, status: { mode: "connecting", updatedAt: null, savedAt } };
   const serverNow = () => new Date(Date.now() + live.clockOffset);
   live.serverNow = serverNow;
 
-  const save = () => {
-    try {
-      localStorage.setItem(storeKey(slug), JSON.stringify({ state: live.state, savedAt: new Date().toISOString() }));
-    } catch {
-      /* storage full or disabled: live updates still work */
-    }
-  };
+  // Storage full or disabled: live updates still work.
+  const keepCopy = () => saveJSON(stateKey(slug), { state: live.state, savedAt: new Date().toISOString() });
   const setStatus = (mode) => {
     live.status = { ...live.status, mode };
     if (mode === "live") live.status.updatedAt = new Date();
     handlers.onStatus && handlers.onStatus(live.status);
   };
   const emitState = (info) => {
-    save();
+    keepCopy();
     live.status.updatedAt = new Date();
     handlers.onState && handlers.onState(live.state, info);
     handlers.onStatus && handlers.onStatus(live.status);
@@ -105,12 +56,13 @@ export function followEvent(slug, embedded, handlers = {}) {
 
   socket.on("snapshot", (msg) => {
     live.state = msg;
-    live.state.sessions.sort(byStart);
+    live.state.sessions.sort(byPlannedStart);
     emitState({ kind: "snapshot" });
   });
   socket.on("change", (msg) => {
-    if (!live.state || msg.revision <= live.state.revision) return; // already have it
-    if (msg.revision > live.state.revision + 1) return resync(); // a gap: never skip a change
+    const step = changeStep(live.state, msg);
+    if (step === "skip") return; // already have it
+    if (step === "resync") return resync(); // a gap: never skip a change
     applyChange(live.state, msg);
     emitState({ kind: "change", change: msg });
   });
@@ -125,7 +77,7 @@ export function followEvent(slug, embedded, handlers = {}) {
   });
   socket.on("heartbeat", (msg) => {
     syncClock(msg.server_time);
-    if (live.state && msg.revision > live.state.revision) resync();
+    if (isBehind(live.state, msg.revision)) resync();
     else setStatus("live");
   });
   // The server sends `synced` from its connect handler, before the CONNECT packet, and the client emits such

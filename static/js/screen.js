@@ -1,13 +1,12 @@
 // The projector (/e/<slug>/screen) and door screen (/e/<slug>/screen/<room>): clock, now/next per room,
 // the rest of the day (paged every 15 s), an announcement ticker. Unattended for hours: no interaction,
 // keeps the display awake, resyncs by itself and reloads after a long outage to pick up new code.
+import { activeAnnouncements, byExpectedStart, eventPhase, isCancelled, isMoved, roomView } from "./agenda-model.js";
+import { $, esc, keepAwake, placeChildren, setHTML, setText } from "./dom.js";
 import { followEvent } from "./live.js";
-import {
-  activeAnnouncements, byStart, cachedStateTime, countdown, delayLabel, esc, eventPhase, installOffline,
-  isCancelled, isMoved, livePage, makeFormat, ms, placeChildren, roomView,
-} from "./render.js";
+import { cachedStateTime, installOffline, livePage } from "./page.js";
+import { countdown, delayLabel, makeFormat, ms } from "./time.js";
 
-const $ = (id) => document.getElementById(id);
 const page = livePage();
 const { app, slug, lang, t, embedded, clock, badge } = page;
 const roomFilter = app.dataset.room || null;
@@ -20,15 +19,6 @@ const RELOAD_AFTER_MS = 60000;
 {
   const cachedAt = cachedStateTime(slug, embedded);
   if (cachedAt) badge.fromSavedCopy(cachedAt);
-}
-
-function setHTML(el, html) {
-  if (el._html === html) return;
-  el.innerHTML = html;
-  el._html = html;
-}
-function setText(el, text) {
-  if (el.textContent !== text) el.textContent = text;
 }
 
 // ---- items ---------------------------------------------------------------------------------------
@@ -160,7 +150,7 @@ function render() {
     }
   }
   const seen = new Set();
-  laterItems = later.filter((s) => !seen.has(s.id) && seen.add(s.id)).sort(byStart);
+  laterItems = later.filter((s) => !seen.has(s.id) && seen.add(s.id)).sort(byExpectedStart);
   setText($("side-h"), t(programme ? "more" : "later"));
   renderArrivals(); // before the list: the panel takes some of the side column's height
   renderLater(now);
@@ -277,7 +267,7 @@ function tick() {
 
 let tickerKey = null;
 function renderAnnouncements() {
-  const list = activeAnnouncements(state.announcements, serverNow());
+  const list = activeAnnouncements(state.announcements, clock.serverNow());
   const urgent = list.filter((a) => a.severity === "urgent");
   const bar = $("urgent");
   bar.hidden = urgent.length === 0;
@@ -309,21 +299,11 @@ function renderAnnouncements() {
 
 // ---- staying up: wake lock, reload after a long outage, new code after a deployment ---------------
 
-let wakeLock = null;
-async function keepAwake() {
-  if (!("wakeLock" in navigator) || document.visibilityState !== "visible" || wakeLock) return;
-  try {
-    wakeLock = await navigator.wakeLock.request("screen");
-    wakeLock.addEventListener("release", () => {
-      wakeLock = null;
-    });
-  } catch {
-    wakeLock = null; // not allowed here (no HTTPS, battery saver): the screen's own settings apply
-  }
-}
+// Not allowed (no HTTPS, battery saver): the screen's own settings apply.
+const awake = { wakeLock: null };
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") {
-    keepAwake();
+    keepAwake(awake);
     render();
   }
 });
@@ -385,10 +365,7 @@ setInterval(async () => {
 
 // ---- start ---------------------------------------------------------------------------------------
 
-let live = null;
-const serverNow = () => (live ? live.serverNow() : new Date());
-
-live = followEvent(slug, embedded, {
+const live = followEvent(slug, embedded, {
   onState(next) {
     state = next;
     render();
@@ -411,7 +388,7 @@ window.addEventListener("resize", () => {
   tickerKey = null;
   render();
 });
-keepAwake();
+keepAwake(awake);
 let updatePending = false;
 installOffline((msg) => {
   // A deployment changed our files: the worker has the new ones now, take them (once the burst is over).

@@ -1,35 +1,15 @@
 // The guest's ticket page (/t/<token>) and the printable tickets: list the favourites this device keeps for
 // the event (static/js/agenda.js stores them under treffpunkt:favs:<slug>), keep the screen on while the
 // ticket is shown, and the print button. No network requests: the agenda comes embedded in the page.
-
-const FAV_KEY = (slug) => `treffpunkt:favs:${slug}`;
-const TICKET_KEY = (slug) => `treffpunkt:ticket:${slug}`;
-
-function load(key, fallback) {
-  try {
-    const v = JSON.parse(localStorage.getItem(key));
-    return v ?? fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-function readJSON(id) {
-  const el = document.getElementById(id);
-  if (!el) return null;
-  try {
-    return JSON.parse(el.textContent);
-  } catch {
-    return null;
-  }
-}
+import { keepAwake, readJSON } from "./dom.js";
+import { favKey, loadJSON, saveJSON, ticketKey } from "./storage.js";
 
 function showFavourites(root) {
   const list = document.getElementById("fav-list");
   const none = document.getElementById("fav-none");
   const items = readJSON("ticket-agenda");
   if (!list || !Array.isArray(items)) return;
-  const favs = new Set(load(FAV_KEY(root.dataset.slug), []).map(Number));
+  const favs = new Set(loadJSON(favKey(root.dataset.slug), []).map(Number));
   const chosen = items.filter((s) => favs.has(s.id));
   list.replaceChildren();
   for (const s of chosen) {
@@ -60,35 +40,21 @@ function showFavourites(root) {
   if (none) none.hidden = chosen.length > 0;
 }
 
-// Keep the screen from dimming while the guest walks up to the door (where the browser allows it).
-let wakeLock = null;
-async function keepAwake() {
-  if (!("wakeLock" in navigator) || document.visibilityState !== "visible") return;
-  try {
-    wakeLock = await navigator.wakeLock.request("screen");
-  } catch {
-    wakeLock = null; // battery saver or not allowed: the hint on the page has to do
-  }
-}
-
 const root = document.getElementById("ticket");
 if (root) {
   showFavourites(root);
-  try {
-    // So this device can find its way back to the ticket (e.g. from the agenda).
-    localStorage.setItem(TICKET_KEY(root.dataset.slug), JSON.stringify(root.dataset.ticket));
-  } catch {
-    /* private mode */
-  }
+  // So this device can find its way back to the ticket (e.g. from the agenda).
+  saveJSON(ticketKey(root.dataset.slug), root.dataset.ticket);
   window.addEventListener("storage", (e) => {
-    if (e.key === FAV_KEY(root.dataset.slug)) showFavourites(root);
+    if (e.key === favKey(root.dataset.slug)) showFavourites(root);
   });
   if (root.querySelector("svg.qr")) {
-    keepAwake();
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible" && !wakeLock) keepAwake();
-      if (document.visibilityState !== "visible") wakeLock = null;
-    });
+    // Keep the screen from dimming while the guest walks up to the door (where the browser allows it; battery
+    // saver or not allowed: the hint on the page has to do). The browser releases the lock when the page is
+    // hidden; coming back, it is taken again.
+    const awake = { wakeLock: null };
+    keepAwake(awake);
+    document.addEventListener("visibilitychange", () => keepAwake(awake));
   }
 }
 

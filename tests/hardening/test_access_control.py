@@ -88,6 +88,8 @@ def fill(rule, f):
             values[name] = {"session_id": f.session_id, "guest_id": f.guest_id, "checkin_id": f.checkin_id}.get(name, 1)
         elif kind == "PathConverter":
             values[name] = "css/app.css"
+        elif kind == "AnyConverter":
+            values[name] = sorted(converter.items)[0]
         else:
             values[name] = {
                 "slug": SLUG,

@@ -250,3 +250,25 @@ def test_demo_0_loads_no_demo_event(tmp_path):
         assert count(Event) == 0
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_session_gets_speakers_topics_and_language_through_the_api(client, auth, socket_client):
+    from webapp.agenda.domain import add_speaker
+
+    event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
+    add_speaker(event, "Dr. Käthe Beispiel")
+    topic = event.topics[0]
+    session = db.session.execute(select(Session).filter_by(event_id=event.id)).scalars().first()
+    live = socket_client()
+    live.get_received("/live")
+    body = {"speakers": ["Dr. Käthe Beispiel"], "topics": [topic.slug], "language": "en"}
+    r = client.patch(f"/api/v1/events/{SLUG}/sessions/{session.id}", json=body, headers=auth)
+    assert r.status_code == 200, r.get_json()
+    sent = r.get_json()["session"]
+    assert sent["speakers"] == ["Dr. Käthe Beispiel"] and sent["topics"] == [topic.name] and sent["language"] == "en"
+    [change] = changes(live)
+    assert change["sessions"][0]["speakers"] == ["Dr. Käthe Beispiel"]
+    for bad in ({"speakers": ["Niemand"]}, {"topics": "x"}, {"language": "fr"}):
+        r = client.patch(f"/api/v1/events/{SLUG}/sessions/{session.id}", json=bad, headers=auth)
+        assert r.status_code == 400, bad
+    assert changes(live) == []

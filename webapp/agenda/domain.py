@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -119,7 +120,26 @@ SESSION_FIELDS = {
     "planned_start",
     "planned_end",
     "shift_following",
+    "language",
+    "speakers",
+    "topics",
 }
+SESSION_LANGUAGES = ("de", "en")
+
+
+def _named(event_rows, values, key, what):
+    """Rows of the event named in a list (names, or slugs for topics); unknown names are refused."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or len(values) > 50:
+        raise DomainError("invalid", f"{key} must be a list of names", field=key)
+    by_key = {}
+    for row in event_rows:
+        by_key[row.name.casefold()] = row
+        if getattr(row, "slug", None):
+            by_key[row.slug] = row
+    unknown = [v for v in values if v.strip().casefold() not in by_key]
+    if unknown:
+        raise DomainError("invalid", _("Unbekannt: %(names)s", names=", ".join(unknown)) + f" ({what})", field=key)
+    return list(dict.fromkeys(by_key[v.strip().casefold()] for v in values))
 
 
 def parse_session_fields(event, data, required=()):
@@ -145,6 +165,12 @@ def parse_session_fields(event, data, required=()):
             clean[key] = aware_time(data, key)
     if "shift_following" in data:
         clean["shift_following"] = boolean(data, "shift_following")
+    if "language" in data:
+        clean["language"] = choice(data, "language", SESSION_LANGUAGES)
+    if "speakers" in data:
+        clean["speakers"] = _named(event.speakers, data["speakers"], "speakers", _("Mitwirkende"))
+    if "topics" in data:
+        clean["topics"] = _named(event.topics, data["topics"], "topics", _("Themen"))
     return clean
 
 
@@ -209,12 +235,22 @@ def update_session(event, session, fields, actor=""):
         if session.planned_room_id is None:  # the relationship, not the id: session_json reads it next
             session.planned_room = session.room
         session.room = fields["room"]
-    for key in ("status", "title", "abstract", "kind", "planned_start", "planned_end"):
+    for key in (
+        "status",
+        "title",
+        "abstract",
+        "kind",
+        "language",
+        "planned_start",
+        "planned_end",
+        "speakers",
+        "topics",
+    ):
         if key in fields:
             setattr(session, key, fields[key])
     if session.planned_end <= session.planned_start:
         db.session.rollback()
-        raise DomainError("invalid", "planned_end must be after planned_start")
+        raise DomainError("invalid", _("Das Ende muss nach dem Beginn liegen."), field="planned_end")
     after = session_json(session)
     if after == before:
         db.session.rollback()
@@ -250,7 +286,7 @@ def create_session(event, fields, actor="", speakers=(), topics=()):
         if key not in fields:
             raise DomainError("invalid", f"missing field: {key}")
     if fields["planned_end"] <= fields["planned_start"]:
-        raise DomainError("invalid", "planned_end must be after planned_start")
+        raise DomainError("invalid", _("Das Ende muss nach dem Beginn liegen."), field="planned_end")
     session = Session(
         event=event,
         title=fields["title"],
@@ -261,9 +297,10 @@ def create_session(event, fields, actor="", speakers=(), topics=()):
         delay_minutes=fields.get("delay_minutes", 0),
         status=fields.get("status", "scheduled"),
         room=fields.get("room"),
+        language=fields.get("language", "de"),
     )
-    session.speakers = list(speakers)
-    session.topics = list(topics)
+    session.speakers = list(fields.get("speakers", speakers))
+    session.topics = list(fields.get("topics", topics))
     db.session.add(session)
     db.session.flush()
     change = record_change(
@@ -431,3 +468,119 @@ def _shift_local(moment, days, tz):
     """The same wall-clock time `days` later in the event's zone (a summer talk at 10:00 stays at 10:00)."""
     local = moment.astimezone(tz).replace(tzinfo=None) + days
     return local.replace(tzinfo=tz).astimezone(timezone.utc)
+
+
+def _programme_change(event, kind, summary, actor, rooms=False):
+    """One live change whose `replace` carries the sessions (and rooms) as they are now."""
+    db.session.flush()
+    db.session.expire(event, ["sessions", "rooms"])
+    part = {"sessions": [session_json(s) for s in event.sessions]}
+    if rooms:
+        part["rooms"] = rooms_part(event)
+    change = record_change(event, kind, summary, {"replace": part}, actor)
+    db.session.commit()
+    return change
+
+
+def rename_room(event, room, name, actor=""):
+    if any(r.id != room.id and r.name.casefold() == name.casefold() for r in event.rooms):
+        raise DomainError("conflict", _("Einen Raum „%(name)s“ gibt es schon.", name=name), 409, field="name")
+    old, room.name = room.name, name
+    return _programme_change(event, "room.renamed", f"Raum {old} heißt jetzt {name}", actor, rooms=True)
+
+
+def move_room(event, room, step, actor=""):
+    """One place up (-1) or down (+1) in the event's list (the order of the projector's columns)."""
+    rooms = list(event.rooms)
+    i = rooms.index(room)
+    j = max(0, min(len(rooms) - 1, i + step))
+    if i == j:
+        return None
+    rooms[i], rooms[j] = rooms[j], rooms[i]
+    for position, r in enumerate(rooms):
+        r.position = position
+    return _programme_change(event, "room.moved", f"Reihenfolge der Räume: {room.name}", actor, rooms=True)
+
+
+def remove_room(event, room, actor=""):
+    used = [s for s in event.sessions if room.id in (s.room_id, s.planned_room_id)]
+    if used:
+        raise DomainError(
+            "in_use",
+            ngettext(
+                "%(room)s wird noch von %(num)d Programmpunkt genutzt; bitte ihn zuerst verlegen.",
+                "%(room)s wird noch von %(num)d Programmpunkten genutzt; bitte diese zuerst verlegen.",
+                len(used),
+                room=room.name,
+            ),
+            409,
+            field="room",
+        )
+    name = room.name
+    db.session.delete(room)
+    return _programme_change(event, "room.removed", f"Raum entfernt: {name}", actor, rooms=True)
+
+
+def rename_topic(event, topic, name, actor=""):
+    if any(t.id != topic.id and t.name.casefold() == name.casefold() for t in event.topics):
+        raise DomainError("conflict", _("Ein Thema „%(name)s“ gibt es schon.", name=name), 409, field="name")
+    old, topic.name = topic.name, name
+    return _programme_change(event, "topic.renamed", f"Thema {old} heißt jetzt {name}", actor)
+
+
+def remove_topic(event, topic, actor=""):
+    """Only a topic no session uses (the board's answers on it go with it)."""
+    used = [s for s in event.sessions if topic in s.topics]
+    if used:
+        raise DomainError(
+            "in_use",
+            ngettext(
+                "%(num)d Programmpunkt hat dieses Thema noch.",
+                "%(num)d Programmpunkte haben dieses Thema noch.",
+                len(used),
+            ),
+            409,
+            field="topic",
+        )
+    db.session.delete(topic)
+    db.session.commit()
+
+
+def parse_speaker(data):
+    refuse_unknown(data, {"name", "role"})
+    require(data, ["name"])
+    clean = {"name": text(data, "name", 200, squash_spaces=True)}
+    if "role" in data:
+        clean["role"] = text(data, "role", 300, allow_empty=True, squash_spaces=True)
+    return clean
+
+
+def add_speaker(event, name, role=""):
+    if any(sp.name.casefold() == name.casefold() for sp in event.speakers):
+        raise DomainError("conflict", _("%(name)s steht schon in der Liste.", name=name), 409, field="name")
+    speaker = Speaker(event=event, name=name, role=role)
+    db.session.add(speaker)
+    db.session.commit()
+    return speaker
+
+
+def update_speaker(event, speaker, name, role="", actor=""):
+    if any(sp.id != speaker.id and sp.name.casefold() == name.casefold() for sp in event.speakers):
+        raise DomainError("conflict", _("%(name)s steht schon in der Liste.", name=name), 409, field="name")
+    old = speaker.name
+    speaker.name, speaker.role = name, role
+    if old != name and any(speaker in s.speakers for s in event.sessions):
+        return _programme_change(event, "speaker.renamed", f"{old} heißt jetzt {name}", actor)
+    db.session.commit()
+    return None
+
+
+def remove_speaker(event, speaker, actor=""):
+    """A speaker leaves every session they were on (one live change if there were any)."""
+    on = [s for s in event.sessions if speaker in s.speakers]
+    name = speaker.name
+    db.session.delete(speaker)
+    if on:
+        return _programme_change(event, "speaker.removed", f"{name} wirkt nicht mehr mit", actor)
+    db.session.commit()
+    return None

@@ -9,15 +9,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields import SelectChoice
 
 from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.extensions import db
+from ..core.validation import of_event
 from ..live.models import Change
 from ..staff.auth import actor_name, staff_required
 from ..staff.forms import ActionForm
 from . import domain
-from .forms import AnnouncementForm, SessionForm
+from .forms import AnnouncementForm, RemoveSessionForm, SessionForm
 
 bp = Blueprint("agenda_editor", __name__, url_prefix="/staff")
 DELAY_STEPS = (-15, -10, -5, 5, 10, 15)
@@ -100,9 +102,14 @@ def _set_field(slug, session_id, field):
 def _session_form(event, session=None):
     form = SessionForm(obj=None)
     form.room.choices = [""] + [r.name for r in event.rooms]
+    form.speakers.choices = [SelectChoice(sp.name) for sp in sorted(event.speakers, key=lambda sp: sp.name)]
+    form.topics.choices = [SelectChoice(t.slug, t.name) for t in event.topics]
     tz = ZoneInfo(event.timezone)
     if request.method == "GET" and session is not None:
         form.title.data, form.kind.data, form.status.data = session.title, session.kind, session.status
+        form.language.data = session.language
+        form.speakers.data = [sp.name for sp in session.speakers]
+        form.topics.data = [t.slug for t in session.topics]
         form.abstract.data = session.abstract
         form.room.data = session.room.name if session.room else ""
         form.start.data = session.planned_start.astimezone(tz).replace(tzinfo=None)
@@ -118,6 +125,9 @@ def _form_fields(form, tz):
         "abstract": form.abstract.data or "",
         "planned_start": form.start.data.replace(tzinfo=tz).isoformat(),
         "planned_end": form.end.data.replace(tzinfo=tz).isoformat(),
+        "language": form.language.data,
+        "speakers": form.speakers.data or [],
+        "topics": form.topics.data or [],
     }
     if form.room.data:
         data["room"] = form.room.data
@@ -148,8 +158,41 @@ def session_form(slug, session_id=None):
             _warn_overlaps(session)
             return redirect(url_for(".editor", slug=slug) + f"#s{session.id}")
         except DomainError as exc:
-            form.title.errors = list(form.title.errors) + [exc.message]
-    return render_template("staff/session_form.html", event=event, form=form, session=session)
+            db.session.rollback()
+            field = FORM_FIELD.get(exc.details.get("field"), "title")
+            getattr(form, field).errors = list(getattr(form, field).errors) + [exc.message]
+    return render_template(
+        "staff/session_form.html", event=event, form=form, session=session, remove=RemoveSessionForm(prefix="remove")
+    )
+
+
+# The API's field names on the session form (a refusal is shown at the field it is about).
+FORM_FIELD = {
+    "planned_start": "start",
+    "planned_end": "end",
+    "room": "room",
+    "speakers": "speakers",
+    "topics": "topics",
+}
+
+
+@bp.post("/e/<slug>/sessions/<int:session_id>/remove")
+@staff_required()
+def remove_session(slug, session_id):
+    """Take a session out of the programme (a live change), after the confirmation box was ticked."""
+    event = event_or_404(slug)
+    try:
+        session = domain.get_session(event, session_id)
+    except DomainError:
+        abort(404)
+    remove = RemoveSessionForm(prefix="remove")
+    if not remove.validate_on_submit():
+        form, _tz = _session_form(event, session)
+        remove.confirm.errors = [_("Bitte bestätigen Sie, dass der Programmpunkt entfallen soll.")]
+        return render_template("staff/session_form.html", event=event, form=form, session=session, remove=remove), 400
+    change = domain.remove_session(event, session, actor=actor_name(current_user))
+    flash(change.summary, "ok")
+    return redirect(url_for(".editor", slug=slug))
 
 
 @bp.route("/e/<slug>/announcements", methods=["GET", "POST"])
@@ -202,3 +245,80 @@ def changes(slug):
         .all()
     )
     return render_template("staff/changes.html", event=event, changes=rows, tz=ZoneInfo(event.timezone))
+
+
+# ---- rooms, topics, speakers ------------------------------------------------------------------------------
+
+SETUP_KINDS = {"room": "rooms", "topic": "topics", "speaker": "speakers"}
+
+
+def _setup_page(event, errors=None, status=200):
+    return (
+        render_template("agenda/setup.html", event=event, form=ActionForm(), errors=errors or {}),
+        status,
+    )
+
+
+@bp.get("/e/<slug>/setup")
+@staff_required()
+def setup(slug):
+    """Rooms, topics and speakers of the event, each added, renamed and removed in place."""
+    return _setup_page(event_or_404(slug))
+
+
+def _row(event, kind, row_id):
+    from .models import Room, Speaker, Topic  # the model by the URL's kind
+
+    model = {"room": Room, "topic": Topic, "speaker": Speaker}[kind]
+    try:
+        return of_event(model, event, row_id, kind)
+    except DomainError:
+        abort(404)
+
+
+@bp.post("/e/<slug>/setup/<any(room, topic, speaker):kind>")
+@bp.post("/e/<slug>/setup/<any(room, topic, speaker):kind>/<int:row_id>/<any(rename, up, down, remove):action>")
+@staff_required()
+def setup_action(slug, kind, row_id=None, action="add"):
+    event = event_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+        return redirect(url_for(".setup", slug=slug))
+    actor = actor_name(current_user)
+    row = _row(event, kind, row_id) if row_id is not None else None
+    try:
+        data = {"name": request.form.get("name", "")}
+        if kind == "speaker" and action in ("add", "rename"):
+            fields = domain.parse_speaker({**data, "role": request.form.get("role", "")})
+        elif action in ("add", "rename"):
+            fields = {"name": domain.parse_name(data, max_len=200 if kind == "topic" else domain.MAX_NAME)}
+        if action == "add":
+            {
+                "room": lambda: domain.add_room(event, fields["name"], actor=actor),
+                "topic": lambda: domain.add_topic(event, fields["name"]),
+                "speaker": lambda: domain.add_speaker(event, **fields),
+            }[kind]()
+            flash(_("Hinzugefügt: %(name)s", name=fields["name"]), "ok")
+        elif action == "rename":
+            {
+                "room": lambda: domain.rename_room(event, row, fields["name"], actor=actor),
+                "topic": lambda: domain.rename_topic(event, row, fields["name"], actor=actor),
+                "speaker": lambda: domain.update_speaker(
+                    event, row, fields["name"], fields.get("role", ""), actor=actor
+                ),
+            }[kind]()
+            flash(_("Gespeichert: %(name)s", name=fields["name"]), "ok")
+        elif action in ("up", "down") and kind == "room":
+            domain.move_room(event, row, -1 if action == "up" else 1, actor=actor)
+        elif action == "remove":
+            name = row.name
+            {"room": domain.remove_room, "topic": domain.remove_topic, "speaker": domain.remove_speaker}[kind](
+                event, row, actor=actor
+            )
+            flash(_("Entfernt: %(name)s", name=name), "ok")
+        else:
+            abort(404)
+    except DomainError as exc:
+        db.session.rollback()
+        return _setup_page(event, {(kind, row_id): exc.message}, 400)
+    return redirect(url_for(".setup", slug=slug) + f"#{SETUP_KINDS[kind]}")

@@ -2,7 +2,17 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from .labels import choices
@@ -15,7 +25,23 @@ class SessionForm(FlaskForm):
     start = DateTimeLocalField(_l("Geplanter Beginn"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     end = DateTimeLocalField(_l("Geplantes Ende"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     status = SelectField(_l("Status"), choices=choices("status"))
+    language = SelectField(
+        _l("Sprache"), choices=[SelectChoice("de", _l("Deutsch")), SelectChoice("en", _l("Englisch"))], default="de"
+    )
+    speakers = SelectMultipleField(
+        _l("Mitwirkende"),
+        choices=[],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )
+    topics = SelectMultipleField(
+        _l("Themen"), choices=[], widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput()
+    )
     abstract = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
+
+
+class RemoveSessionForm(FlaskForm):
+    confirm = BooleanField(_l("Ja, diesen Programmpunkt aus dem Programm nehmen"), validators=[DataRequired()])
 
 
 class AnnouncementForm(FlaskForm):

@@ -68,6 +68,16 @@ def towns_not_taking_part(event):
     return sorted(counts.values(), key=lambda item: (-item[1], item[0]))
 
 
+def guests_per_municipality(event):
+    """{municipality id: number of the event's guests registered for it}."""
+    rows = db.session.execute(
+        select(Guest.municipality_id, func.count(Guest.id))
+        .where(Guest.event_id == event.id, Guest.municipality_id.is_not(None))
+        .group_by(Guest.municipality_id)
+    ).all()
+    return dict(rows)
+
+
 def adopt_guests(event, municipality):
     """The guests who named this newly added municipality as their town belong to it now (in the caller's
     transaction; counters and the table plan follow). Returns how many."""

@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Event
@@ -127,6 +128,19 @@ def account_revoke_logins():
 @bp.get("/")
 @staff_required(role=None)
 def index():
+    """The series: running, upcoming and past meetings the account acts in (archived ones last)."""
     events = db.session.execute(select(Event).order_by(Event.starts_at.desc())).scalars().all()
     events = [e for e in events if current_user.role_in(e) is not None]
-    return render_template("staff/index.html", events=events, form=ActionForm())
+    now = utcnow()
+    groups = {"running": [], "upcoming": [], "past": [], "archived": []}
+    for e in events:
+        kind = (
+            "archived"
+            if e.archived
+            else "running"
+            if e.starts_at <= now < e.ends_at
+            else ("upcoming" if e.starts_at > now else "past")
+        )
+        groups[kind].append(e)
+    groups["upcoming"].reverse()  # the next one first
+    return render_template("staff/index.html", groups=groups, any_event=bool(events), form=ActionForm())

@@ -4,7 +4,7 @@ tests/helpers.py."""
 
 import pytest
 
-from tests.helpers import SLUG, app_on_copy, make_staff, prepared_database
+from tests.helpers import SLUG, app_on_copy, in_own_context, make_staff, prepared_database
 from tests.server import ServerProcess
 from webapp.core.extensions import db, socketio
 
@@ -33,16 +33,7 @@ def client(app):
 def web(app, client):
     """The test client with each request in its own app context, as in production (Flask-Babel caches the
     chosen locale in `g`, which the long-lived `app` fixture context would otherwise share)."""
-
-    class Web:
-        def __getattr__(self, method):
-            def call(*args, **kwargs):
-                with app.app_context():
-                    return getattr(client, method)(*args, **kwargs)
-
-            return call
-
-    return Web()
+    return in_own_context(app, client)
 
 
 @pytest.fixture

@@ -100,3 +100,26 @@ def app_on_copy(template, directory, name="test.sqlite3", **overrides):
         if template.with_name(template.name + suffix).exists():
             shutil.copyfile(template.with_name(template.name + suffix), path.with_name(path.name + suffix))
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", **overrides)
+
+
+def in_own_context(app, client):
+    """A test client whose every request runs in its own app context, as in production: `g` (Flask-Login's
+    user, Flask-Babel's locale) is then not shared with other clients through the `app` fixture's context."""
+
+    class OwnContext:
+        def __getattr__(self, method):
+            def call(*args, **kwargs):
+                with app.app_context():
+                    return getattr(client, method)(*args, **kwargs)
+
+            return call
+
+    return OwnContext()
+
+
+def signed_in(app, name, password):
+    """A browser (test client in its own contexts) signed in as this staff account."""
+    browser = in_own_context(app, app.test_client())
+    r = browser.post("/staff/login", data={"name": name, "password": password})
+    assert r.status_code == 302, f"login of {name} failed: {r.status_code}"
+    return browser

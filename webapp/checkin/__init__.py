@@ -3,6 +3,7 @@
 from ..core.extensions import csrf
 from ..live import register_stats
 from ..staff.auth import refuse_enabling
+from ..staff.team import account_owner
 from . import api, cli, devices, pages, staff_guests, staff_scan, uploads
 from .stats import arrival_stats
 
@@ -13,6 +14,7 @@ def init_app(app):
     csrf.exempt(api.bp)
     register_stats(arrival_stats)
     refuse_enabling(app, devices.revoked_device_reason)
+    account_owner(app, devices.device_label)  # paired phones are managed on the devices page
     cli.register(app)
     if not app.testing:
         uploads.sweep(app)  # guest-list uploads a crash or an abandoned preview left behind

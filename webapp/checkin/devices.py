@@ -144,6 +144,14 @@ def revoked_device_reason(staff):
     return None
 
 
+def device_label(staff):
+    """For the team page: the device this account belongs to, or None for a person's account."""
+    device = device_of(staff)
+    if device is None:
+        return None
+    return _("Scanner-Gerät für %(event)s", event=device.event.title if device.event else "")
+
+
 def list_devices(event):
     """[(device, last seen, number of scans)]: last seen is the device's latest entry in the audit log."""
     stats = dict(

@@ -104,3 +104,4 @@ class Device(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     revoked_at = db.Column(UTCDateTime, nullable=True)
     staff = db.relationship("StaffUser")
+    event = db.relationship("Event")

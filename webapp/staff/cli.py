@@ -9,8 +9,9 @@ from ..core.errors import DomainError
 from ..core.events import get_event
 from ..core.extensions import db
 from ..core.models import Event
-from .auth import reset_password, revoke_token, revoke_tokens, set_active, set_event_roles, tokens_of
+from .auth import revoke_token, revoke_tokens, set_active, tokens_of
 from .models import ApiToken, StaffUser
+from .team import save_account
 
 
 @click.group()
@@ -51,18 +52,10 @@ def staff_add(name, role, password, event_slugs):
             f"no event with one of the slugs {', '.join(event_slugs)} (known: {known})"
         ) from None
     printed = password is None
-    password = password or secrets.token_urlsafe(12)
-    user = db.session.execute(select(StaffUser).filter_by(name=name)).scalar_one_or_none()
-    created = user is None
-    if created:
-        user = StaffUser(name=name)
-        db.session.add(user)
-        user.set_password(password)
-    else:
-        reset_password(user, password)  # a new password ends every login of the account
-    user.role = role
-    set_event_roles(user, events, role)
-    db.session.commit()
+    try:
+        user, created, password = save_account(name, role, events, password)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     scope = f"for {', '.join(e.slug for e in events)}" if events else "instance-wide"
     click.echo(f"{'Created' if created else 'Updated'} {role} {name} ({scope})")
     if printed:

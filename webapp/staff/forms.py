@@ -5,8 +5,12 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     PasswordField,
+    SelectField,
+    SelectMultipleField,
     StringField,
+    widgets,
 )
+from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from .auth import PASSWORD_MIN
@@ -53,3 +57,28 @@ class PasswordForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """The buttons of the agenda editor: only the CSRF token is a form field; values come as button values."""
+
+
+class AccountForm(FlaskForm):
+    """A team account: its name (new only), role and the events it acts in (none = every event)."""
+
+    name = StringField(
+        _l("Benutzername"), validators=[DataRequired(_l("Bitte einen Benutzernamen eingeben.")), Length(max=80)]
+    )
+    role = SelectField(
+        _l("Rolle"),
+        choices=[
+            SelectChoice("admin", _l("Organisation (alles)")),
+            SelectChoice("scanner", _l("Einlass (Scanner, Gästesuche)")),
+        ],
+        default="scanner",
+    )
+    events = SelectMultipleField(
+        _l("Nur für diese Veranstaltungen"),
+        description=_l(
+            "Keine gewählt: für alle Veranstaltungen, mit der Rolle Organisation auch Konten und neue Veranstaltungen."
+        ),
+        choices=[],
+        widget=widgets.ListWidget(prefix_label=False),
+        option_widget=widgets.CheckboxInput(),
+    )

@@ -7,15 +7,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from wtforms.fields import SelectChoice
 
 from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Event
-from . import auth
+from . import auth, team
 from .auth import staff_required
-from .forms import ActionForm, LoginForm, PasswordForm
+from .forms import AccountForm, ActionForm, LoginForm, PasswordForm
+from .models import StaffUser
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -144,3 +146,104 @@ def index():
         groups[kind].append(e)
     groups["upcoming"].reverse()  # the next one first
     return render_template("staff/index.html", groups=groups, any_event=bool(events), form=ActionForm())
+
+
+# ---- the team (instance admins) ----------------------------------------------------------------------
+
+
+def _account_form(prefix="", **kwargs):
+    form = AccountForm(prefix=prefix, **kwargs)
+    events = db.session.execute(select(Event).order_by(Event.starts_at.desc())).scalars()
+    form.events.choices = [SelectChoice(e.slug, e.title) for e in events]
+    return form
+
+
+def _team_page(new_form=None, errors=None, shown_password=None, status=200):
+    rows = team.accounts()
+    forms = {}
+    for user, owner in rows:
+        if owner is None and user.id not in forms:
+            form = _account_form(prefix=f"a{user.id}", formdata=None)
+            form.role.data = user.role
+            form.events.data = [grant.event.slug for grant in user.event_roles]
+            forms[user.id] = form
+    return render_template(
+        "staff/team.html",
+        rows=rows,
+        forms=forms,
+        new_form=new_form or _account_form(formdata=None),
+        action=ActionForm(),
+        errors=errors or {},
+        shown_password=shown_password,
+    ), status
+
+
+@bp.get("/team")
+@staff_required()
+def team_page():
+    """Accounts of the team: add, re-role, disable and enable, a new password (shown once)."""
+    return _team_page()
+
+
+def _account_data(form, creating):
+    data = {"role": form.role.data, "events": form.events.data or []}
+    if creating:
+        data["name"] = form.name.data
+    return team.parse_account(data, creating)
+
+
+@bp.post("/team")
+@staff_required()
+def team_add():
+    form = _account_form()
+    if not form.validate_on_submit():
+        return _team_page(new_form=form, status=400)
+    try:
+        fields = _account_data(form, creating=True)
+        if db.session.scalar(select(StaffUser.id).where(func.lower(StaffUser.name) == fields["name"].lower())):
+            raise DomainError("conflict", _("Diesen Namen trägt schon ein Konto."), 409, field="name")
+        user, _created, password = team.save_account(fields["name"], fields["role"], fields["events"])
+    except DomainError as exc:
+        db.session.rollback()
+        getattr(form, exc.details.get("field", "name")).errors.append(exc.message)
+        return _team_page(new_form=form, status=400)
+    return _team_page(shown_password=(user.name, password))
+
+
+def _account_or_404(account_id):
+    user = db.session.get(StaffUser, account_id) if 0 < account_id < 2**63 else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/team/<int:account_id>/<any(role, disable, enable, password):action>")
+@staff_required()
+def team_action(account_id, action):
+    user = _account_or_404(account_id)
+    shown = None
+    try:
+        if action == "role":
+            form = _account_form(prefix=f"a{user.id}")
+            del form.name
+            if not form.validate_on_submit():
+                raise DomainError("invalid", _("Sitzung abgelaufen, bitte noch einmal."), field="role")
+            fields = _account_data(form, creating=False)
+            team.change_role(user, fields["role"], fields["events"])
+            flash(_("Rechte von %(name)s gespeichert.", name=user.name), "ok")
+        elif not ActionForm().validate_on_submit():
+            raise DomainError("invalid", _("Sitzung abgelaufen, bitte noch einmal."))
+        elif action == "disable":
+            team.disable(user, by=current_user)
+            flash(_("%(name)s ist abgeschaltet; alle Anmeldungen sind beendet.", name=user.name), "ok")
+        elif action == "enable":
+            auth.set_active(user, True)
+            flash(_("%(name)s ist wieder aktiv.", name=user.name), "ok")
+        else:
+            shown = (user.name, team.give_new_password(user))
+    except DomainError as exc:
+        db.session.rollback()
+        return _team_page(errors={user.id: exc.message}, status=exc.status if exc.status < 500 else 400)
+    if shown:
+        return _team_page(shown_password=shown)
+    return redirect(url_for(".team_page") + f"#a{user.id}")

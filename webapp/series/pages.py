@@ -62,6 +62,7 @@ def new_event():
     """A new meeting; `?from=<slug>` prepares the next meeting from that one (rooms, topics, municipalities)."""
     events = db.session.execute(select(Event).order_by(Event.starts_at.desc())).scalars().all()
     form = EventForm()
+    del form.archived  # a new event is not archived
     form.copy_from.choices = [SelectChoice("", _("nichts – leer beginnen"))] + [
         SelectChoice(e.slug, e.title) for e in events
     ]

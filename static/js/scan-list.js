@@ -125,8 +125,8 @@ export async function learn(ctx, text, answer) {
   } else if (answer.result === "undone") {
     entry.checked_in = false;
     entry.local = null;
-  } else if (answer.result === "cancelled") {
-    entry.status = "cancelled";
+  } else if (answer.result === "cancelled" || answer.result === "waiting") {
+    entry.status = answer.result;
   }
   saveListSoon(ctx);
 }
@@ -146,7 +146,8 @@ export async function validateLocally(ctx, text) {
     return { result: "unknown", parsed, detail: t("unknown_offline", { time: fmtTime(list.record.fetchedAt) }) };
   }
   const guest = { name: entry.name, city: entry.city };
-  if (entry.status === "cancelled") return { result: "cancelled", parsed, entry, guest };
+  // A cancelled registration, or a place on the waiting list: no admission.
+  if (entry.status === "cancelled" || entry.status === "waiting") return { result: entry.status, parsed, entry, guest };
   if (entry.local) {
     return { result: "already", parsed, entry, guest, detail: t("already_local", { time: fmtTime(entry.local.at) }) };
   }

@@ -39,10 +39,11 @@ export async function search(ctx, q) {
     : guests.length ? t("search_hits", { n: guests.length }) : t("search_none");
   hits.innerHTML = guests.map((g) => {
     const done = g.checked_in_at !== null && g.checked_in_at !== undefined;
-    const state = g.status === "cancelled" ? `<span class="badge cancelled">${esc(t("status_cancelled"))}</span>`
+    const closed = g.status === "cancelled" || g.status === "waiting"; // no admission
+    const state = closed ? `<span class="badge cancelled">${esc(t(`status_${g.status}`))}</span>`
       : done || g.local ? `<span class="badge done">${esc(t("checked_in_at", { time: fmtTime(g.checked_in_at || (g.local && g.local.at)) }))}${g.checked_in_by ? ` · ${esc(g.checked_in_by)}` : ""}</span>` : "";
     // `ref` checks the guest in like their code (door accounts are not given the codes).
-    const can = (g.ref || g.code) && g.status !== "cancelled";
+    const can = (g.ref || g.code) && !closed;
     return `<li><div class="hit-text"><strong>${esc(g.name)}</strong><span class="muted">${esc([g.city, g.organisation].filter(Boolean).join(" · "))}</span>${state}</div>`
       + `<button type="button" class="primary" data-code="${esc(g.ref || g.code || "")}"${can ? "" : " disabled"}`
       + ` aria-label="${esc(`${t("checkin")}: ${g.name}`)}">${esc(t("checkin"))}</button></li>`;

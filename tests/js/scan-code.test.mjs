@@ -74,5 +74,5 @@ describe("uuid", () => {
 test("resultTone: green for ok, orange for a second look, red for the rest", () => {
   assert.equal(resultTone("ok"), "good");
   for (const r of ["already", "unverified", "undone"]) assert.equal(resultTone(r), "warn", r);
-  for (const r of ["unknown", "cancelled", "wrong_event", "invalid", "error", "unauthorized"]) assert.equal(resultTone(r), "bad", r);
+  for (const r of ["unknown", "cancelled", "waiting", "wrong_event", "invalid", "error", "unauthorized"]) assert.equal(resultTone(r), "bad", r);
 });

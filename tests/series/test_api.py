@@ -272,3 +272,76 @@ def test_a_session_gets_speakers_topics_and_language_through_the_api(client, aut
         r = client.patch(f"/api/v1/events/{SLUG}/sessions/{session.id}", json=bad, headers=auth)
         assert r.status_code == 400, bad
     assert changes(live) == []
+
+
+def register(client, name):
+    """A self-registration through the public page (the test config turns CSRF off)."""
+    return client.post(f"/e/{SLUG}/register", data={"name": name, "municipality": "Trier", "consent": "y"})
+
+
+def test_registration_window_capacity_and_the_waiting_list(client, auth):
+    from webapp.checkin.models import Guest
+
+    r = client.patch(
+        f"/api/v1/events/{SLUG}",
+        json={"registration_opens": "2999-01-01T09:00:00+01:00", "capacity": None},
+        headers=auth,
+    )
+    assert r.status_code == 200 and r.get_json()["event"]["registration_opens"].startswith("2999-01-01T09:00")
+    page = client.get(f"/e/{SLUG}/register").get_data(as_text=True)
+    assert "Die Anmeldung ist noch nicht geöffnet." in page and 'name="name"' not in page
+    before = count(Guest)
+    assert register(client, "Zu Früh").status_code == 409 and count(Guest) == before
+
+    r = client.patch(
+        f"/api/v1/events/{SLUG}",
+        json={"registration_opens": None, "registration_closes": "2000-01-01T00:00:00+01:00"},
+        headers=auth,
+    )
+    assert r.status_code == 200
+    assert "Die Anmeldung ist geschlossen." in client.get(f"/e/{SLUG}/register").get_data(as_text=True)
+    bad = client.patch(
+        f"/api/v1/events/{SLUG}",
+        json={"registration_opens": "2000-02-01T00:00:00+01:00"},
+        headers=auth,
+    )
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "registration_closes"
+
+    # Full: the next self-registration waits, and moves up when a registered guest cancels.
+    event = db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one()
+    registered = db.session.scalar(
+        select(func.count(Guest.id)).where(Guest.event_id == event.id, Guest.status == "registered")
+    )
+    r = client.patch(
+        f"/api/v1/events/{SLUG}", json={"registration_closes": None, "capacity": registered + 1}, headers=auth
+    )
+    assert r.get_json()["event"]["capacity"] == registered + 1
+    assert client.patch(f"/api/v1/events/{SLUG}", json={"capacity": 0}, headers=auth).status_code == 400
+    assert register(client, "Erste Freie").status_code == 302
+    assert db.session.execute(select(Guest.status).filter_by(name="Erste Freie")).scalar_one() == "registered"
+    assert "ausgebucht" in client.get(f"/e/{SLUG}/register").get_data(as_text=True)
+    r = register(client, "Wartende Wanda")
+    assert r.status_code == 302
+    wanda = db.session.execute(select(Guest).filter_by(name="Wartende Wanda")).scalar_one()
+    assert wanda.status == "waiting"
+    ticket = client.get(f"/t/{wanda.token}").get_data(as_text=True)
+    assert "Sie stehen auf der Warteliste (Platz 1)." in ticket and "qr-box" not in ticket
+    scan = client.post(
+        f"/api/v1/events/{SLUG}/checkins", json={"code": wanda.code, "nonce": "w-1"}, headers=auth
+    ).get_json()
+    assert scan["result"] == "waiting"  # no admission from the waiting list
+    first = db.session.execute(select(Guest).filter_by(name="Erste Freie")).scalar_one()
+    r = client.patch(f"/api/v1/events/{SLUG}/guests/{first.id}", json={"status": "cancelled"}, headers=auth)
+    assert r.status_code == 200
+    db.session.expire_all()
+    assert wanda.status == "registered"
+    assert "qr-box" in client.get(f"/t/{wanda.token}").get_data(as_text=True)
+
+
+def test_an_event_without_board_has_no_board_pages(client, auth):
+    assert client.get(f"/e/{SLUG}/board").status_code == 200
+    r = client.patch(f"/api/v1/events/{SLUG}", json={"board": False}, headers=auth)
+    assert r.status_code == 200 and r.get_json()["event"]["board"] is False
+    assert client.get(f"/e/{SLUG}/board").status_code == 404
+    assert client.get(f"/e/{SLUG}/board/screen").status_code == 404
+    assert client.get(f"/api/v1/events/{SLUG}/board").status_code == 404

@@ -173,3 +173,21 @@ def test_an_empty_instance_greets_the_first_admin(tmp_path):
         assert "Erste Veranstaltung anlegen" in page
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_delegate_is_asked_to_confirm_answers_carried_over(app, client, admin):
+    """The next meeting's delegate page says where the answers came from; saving them confirms them."""
+    from webapp.checkin.guests import new_guest
+    from webapp.matchmaking.demo import load_board_demo
+
+    load_board_demo(db.session.execute(select(Event).filter_by(slug=SLUG)).scalar_one())
+    post_form(admin, "/staff/events/new", {**EVENT, "copy_from": SLUG}, page_url=f"/staff/events/new?from={SLUG}")
+    event = db.session.execute(select(Event).filter_by(slug="trier-2019")).scalar_one()
+    guest = new_guest(event, {"name": "Dora Delegat", "city": "Kaiserslautern"})
+    guest.is_delegate = True
+    db.session.commit()
+    page = client.get(f"/t/{guest.token}/board").get_data(as_text=True)
+    assert "Diese Angaben hat Ihre Kommune für „Digitales Netzwerktreffen" in page
+    r = client.put(f"/api/v1/t/{guest.token}/interests", json={"consent": True, "interests": []})
+    assert r.status_code == 200, r.get_json()
+    assert "Diese Angaben hat Ihre Kommune" not in client.get(f"/t/{guest.token}/board").get_data(as_text=True)

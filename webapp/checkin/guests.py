@@ -162,12 +162,75 @@ def commit_guest_change(event):
 
 
 def create_guest(event, fields, source="staff"):
+    """A new guest; one who registers herself when the event is full goes on the waiting list. Commits."""
+    full = source == "self" and event.capacity is not None and "status" not in fields and places_left(event) <= 0
     guest = new_guest(event, fields, source)
+    if full:
+        guest.status = "waiting"
     commit_guest_change(event)
     return guest
 
 
+# ---- registration window, capacity, waiting list -----------------------------------------------------
+
+
+def registration_state(event, now=None):
+    """'open', 'not_yet' or 'closed' for self-registration (within its window; without bounds always open,
+    so that a demo or a late guest at the door can still sign up)."""
+    now = now or utcnow()
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return "not_yet"
+    closes = event.registration_closes_at
+    return "closed" if closes is not None and now >= closes else "open"
+
+
+def _registered_count(event):
+    return db.session.scalar(
+        select(func.count(Guest.id)).where(Guest.event_id == event.id, Guest.status == "registered")
+    )
+
+
+def places_left(event):
+    """Free places (None without a capacity); the guests the organisers added count too."""
+    if event.capacity is None:
+        return None
+    return event.capacity - _registered_count(event)
+
+
+def waiting_list(event):
+    return (
+        db.session.execute(
+            select(Guest)
+            .where(Guest.event_id == event.id, Guest.status == "waiting")
+            .order_by(Guest.created_at, Guest.id)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def waiting_position(guest):
+    return next((i for i, g in enumerate(waiting_list(guest.event), 1) if g.id == guest.id), None)
+
+
+def move_up(event):
+    """As many of the waiting list as there are free places, first come first, become registered (in the
+    caller's transaction). Returns them (they are told by their ticket page, and by mail where there is)."""
+    left = places_left(event)
+    waiting = waiting_list(event)
+    moved = waiting if left is None else waiting[: max(0, left)]
+    for guest in moved:
+        guest.status = "registered"
+    if moved:
+        db.session.flush()
+        touch_stats(event)
+        guests_changed.send(event)
+    return moved
+
+
 def update_guest(event, guest, fields):
+    """Change a guest (clean fields); a cancelled or removed registration moves the waiting list up."""
+    freed = guest.status == "registered" and fields.get("status", "registered") != "registered"
     if "city" in fields:
         municipality = municipality_for(event, fields["city"])
         guest.municipality = municipality
@@ -177,6 +240,9 @@ def update_guest(event, guest, fields):
             guest.is_delegate = value
         elif key != "city":
             setattr(guest, key, value)
+    if freed:
+        db.session.flush()
+        move_up(event)
     commit_guest_change(event)
     return guest
 

@@ -5,7 +5,7 @@ import secrets
 from ..core.db import UTCDateTime, utcnow
 from ..core.extensions import db
 
-GUEST_STATUSES = ("registered", "cancelled")
+GUEST_STATUSES = ("registered", "waiting", "cancelled")  # waiting: on the waiting list, no admission
 # Short typed codes: 8 characters without the look-alikes 0/O/1/I/L (31 symbols, ~40 bits).
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8

@@ -93,6 +93,11 @@ def _registration_form(event):
 def register(slug):
     event = event_or_404(slug)
     form = _registration_form(event)
+    state = guests.registration_state(event)
+    if state != "open":
+        return render_template(
+            "checkin/register.html", event=event, form=form, other=OTHER, date=tickets.event_date(event), state=state
+        ), (200 if request.method == "GET" else 409)
     if form.validate_on_submit():
         city = form.other_city.data if form.municipality.data == OTHER else form.municipality.data
         data = {
@@ -117,11 +122,20 @@ def register(slug):
             }.get(exc.message.split(" ", 1)[0], form.name)
             field.errors = list(field.errors) + [exc.message]
         else:
-            flash(_("Sie sind angemeldet. Diese Seite ist Ihr Ticket: bitte als Lesezeichen speichern."), "ok")
+            if guest.status == "waiting":
+                flash(_("Die Veranstaltung ist ausgebucht: Sie stehen auf der Warteliste."), "ok")
+            else:
+                flash(_("Sie sind angemeldet. Diese Seite ist Ihr Ticket: bitte als Lesezeichen speichern."), "ok")
             return redirect(guests.ticket_url(guest))
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "checkin/register.html", event=event, form=form, other=OTHER, date=tickets.event_date(event)
+        "checkin/register.html",
+        event=event,
+        form=form,
+        other=OTHER,
+        date=tickets.event_date(event),
+        state=state,
+        places_left=guests.places_left(event),
     ), status
 
 
@@ -132,7 +146,10 @@ def register(slug):
 def ticket(token):
     guest = guest_or_404(token)
     view = tickets.ticket_view(guest, _("QR-Code Ihres Tickets"))
-    return render_template("checkin/ticket.html", items=json_script(tickets.agenda_items(guest.event)), **view)
+    position = guests.waiting_position(guest) if guest.status == "waiting" else None
+    return render_template(
+        "checkin/ticket.html", items=json_script(tickets.agenda_items(guest.event)), waiting_position=position, **view
+    )
 
 
 @bp.get("/t/<token>/qr.svg")

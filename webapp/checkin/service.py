@@ -16,7 +16,7 @@ from ..live import touch_stats
 from .guests import SEARCH_REF, guest_for_search_ref
 from .models import CODE_ALPHABET, CODE_LENGTH, CheckIn, Guest, Scan
 
-RESULTS = ("ok", "already", "unknown", "wrong_event", "cancelled")
+RESULTS = ("ok", "already", "unknown", "wrong_event", "cancelled", "waiting")
 DELETED = "gelöscht"  # the input of an audit-log row whose guest asked to be deleted (webapp/privacy.py)
 UNDO_SECONDS = 30
 MAX_INPUT = 2000
@@ -120,8 +120,8 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
         result = "unknown"
     elif guest.event_id != event.id:
         result, guest = "wrong_event", None  # say nothing about another event's guest
-    elif guest.status == "cancelled":
-        result = "cancelled"
+    elif guest.status in ("cancelled", "waiting"):
+        result = guest.status  # a cancelled registration, or a place on the waiting list: no admission
     else:
         checkin = CheckIn(
             event_id=event.id, guest_id=guest.id, device=device, offline=offline, at=scanned_at or now, recorded_at=now

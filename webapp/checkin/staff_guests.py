@@ -26,7 +26,12 @@ from . import csv_import, guests, tickets, uploads
 
 bp = Blueprint("checkin_guests", __name__, url_prefix="/staff/e/<slug>")
 
-STATUS_LABELS = {"registered": _l("angemeldet"), "cancelled": _l("storniert"), "checked_in": _l("eingecheckt")}
+STATUS_LABELS = {
+    "registered": _l("angemeldet"),
+    "waiting": _l("Warteliste"),
+    "cancelled": _l("storniert"),
+    "checked_in": _l("eingecheckt"),
+}
 PREVIEW_ROWS = 50
 COLUMN_LABELS = {
     "name": _l("Name"),
@@ -55,8 +60,8 @@ def _no_store(response):
 
 
 def guest_state(guest):
-    if guest.status == "cancelled":
-        return "cancelled"
+    if guest.status in ("cancelled", "waiting"):
+        return guest.status
     return "checked_in" if guest.checkin else "registered"
 
 
@@ -67,7 +72,7 @@ def guest_state_label(state):
 
 # ---- list ---------------------------------------------------------------------------------------------
 
-FILTERS = ("all", "checked_in", "open", "cancelled")
+FILTERS = ("all", "checked_in", "open", "waiting", "cancelled")
 
 
 @bp.get("/guests", endpoint="guests")
@@ -77,8 +82,9 @@ def guests_list(slug):
     everyone = guests.all_guests(event)
     counts = {
         "all": len(everyone),
-        "registered": sum(g.status != "cancelled" for g in everyone),
-        "checked_in": sum(g.checkin is not None and g.status != "cancelled" for g in everyone),
+        "registered": sum(g.status == "registered" for g in everyone),
+        "checked_in": sum(g.checkin is not None and g.status == "registered" for g in everyone),
+        "waiting": sum(g.status == "waiting" for g in everyone),
         "cancelled": sum(g.status == "cancelled" for g in everyone),
     }
     q = " ".join(request.args.get("q", "").split())[:100]
@@ -90,7 +96,9 @@ def guests_list(slug):
     status = request.args.get("status", "all")
     status = status if status in FILTERS else "all"
     if status != "all":
-        want = {"checked_in": "checked_in", "open": "registered", "cancelled": "cancelled"}[status]
+        want = {"checked_in": "checked_in", "open": "registered", "waiting": "waiting", "cancelled": "cancelled"}[
+            status
+        ]
         shown = [g for g in shown if guest_state(g) == want]
     return _no_store(
         Response(
@@ -279,7 +287,12 @@ def delegations(slug):
 # ---- attendance export --------------------------------------------------------------------------------
 
 ATTENDANCE_HEADER = ["Name", "Kommune", "Organisation", "Funktion", "Code", "Status", "Eingecheckt um", "Gerät"]
-ATTENDANCE_STATUS = {"registered": "angemeldet", "checked_in": "eingecheckt", "cancelled": "storniert"}
+ATTENDANCE_STATUS = {
+    "registered": "angemeldet",
+    "checked_in": "eingecheckt",
+    "waiting": "Warteliste",
+    "cancelled": "storniert",
+}
 
 
 def _cell(value):
@@ -334,7 +347,7 @@ def print_tickets(slug):
     event = event_or_404(slug)
     size = request.args.get("size", "a4")
     size = size if size in tickets.SIZES else "a4"
-    chosen = [g for g in guests.all_guests(event) if g.status != "cancelled"]
+    chosen = [g for g in guests.all_guests(event) if g.status == "registered"]
     chosen.sort(key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold(), g.id))
     parts = [(start + 1, min(start + PRINT_BATCH, len(chosen))) for start in range(0, len(chosen), PRINT_BATCH)]
     try:

@@ -26,6 +26,12 @@ class Event(db.Model):
     tables_per_slot = db.Column(db.Integer, nullable=False, default=6)  # networking tables in each slot
     revision = db.Column(db.Integer, nullable=False, default=0)
     archived = db.Column(db.Boolean, nullable=False, default=False)  # off the staff start page's lists
+    # Self-registration: open between these times (None: no bound); at `capacity` registered guests further
+    # sign-ups go on the waiting list and move up when someone cancels.
+    registration_opens_at = db.Column(UTCDateTime, nullable=True)
+    registration_closes_at = db.Column(UTCDateTime, nullable=True)
+    capacity = db.Column(db.Integer, nullable=True)
+    board_enabled = db.Column(db.Boolean, nullable=False, default=True)  # the matchmaking board is used
 
     municipalities = db.relationship(
         "Municipality",

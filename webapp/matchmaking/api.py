@@ -18,6 +18,8 @@ bp = Blueprint("matchmaking_api", __name__, url_prefix=API_PREFIX)
 @bp.get("/events/<slug>/board")
 def public_board(slug):
     event = get_event(slug)
+    if not event.board_enabled:
+        raise DomainError("not_found", "this event uses no matchmaking board", 404)
     revision = event.revision
     return jsonify({"revision": revision, **board.board_json(event)})
 

@@ -75,6 +75,8 @@ def _strings():
 
 
 def _public_page(template, event):
+    if not event.board_enabled:
+        abort(404)  # this meeting uses no board
     state = json_script(snapshot(event))
     return render_template(template, event=event, state=state, strings=_strings())
 

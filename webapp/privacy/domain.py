@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from ..agenda.models import Announcement, Room, Session, Speaker, Topic
 from ..checkin import uploads
+from ..checkin.guests import move_up
 from ..checkin.models import CheckIn, Device, Guest, Scan
 from ..checkin.service import DELETED, normalise_code
 from ..checkin.signals import guests_changed
@@ -198,8 +199,11 @@ def delete_guest(guest):
         _anonymise_scan(scan)
     cleaned = _scrub_change_log(event, {guest.name}) if guest.consent_contact or contacts else 0
     had_checkin = guest.checkin is not None
+    freed = guest.status == "registered"
     db.session.delete(guest)  # the check-in goes with it (cascade)
     db.session.flush()
+    if freed:
+        move_up(event)  # a place on a full event goes to the waiting list
     touch_stats(event)
     guests_changed.send(event)  # re-plans the tables (one revision if they change)
     _record_board_change_if_needed(event, before, revision_before, "Kontaktperson entfernt")

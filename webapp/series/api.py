@@ -4,7 +4,7 @@ for the event's organisers, the gazetteer for anyone (the pickers)."""
 from flask import Blueprint, jsonify, request
 
 from ..core import gazetteer
-from ..core.events import event_json, get_event
+from ..core.events import get_event
 from ..core.validation import API_PREFIX, json_body
 from ..staff.auth import actor_name, api_staff
 from . import domain
@@ -16,7 +16,7 @@ bp = Blueprint("series_api", __name__, url_prefix=API_PREFIX)
 def post_event():
     api_staff()  # no event in the URL: an instance admin
     event = domain.create_event(domain.parse_event(json_body(), creating=True))
-    return jsonify({"event": event_json(event)}), 201
+    return jsonify({"event": domain.setup_json(event)}), 201
 
 
 @bp.patch("/events/<slug>")
@@ -24,7 +24,7 @@ def patch_event(slug):
     staff = api_staff()
     event = get_event(slug)
     change = domain.update_event(event, domain.parse_event(json_body(), creating=False), actor=actor_name(staff))
-    return jsonify({"event": event_json(event), "revision": change.revision if change else event.revision})
+    return jsonify({"event": domain.setup_json(event), "revision": change.revision if change else event.revision})
 
 
 @bp.get("/municipalities")

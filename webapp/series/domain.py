@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from ..agenda.domain import copy_programme
-from ..checkin.guests import adopt_guests
+from ..checkin.guests import adopt_guests, move_up
 from ..core import gazetteer
 from ..core.errors import DomainError
-from ..core.events import event_json
+from ..core.events import event_json, local_iso
 from ..core.extensions import db
 from ..core.models import Event, Municipality
 from ..core.text import slugify
@@ -20,7 +20,19 @@ from ..matchmaking.board import copy_profiles
 
 SLUG_MAX = 64
 TEXT_FIELDS = {"title": 300, "subtitle": 300, "host": 300, "venue": 300, "series": 200, "description": 5000}
-EVENT_FIELDS = {"slug", "start", "end", "timezone", "archived", *TEXT_FIELDS}
+EVENT_FIELDS = {
+    "slug",
+    "start",
+    "end",
+    "timezone",
+    "archived",
+    "registration_opens",
+    "registration_closes",
+    "capacity",
+    "board",
+    *TEXT_FIELDS,
+}
+MAX_CAPACITY = 100_000
 
 
 def _invalid(field, message, status=400, code="invalid"):
@@ -58,6 +70,20 @@ def parse_event(data, creating):
             clean[column] = aware_time(data, key)
     if "archived" in data:
         clean["archived"] = boolean(data, "archived")
+    if "board" in data:
+        clean["board_enabled"] = boolean(data, "board")
+    for key in ("registration_opens", "registration_closes"):
+        if key in data:
+            clean[f"{key}_at"] = None if data[key] is None else aware_time(data, key)
+    if "capacity" in data:
+        value = data["capacity"]
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CAPACITY
+        ):
+            raise _invalid(
+                "capacity", _("Plätze: eine ganze Zahl von 1 bis %(max)d, oder leer für unbegrenzt.", max=MAX_CAPACITY)
+            )
+        clean["capacity"] = value
     if creating and data.get("copy_from") is not None:
         source = db.session.execute(select(Event).filter_by(slug=data["copy_from"])).scalar_one_or_none()
         if source is None or not isinstance(data["copy_from"], str):
@@ -72,6 +98,9 @@ def parse_event(data, creating):
 def _check_times(event):
     if event.ends_at <= event.starts_at:
         raise _invalid("end", _("Das Ende muss nach dem Beginn liegen."))
+    opens, closes = event.registration_opens_at, event.registration_closes_at
+    if opens is not None and closes is not None and closes <= opens:
+        raise _invalid("registration_closes", _("Der Anmeldeschluss muss nach dem Anmeldebeginn liegen."))
 
 
 def create_event(fields):
@@ -96,8 +125,22 @@ def create_event(fields):
     return event
 
 
+def setup_json(event):
+    """The event as its organisers set it up (the API's answer): the public part and the settings."""
+    iso = lambda dt: None if dt is None else local_iso(dt, event.timezone)  # noqa: E731
+    return {
+        **event_json(event),
+        "archived": event.archived,
+        "board": event.board_enabled,
+        "capacity": event.capacity,
+        "registration_opens": iso(event.registration_opens_at),
+        "registration_closes": iso(event.registration_closes_at),
+    }
+
+
 def update_event(event, fields, actor=""):
-    """Edit an event; what phones show (title, times, venue…) changes with one revision. Commits."""
+    """Edit an event; what phones show (title, times, venue…) changes with one revision. Commits. A larger
+    capacity moves guests up from the waiting list."""
     before = event_json(event)
     for key, value in fields.items():
         setattr(event, key, value)
@@ -106,6 +149,8 @@ def update_event(event, fields, actor=""):
     except DomainError:
         db.session.rollback()
         raise
+    if "capacity" in fields:
+        move_up(event)
     after = event_json(event)
     change = None
     if after != before:

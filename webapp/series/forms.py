@@ -2,7 +2,15 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, FloatField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -27,6 +35,21 @@ class EventForm(FlaskForm):
     host = StringField(_l("Gastgeber"), validators=[Optional(), Length(max=300)])
     series = StringField(_l("Reihe"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
+    registration_opens = DateTimeLocalField(_l("Anmeldung ab"), format=WHEN, validators=[Optional()])
+    registration_closes = DateTimeLocalField(
+        _l("Anmeldeschluss"),
+        format=WHEN,
+        validators=[Optional()],
+        description=_l("Leer: ohne Anmeldeschluss."),
+    )
+    capacity = IntegerField(
+        _l("Plätze"),
+        validators=[Optional(), NumberRange(1, 100_000, _l("Eine ganze Zahl von 1 bis 100.000."))],
+        description=_l(
+            "Leer: unbegrenzt. Wer sich anmeldet, wenn alle Plätze vergeben sind, kommt auf die Warteliste."
+        ),
+    )
+    board = BooleanField(_l("Matchmaking-Board nutzen"), default=True)
     copy_from = SelectField(_l("Übernehmen von"), choices=[], default="")
     copy_sessions = BooleanField(_l("Auch das Programm übernehmen (auf den neuen Tag verschoben)"))
     archived = BooleanField(_l("Archiviert (nicht mehr in den Listen der Startseite)"))

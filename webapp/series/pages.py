@@ -23,7 +23,21 @@ from .forms import EventForm, MunicipalityForm
 
 bp = Blueprint("series_pages", __name__, url_prefix="/staff")
 # The API's field names on the event form.
-EVENT_FIELDS = {"slug", "title", "start", "end", "timezone", "copy_from", "subtitle", "host", "venue", "series"}
+EVENT_FIELDS = {
+    "slug",
+    "title",
+    "start",
+    "end",
+    "timezone",
+    "copy_from",
+    "subtitle",
+    "host",
+    "venue",
+    "series",
+    "registration_opens",
+    "registration_closes",
+    "capacity",
+}
 
 
 def _show_at_field(form, exc, default="title"):
@@ -45,7 +59,12 @@ def _event_data(form, creating):
         "timezone": form.timezone.data,
         "start": form.start.data.replace(tzinfo=tz).isoformat(),
         "end": form.end.data.replace(tzinfo=tz).isoformat(),
+        "capacity": form.capacity.data,
+        "board": bool(form.board.data),
     }
+    for key in ("registration_opens", "registration_closes"):
+        value = getattr(form, key).data
+        data[key] = value.replace(tzinfo=tz).isoformat() if value else None
     if creating:
         data["slug"] = (form.slug.data or "").strip()
         if form.copy_from.data:
@@ -95,6 +114,10 @@ def edit_event(slug):
             getattr(form, key).data = getattr(event, key)
         form.start.data = event.starts_at.astimezone(tz).replace(tzinfo=None)
         form.end.data = event.ends_at.astimezone(tz).replace(tzinfo=None)
+        for key in ("registration_opens", "registration_closes"):
+            value = getattr(event, f"{key}_at")
+            getattr(form, key).data = value.astimezone(tz).replace(tzinfo=None) if value else None
+        form.capacity.data, form.board.data = event.capacity, event.board_enabled
     if form.validate_on_submit():
         try:
             fields = domain.parse_event(_event_data(form, creating=False), creating=False)

@@ -2,6 +2,7 @@
 rooms/topics/speakers in place, the session form with speakers, topics and language, removing a session,
 municipalities from the gazetteer. Refusals appear at their field and change nothing."""
 
+import io
 import re
 
 import pytest
@@ -191,3 +192,20 @@ def test_a_delegate_is_asked_to_confirm_answers_carried_over(app, client, admin)
     r = client.put(f"/api/v1/t/{guest.token}/interests", json={"consent": True, "interests": []})
     assert r.status_code == 200, r.get_json()
     assert "Diese Angaben hat Ihre Kommune" not in client.get(f"/t/{guest.token}/board").get_data(as_text=True)
+
+
+def test_the_csv_preview_and_the_guest_form_name_towns_not_yet_taking_part(admin):
+    csv = "Name;Kommune\r\nPetra Pfalz;Landau in der Pfalz\r\nPaul Pfalz;Landau in der Pfalz\r\nKarl Lauter;Kaiserslautern\r\n"
+    page = admin.get(f"/staff/e/{SLUG}/guests/import").get_data(as_text=True)
+    r = admin.post(
+        f"/staff/e/{SLUG}/guests/import",
+        data={"csrf_token": csrf(page), "file": (io.BytesIO(csv.encode()), "gaeste.csv")},
+        content_type="multipart/form-data",
+    )
+    preview = r.get_data(as_text=True)
+    assert "Noch nicht dabei: Landau in der Pfalz (2 Zeilen)." in preview
+    assert "Kaiserslautern (" not in preview  # taking part already
+    r = post_form(admin, f"/staff/e/{SLUG}/guests/new", {"name": "Sven Speyer", "city": "Speyer"})
+    assert r.status_code == 302
+    page = admin.get(r.location).get_data(as_text=True)
+    assert "Speyer nimmt noch nicht teil: unter „Kommunen“ mit einem Klick hinzufügen." in page

@@ -166,6 +166,11 @@ def new_guest(slug):
                 _("Gast „%(name)s“ angelegt, Code %(code)s.", name=guest.name, code=tickets.format_code(guest.code)),
                 "ok",
             )
+            if guest.city and guest.municipality_id is None:
+                flash(
+                    _("%(town)s nimmt noch nicht teil: unter „Kommunen“ mit einem Klick hinzufügen.", town=guest.city),
+                    "info",
+                )
             return redirect(url_for(".edit_guest", slug=slug, guest_id=guest.id))
     return render_template("checkin/guest_form.html", event=event, form=form, guest=None), 422 if form.errors else 200
 
@@ -412,6 +417,17 @@ def _pending(slug, upload_id):
     return path
 
 
+def _towns_not_taking_part(event, rows):
+    """[(town, rows naming it)] of the good rows whose town is not one of the event's municipalities."""
+    counts = {}
+    for row in rows:
+        city = (row.fields.get("city") or "").strip()
+        if row.ok and city and guests.municipality_for(event, city) is None:
+            name, n = counts.get(city.casefold(), (city, 0))
+            counts[city.casefold()] = (name, n + 1)
+    return sorted(counts.values(), key=lambda item: (-item[1], item[0]))
+
+
 def _render_import(event, form=None, preview=None, confirm=None, filename="", status=200):
     rows = preview.rows[:PREVIEW_ROWS] if preview else []
     return _no_store(
@@ -426,6 +442,7 @@ def _render_import(event, form=None, preview=None, confirm=None, filename="", st
                 filename=filename,
                 preview_rows=PREVIEW_ROWS,
                 labels=COLUMN_LABELS,
+                new_towns=_towns_not_taking_part(event, preview.rows) if preview else [],
             ),
             status,
         )

@@ -33,6 +33,7 @@ from sqlalchemy import select  # noqa: E402
 from webapp import create_app  # noqa: E402
 from webapp.core.extensions import db, socketio  # noqa: E402
 from webapp.core.models import Event  # noqa: E402
+from webapp.core.urls import lan_addresses, startup_lines  # noqa: E402
 
 MAX_CONNECTIONS = 10_000
 MIN_SOCKET_TIMEOUT = 25.0  # SERVER_SOCKET_TIMEOUT must stay above the 20 s Socket.IO ping interval
@@ -49,16 +50,10 @@ def main():
     raise_file_limit()
     app = create_app()
     host, port, cert, key = (app.config[k] for k in ("HOST", "PORT", "CERT_FILE", "KEY_FILE"))
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
-    if cert:
-        base = base.replace("http://", "https://")
     with app.app_context():
         slugs = db.session.execute(select(Event.slug)).scalars().all()
-    print(f"Treffpunkt on {base} ({ASYNC_MODE})", flush=True)
-    for slug in slugs:
-        print(f"  phones:    {base}/e/{slug}/", flush=True)
-        print(f"  projector: {base}/e/{slug}/screen", flush=True)
-    print(f"  staff:     {base}/staff/", flush=True)
+    for line in startup_lines(app.config, slugs, ASYNC_MODE, lan_addresses()):
+        print(line, flush=True)
     kwargs = {}
     if cert and key:  # HTTPS on the venue LAN (make cert)
         kwargs.update(certfile=cert, keyfile=key)

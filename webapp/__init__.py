@@ -13,6 +13,7 @@ from .core import dbhealth
 from .core.config import INSTANCE, ROOT, Config, instance_secret_key
 from .core.db import install_sqlite_pragmas
 from .core.extensions import babel, compress, csrf, db, migrate
+from .core.urls import check_public_url, external_url
 from .web.headers import select_locale
 
 # Eventlet warns on import that it is in maintenance mode; we know (see docs/deployment.md: gevent is the
@@ -31,6 +32,8 @@ def create_app(config=Config, **overrides):
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key()
+    app.config["PUBLIC_URL"] = check_public_url(app.config.get("PUBLIC_URL"))
+    app.add_template_global(external_url)
     if app.config.get("PROXY_FIX"):
         # Behind Caddy/nginx (docs/https.md): trust one proxy's X-Forwarded-For/-Proto/-Host, so that
         # absolute URLs (ticket and pairing QR codes) say https and the public host name.

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from ..core.config import VERSION
 from ..core.extensions import db
 from ..core.text import slugify
+from ..core.urls import external_url
 from ..live.models import Change
 from .domain import expected_end, expected_start, local_iso
 
@@ -46,7 +47,7 @@ def hhmm(delta):
 def agenda_url(event, endpoint="agenda_pages.agenda"):
     """Absolute URL (from the request, or SERVER_NAME); the formats want absolute links."""
     try:
-        return url_for(endpoint, slug=event.slug, _external=True)
+        return external_url(endpoint, slug=event.slug)
     except RuntimeError:  # no request and no SERVER_NAME (CLI): a relative link would be invalid in the files
         return f"http://localhost{url_for(endpoint, slug=event.slug)}"
 

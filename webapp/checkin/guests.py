@@ -12,6 +12,7 @@ from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import new_invite_code
+from ..core.urls import external_url
 from ..core.validation import boolean, choice, of_event, refuse_unknown, text
 from ..live import touch_stats
 from .models import GUEST_STATUSES, Guest, new_code, new_token
@@ -298,7 +299,9 @@ def guest_for_search_ref(text):
 
 
 def ticket_url(guest, external=False):
-    return url_for("checkin_pages.ticket", token=guest.token, _external=external)
+    if external:
+        return external_url("checkin_pages.ticket", token=guest.token)
+    return url_for("checkin_pages.ticket", token=guest.token)
 
 
 def door_json(guest):

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..core.errors import DomainError
 from ..core.events import event_or_404
+from ..core.urls import external_url
 from ..staff.auth import staff_required
 from ..staff.forms import ActionForm
 from . import csv_import, guests, tickets, uploads
@@ -276,7 +277,7 @@ def delegations(slug):
     rows = [
         {
             "municipality": m,
-            "link": url_for("checkin_pages.register", slug=slug, invite=m.invite_code, _external=True),
+            "link": external_url("checkin_pages.register", slug=slug, invite=m.invite_code),
             "delegates": [
                 g for g in everyone if g.municipality_id == m.id and g.is_delegate and g.status != "cancelled"
             ],

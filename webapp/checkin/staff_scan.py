@@ -11,6 +11,7 @@ from ..core.events import event_or_404
 from ..core.extensions import db
 from ..core.html import json_script
 from ..core.models import Event
+from ..core.urls import external_url
 from ..staff.auth import actor_name, staff_required
 from ..staff.forms import ActionForm
 from . import devices as device_domain
@@ -96,7 +97,7 @@ def _devices_page(event, pairing=None, status=200):
 
 
 def _pairing(device, code):
-    url = url_for(".pair", code=code, _external=True)
+    url = external_url("checkin_scan.pair", code=code)
     return {"device": device, "url": url, "svg": device_domain.qr_svg(url)}
 
 

@@ -37,6 +37,8 @@ class Config:
     PORT = int(_env("PORT", "5000"))
     CERT_FILE = _env("CERT_FILE")
     KEY_FILE = _env("KEY_FILE")
+    # The base of every absolute link and QR code (webapp/core/urls.py); unset: the address of the request.
+    PUBLIC_URL = _env("PUBLIC_URL", "")
     # DEMO=0: `make run` loads no demo event into an empty database (the first admin then creates one).
     DEMO = _flag("DEMO", "1")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'treffpunkt.sqlite3'}")

@@ -1,0 +1,76 @@
+"""PUBLIC_URL is the one base of every absolute link and QR code (tickets, the ticket API, pairing, the
+invitation links, exports, the board projector's phone line); `make run` on 0.0.0.0 names the LAN
+addresses and what to set."""
+
+import pytest
+
+from tests.helpers import SLUG, add_guest, app_on_copy
+from webapp.core.extensions import db
+
+PUBLIC = "https://treffpunkt.kaiserslautern.de"
+
+
+@pytest.fixture
+def public_app(demo_database, tmp_path):
+    app = app_on_copy(demo_database, tmp_path, PUBLIC_URL=PUBLIC + "/")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_every_absolute_link_is_on_public_url(public_app):
+    from tests.helpers import make_staff
+    from webapp.checkin import devices, tickets
+    from webapp.core.events import get_event
+
+    client = public_app.test_client()
+    auth = {"Authorization": f"Bearer {make_staff('pub-admin', quick=True)[1]}"}
+    guest = add_guest(client, auth, name="Paula Public", city="Trier")
+    assert guest["ticket_url"] == f"{PUBLIC}/t/{guest['token']}"
+    from webapp.checkin.models import Guest
+
+    row = db.session.get(Guest, guest["id"])
+    with public_app.test_request_context("/", base_url="http://127.0.0.1:5000"):
+        assert tickets.ticket_view(row, "QR")["url"] == f"{PUBLIC}/t/{guest['token']}"
+        _, code = devices.create_device(get_event(SLUG), "Eingang Süd")
+        from webapp.core.urls import external_url
+
+        assert external_url("checkin_scan.pair", code=code).startswith(f"{PUBLIC}/staff/pair/")
+    ical = client.get(f"/e/{SLUG}/agenda.ics", base_url="http://127.0.0.1:5000").get_data(as_text=True)
+    assert f"{PUBLIC}/e/{SLUG}/" in ical and "127.0.0.1" not in ical
+    screen = client.get(f"/e/{SLUG}/board/screen", base_url="http://127.0.0.1:5000").get_data(as_text=True)
+    assert f"<strong>{PUBLIC}/e/{SLUG}/board</strong>" in screen
+
+
+def test_without_public_url_links_name_the_request_address(client, auth):
+    guest = add_guest(client, auth, name="Lokal Lotte", city="Trier")
+    assert guest["ticket_url"] == f"http://localhost/t/{guest['token']}"
+
+
+@pytest.mark.parametrize("bad", ["treffpunkt.de", "ftp://x.de", "https://", "https://x.de/?a=1"])
+def test_a_mistyped_public_url_stops_the_start(demo_database, tmp_path, bad):
+    with pytest.raises(ValueError, match="PUBLIC_URL"):
+        app_on_copy(demo_database, tmp_path, PUBLIC_URL=bad)
+
+
+def test_the_start_banner_names_lan_addresses_and_what_to_set():
+    from webapp.core.urls import startup_lines
+
+    config = {"HOST": "0.0.0.0", "PORT": 5000, "CERT_FILE": None, "PUBLIC_URL": ""}
+    lines = startup_lines(config, [SLUG], "eventlet", ["192.168.1.23", "10.0.0.5"])
+    assert "  on the network: http://192.168.1.23:5000" in lines and "  on the network: http://10.0.0.5:5000" in lines
+    assert any("set PUBLIC_URL=http://192.168.1.23:5000" in line for line in lines)
+    with_public = startup_lines(
+        {**config, "PUBLIC_URL": "http://192.168.1.23:5000"}, [SLUG], "eventlet", ["192.168.1.23"]
+    )
+    assert not any("set PUBLIC_URL" in line for line in with_public)
+    assert f"  phones:    http://192.168.1.23:5000/e/{SLUG}/" in with_public
+    local = startup_lines({**config, "HOST": "127.0.0.1"}, [], "gevent", [])
+    assert local == ["Treffpunkt on http://127.0.0.1:5000 (gevent)", "  staff:     http://127.0.0.1:5000/staff/"]
+
+
+def test_lan_addresses_are_not_loopback():
+    from webapp.core.urls import lan_addresses
+
+    assert all(not a.startswith("127.") for a in lan_addresses())

@@ -74,3 +74,33 @@ def test_lan_addresses_are_not_loopback():
     from webapp.core.urls import lan_addresses
 
     assert all(not a.startswith("127.") for a in lan_addresses())
+
+
+def test_ticket_links_on_the_guest_pages_and_for_a_mail_merge(app, client, auth):
+    import csv
+    import io
+
+    from tests.helpers import make_staff, signed_in
+
+    make_staff("merge-admin", password="merge-admin-pw", quick=True)
+    browser = signed_in(app, "merge-admin", "merge-admin-pw")
+    guest = add_guest(client, auth, name="=Formel Frieda", city="Trier", email="frieda@example.org")
+    gone = add_guest(client, auth, name="Storno Sven", city="Trier")
+    client.patch(f"/api/v1/events/{SLUG}/guests/{gone['id']}", json={"status": "cancelled"}, headers=auth)
+    r = browser.get(f"/staff/e/{SLUG}/ticket-links.csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv" and "no-store" in r.headers["Cache-Control"]
+    text = r.get_data().decode("utf-8")
+    assert text.startswith("\ufeffName;Kommune;Organisation;Funktion;E-Mail;Ticket-Link;Code\r\n")
+    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    frieda = next(row for row in rows if "Formel Frieda" in row[0])
+    assert frieda[0] == "'=Formel Frieda"  # never a formula in Excel
+    assert (
+        frieda[4] == "frieda@example.org"
+        and frieda[5] == guest["ticket_url"]
+        and frieda[6].replace(" ", "") == guest["code"]
+    )
+    assert not any("Storno Sven" in row[0] for row in rows)
+    page = browser.get(f"/staff/e/{SLUG}/guests/{guest['id']}/edit").get_data(as_text=True)
+    assert f'value="{guest["ticket_url"]}"' in page and "Link kopieren" in page
+    listing = browser.get(f"/staff/e/{SLUG}/guests").get_data(as_text=True)
+    assert f'data-link="{guest["ticket_url"]}"' in listing

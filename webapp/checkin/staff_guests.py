@@ -115,6 +115,7 @@ def guests_list(slug):
                 filters=FILTERS,
                 state=guest_state,
                 checked_in_time=tickets.checked_in_time,
+                ticket_url=lambda g: guests.ticket_url(g, external=True),
                 form=ActionForm(),
             )
         )
@@ -201,6 +202,7 @@ def edit_guest(slug, guest_id):
             state=guest_state(guest),
             checked_in=tickets.checked_in_time(guest),
             code=tickets.format_code(guest.code),
+            ticket_link=guests.ticket_url(guest, external=True),
             action=ActionForm(),
         ),
         422 if form.errors else 200,
@@ -307,16 +309,25 @@ def _cell(value):
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def attendance_csv(event):
-    """UTF-8 with BOM, `;`-separated, CRLF: what German Excel opens with umlauts and columns intact.
-    German headers whatever the page language (the file goes to Excel, not to a person's screen)."""
+def excel_csv(header, rows):
+    """UTF-8 with BOM, `;`-separated, CRLF: what German Excel (and Word's mail merge) opens with umlauts and
+    columns intact. German headers whatever the page language (the file goes to Excel, not to a screen)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(ATTENDANCE_HEADER)
-    rows = sorted(guests.all_guests(event), key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold()))
-    for g in rows:
+    writer.writerow(header)
+    writer.writerows(rows)
+    return "\ufeff" + out.getvalue()
+
+
+def _by_town_and_name(event):
+    return sorted(guests.all_guests(event), key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold()))
+
+
+def attendance_csv(event):
+    rows = []
+    for g in _by_town_and_name(event):
         at = tickets.local(g.checkin.at, event).strftime("%d.%m.%Y %H:%M") if g.checkin else ""
-        writer.writerow(
+        rows.append(
             [
                 _cell(g.name),
                 _cell(g.city),
@@ -328,20 +339,51 @@ def attendance_csv(event):
                 _cell(g.checkin.device if g.checkin else ""),
             ]
         )
-    return "\ufeff" + out.getvalue()
+    return excel_csv(ATTENDANCE_HEADER, rows)
+
+
+TICKET_LINKS_HEADER = ["Name", "Kommune", "Organisation", "Funktion", "E-Mail", "Ticket-Link", "Code"]
+
+
+def ticket_links_csv(event):
+    """For a mail merge (Serienbrief in Word/Outlook): each registered guest's personal ticket link and
+    typed code. The links open the guests' own pages: the file is for the organisers' mailing only."""
+    rows = [
+        [
+            _cell(g.name),
+            _cell(g.city),
+            _cell(g.organisation),
+            _cell(g.role),
+            _cell(g.email),
+            guests.ticket_url(g, external=True),
+            tickets.format_code(g.code),
+        ]
+        for g in _by_town_and_name(event)
+        if g.status == "registered"
+    ]
+    return excel_csv(TICKET_LINKS_HEADER, rows)
+
+
+def _csv_download(text, filename):
+    response = Response(
+        text.encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+    response.charset = "utf-8"
+    return _no_store(response)
 
 
 @bp.get("/attendance.csv")
 @staff_required()
 def attendance(slug):
     event = event_or_404(slug)
-    response = Response(
-        attendance_csv(event).encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="anwesenheit-{event.slug}.csv"'},
-    )
-    response.charset = "utf-8"
-    return _no_store(response)
+    return _csv_download(attendance_csv(event), f"anwesenheit-{event.slug}.csv")
+
+
+@bp.get("/ticket-links.csv")
+@staff_required()
+def ticket_links(slug):
+    event = event_or_404(slug)
+    return _csv_download(ticket_links_csv(event), f"ticket-links-{event.slug}.csv")
 
 
 # ---- printing all tickets -----------------------------------------------------------------------------

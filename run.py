@@ -30,7 +30,7 @@ import resource  # noqa: E402
 
 from sqlalchemy import select  # noqa: E402
 
-from webapp import create_app  # noqa: E402
+from webapp import create_app, start_background_tasks  # noqa: E402
 from webapp.core.extensions import db, socketio  # noqa: E402
 from webapp.core.models import Event  # noqa: E402
 from webapp.core.urls import lan_addresses, startup_lines  # noqa: E402
@@ -54,6 +54,7 @@ def main():
         slugs = db.session.execute(select(Event.slug)).scalars().all()
     for line in startup_lines(app.config, slugs, ASYNC_MODE, lan_addresses()):
         print(line, flush=True)
+    start_background_tasks(app)
     kwargs = {}
     if cert and key:  # HTTPS on the venue LAN (make cert)
         kwargs.update(certfile=cert, keyfile=key)

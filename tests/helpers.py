@@ -99,6 +99,9 @@ def app_on_copy(template, directory, name="test.sqlite3", **overrides):
     for suffix in ("-wal", "-shm"):
         if template.with_name(template.name + suffix).exists():
             shutil.copyfile(template.with_name(template.name + suffix), path.with_name(path.name + suffix))
+    # Uploads of this test in its own folders, not in the checkout's instance/ (shared by every run).
+    overrides.setdefault("GUEST_IMPORT_DIR", str(directory / "guest-imports"))
+    overrides.setdefault("SCHEDULE_IMPORT_DIR", str(directory / "schedule-imports"))
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", **overrides)
 
 

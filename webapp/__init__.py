@@ -12,7 +12,7 @@ from . import agenda, checkin, demo, live, matchmaking, privacy, series, staff, 
 from .core import dbhealth
 from .core.config import INSTANCE, ROOT, Config, instance_secret_key
 from .core.db import install_sqlite_pragmas
-from .core.extensions import babel, compress, csrf, db, migrate
+from .core.extensions import babel, compress, csrf, db, migrate, socketio
 from .core.urls import check_public_url, external_url
 from .web.headers import select_locale
 
@@ -51,3 +51,15 @@ def create_app(config=Config, **overrides):
         layer.init_app(app)
     demo.register(app)
     return app
+
+
+_started = set()
+
+
+def start_background_tasks(app):
+    """Start the areas' background tasks once per process (run.py before serving; wsgi.py under a WSGI
+    server). Never at create_app: CLI commands and tests make apps that must not pull or send."""
+    for task in app.extensions.get("background_tasks", []):
+        if task not in _started:
+            _started.add(task)
+            socketio.start_background_task(task, app)

@@ -13,11 +13,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..core.errors import DomainError
 from ..core.events import event_json, local_iso
 from ..core.extensions import db
-from ..core.text import slugify
+from ..core.text import unique_slug
 from ..core.validation import aware_time, boolean, choice, of_event, refuse_unknown, require, text, whole_number
 from ..live import record_change
 from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Room, Session, Speaker, Topic
-from .signals import sessions_removed
+from .signals import programme_changed, programme_changing
 
 MAX_DELAY = 24 * 60
 MAX_TITLE = 300
@@ -92,7 +92,7 @@ def agenda_json(event):
     """The public agenda (API GET …/agenda and the agenda part of a live snapshot)."""
     return {
         "event": event_json(event),
-        "rooms": [{"name": r.name, "slug": r.slug} for r in event.rooms],
+        "rooms": rooms_part(event),
         "sessions": [session_json(s) for s in event.sessions],
         "announcements": [announcement_json(a) for a in active_announcements(event)],
     }
@@ -280,7 +280,7 @@ def _change_kind(before, after):
     return "session.edited"
 
 
-def create_session(event, fields, actor="", speakers=(), topics=()):
+def create_session(event, fields, actor=""):
     """Add a session (title, planned_start, planned_end required; room optional). Commits."""
     for key in ("title", "planned_start", "planned_end"):
         if key not in fields:
@@ -299,8 +299,8 @@ def create_session(event, fields, actor="", speakers=(), topics=()):
         room=fields.get("room"),
         language=fields.get("language", "de"),
     )
-    session.speakers = list(fields.get("speakers", speakers))
-    session.topics = list(fields.get("topics", topics))
+    session.speakers = list(fields.get("speakers", ()))
+    session.topics = list(fields.get("topics", ()))
     db.session.add(session)
     db.session.flush()
     change = record_change(
@@ -369,14 +369,6 @@ def parse_name(data, max_len=MAX_NAME):
     return text(data, "name", max_len, squash_spaces=True)
 
 
-def _unique_slug(name, taken, fallback):
-    base = slugify(name, fallback)
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
-
 def rooms_part(event):
     return [{"name": r.name, "slug": r.slug} for r in event.rooms]
 
@@ -388,7 +380,7 @@ def add_room(event, name, actor=""):
     room = Room(
         event=event,
         name=name,
-        slug=_unique_slug(name, {r.slug for r in event.rooms}, "raum"),
+        slug=unique_slug(name, {r.slug for r in event.rooms}, "raum"),
         position=max((r.position for r in event.rooms), default=-1) + 1,
     )
     db.session.add(room)
@@ -402,7 +394,7 @@ def add_topic(event, name):
     """A new project topic (sessions and the board use it; nothing shows it before then). Commits."""
     if any(t.name.casefold() == name.casefold() for t in event.topics):
         raise DomainError("conflict", _("Ein Thema „%(name)s“ gibt es schon.", name=name), 409, field="name")
-    topic = Topic(event=event, name=name, slug=_unique_slug(name, {t.slug for t in event.topics}, "thema"))
+    topic = Topic(event=event, name=name, slug=unique_slug(name, {t.slug for t in event.topics}, "thema"))
     db.session.add(topic)
     db.session.commit()
     return topic
@@ -412,6 +404,7 @@ def remove_session(event, session, actor=""):
     """Take a session out of the programme: one live change whose `replace` carries the sessions left (phones
     and screens drop it at that revision); the change log says who removed what. Commits."""
     title = session.title
+    programme_changing.send(event)  # the board notes its tables first: the delete cascades to them
     db.session.delete(session)
     db.session.flush()
     db.session.expire(event, ["sessions"])
@@ -422,7 +415,7 @@ def remove_session(event, session, actor=""):
         {"replace": {"sessions": [session_json(s) for s in event.sessions]}},
         actor,
     )
-    sessions_removed.send(event)  # the board re-plans tables held in that session (same transaction)
+    programme_changed.send(event)  # the board re-plans the tables held in that session (same transaction)
     db.session.commit()
     return change
 
@@ -438,12 +431,12 @@ def copy_programme(source, target, with_sessions=False):
         topics = {t.id: Topic(event=target, name=t.name, slug=t.slug) for t in source.topics}
         db.session.add_all([*rooms.values(), *topics.values()])
         if with_sessions:
-            tz = ZoneInfo(target.timezone)
-            shift = (
-                target.starts_at.astimezone(tz).date() - source.starts_at.astimezone(ZoneInfo(source.timezone)).date()
-            )
+            source_tz, target_tz = ZoneInfo(source.timezone), ZoneInfo(target.timezone)
+            shift = target.starts_at.astimezone(target_tz).date() - source.starts_at.astimezone(source_tz).date()
             speakers = {}
             for s in source.sessions:
+                if s.status == "cancelled":
+                    continue  # what did not happen is not planned again
                 copy = Session(
                     event=target,
                     title=s.title,
@@ -451,8 +444,8 @@ def copy_programme(source, target, with_sessions=False):
                     kind=s.kind,
                     language=s.language,
                     room=rooms.get(s.planned_room_id or s.room_id),
-                    planned_start=_shift_local(s.planned_start, shift, tz),
-                    planned_end=_shift_local(s.planned_end, shift, tz),
+                    planned_start=_shift_local(s.planned_start, shift, source_tz, target_tz),
+                    planned_end=_shift_local(s.planned_end, shift, source_tz, target_tz),
                 )
                 for sp in s.speakers:
                     if sp.id not in speakers:
@@ -464,13 +457,14 @@ def copy_programme(source, target, with_sessions=False):
         return topics
 
 
-def _shift_local(moment, days, tz):
-    """The same wall-clock time `days` later in the event's zone (a summer talk at 10:00 stays at 10:00)."""
-    local = moment.astimezone(tz).replace(tzinfo=None) + days
-    return local.replace(tzinfo=tz).astimezone(timezone.utc)
+def _shift_local(moment, days, source_tz, target_tz):
+    """The same wall-clock time `days` later, read in the source event's zone and kept in the target's (a
+    summer talk at 10:00 stays at 10:00, in Berlin as in London)."""
+    local = moment.astimezone(source_tz).replace(tzinfo=None) + days
+    return local.replace(tzinfo=target_tz).astimezone(timezone.utc)
 
 
-def _programme_change(event, kind, summary, actor, rooms=False):
+def _programme_change(event, kind, summary, actor, rooms=False, commit=True):
     """One live change whose `replace` carries the sessions (and rooms) as they are now."""
     db.session.flush()
     db.session.expire(event, ["sessions", "rooms"])
@@ -478,7 +472,8 @@ def _programme_change(event, kind, summary, actor, rooms=False):
     if rooms:
         part["rooms"] = rooms_part(event)
     change = record_change(event, kind, summary, {"replace": part}, actor)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return change
 
 
@@ -524,12 +519,17 @@ def remove_room(event, room, actor=""):
 def rename_topic(event, topic, name, actor=""):
     if any(t.id != topic.id and t.name.casefold() == name.casefold() for t in event.topics):
         raise DomainError("conflict", _("Ein Thema „%(name)s“ gibt es schon.", name=name), 409, field="name")
+    programme_changing.send(event)  # the board shows topic names too
     old, topic.name = topic.name, name
-    return _programme_change(event, "topic.renamed", f"Thema {old} heißt jetzt {name}", actor)
+    change = _programme_change(event, "topic.renamed", f"Thema {old} heißt jetzt {name}", actor, commit=False)
+    programme_changed.send(event)
+    db.session.commit()
+    return change
 
 
 def remove_topic(event, topic, actor=""):
-    """Only a topic no session uses (the board's answers on it go with it)."""
+    """Only a topic no session uses; the board's answers on it go with it (one board change if it showed
+    any)."""
     used = [s for s in event.sessions if topic in s.topics]
     if used:
         raise DomainError(
@@ -542,7 +542,11 @@ def remove_topic(event, topic, actor=""):
             409,
             field="topic",
         )
+    programme_changing.send(event)
     db.session.delete(topic)
+    db.session.flush()
+    db.session.expire(event, ["topics"])
+    programme_changed.send(event)
     db.session.commit()
 
 
@@ -579,6 +583,8 @@ def remove_speaker(event, speaker, actor=""):
     """A speaker leaves every session they were on (one live change if there were any)."""
     on = [s for s in event.sessions if speaker in s.speakers]
     name = speaker.name
+    for session in on:  # in memory too: the change below carries these sessions
+        session.speakers.remove(speaker)
     db.session.delete(speaker)
     if on:
         return _programme_change(event, "speaker.removed", f"{name} wirkt nicht mehr mit", actor)

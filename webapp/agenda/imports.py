@@ -49,6 +49,20 @@ KIND_ALIASES = {
     "eröffnung": "opening",
     "welcome": "opening",
 }
+# A session's state, where a file has one (c3voc schedule 2 "state"; pretalx and frab files have none).
+STATES = {
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
+    "withdrawn": "cancelled",
+    "abgesagt": "cancelled",
+    "confirmed": "scheduled",
+    "accepted": "scheduled",
+    "scheduled": "scheduled",
+    "delayed": "scheduled",
+}
+# Sessions without a usable guid get one made from the event and the file's own key, so that every import of
+# the same file gives them the same guid (a followed schedule then matches them again).
+GUID_NAMESPACE = uuid.UUID("5b0c8b8e-2f1e-4d7a-9d3c-6a1f0e7b4c21")
 DURATION = re.compile(r"(\d{1,3}):([0-5]\d)(?::([0-5]\d))?")
 START = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
 # Column sizes of the models: longer texts are cut, not refused.
@@ -77,6 +91,7 @@ class ParsedSession:
     language: str
     abstract: str
     persons: list  # [(name, role)]
+    status: str | None = None  # "scheduled" or "cancelled" where the file says so; None: it says nothing
 
 
 @dataclass
@@ -212,6 +227,7 @@ def _session(raw, where, day_date, day_start, tz):
         language=_text(raw.get("language"), where, "language")[: MAX["language"]],
         abstract="\n\n".join(t for t in (abstract, description if description != abstract else "") if t),
         persons=[_person(p, f"{where}, person {n}") for n, p in enumerate(persons, 1)],
+        status=STATES.get(_text(raw.get("state") or raw.get("status"), where, "state").lower()),
     )
 
 
@@ -309,7 +325,7 @@ def _parse_xml(data):
     try:
         root = etree.fromstring(bytes(data), parser=_safe_xml_parser())
     except etree.XMLSyntaxError as exc:
-        raise ImportError_(f"broken XML: {exc.msg}") from None
+        raise ImportError_(f"broken XML at line {exc.lineno}: {exc.msg}") from None
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
         raise ImportError_("XML with entity declarations (<!ENTITY …>) is not accepted")
@@ -338,7 +354,8 @@ def _parse_xml(data):
                     room=name or raw.get("room", ""),
                     persons=[{"name": p.text or ""} for p in element.iterfind("persons/person")],
                 )
-                parsed.sessions.append(_session(raw, f"{where}, room '{name}', event {n}", day_date, day_start, tz))
+                event_where = f"{where}, room '{name}', event {n} (line {element.sourceline})"
+                parsed.sessions.append(_session(raw, event_where, day_date, day_start, tz))
     return parsed
 
 
@@ -366,11 +383,17 @@ def _span(parsed):
     return min(starts), max(max(ends), min(starts) + timedelta(minutes=1))
 
 
-def _free_guids(event_id, parsed):
-    """Guids from the file where possible; a new one when missing, invalid, repeated in the file or used by
-    another event (guids are unique across the database)."""
-    wanted = []
+def _free_guids(event_id, parsed, slug=""):
+    """Guids from the file where possible; else (missing, invalid, repeated in the file or used by another
+    event: guids are unique across the database) one made from the event's slug and the file's guid or the
+    session's title, the same at every import of the file; a random one if that is taken too."""
+    wanted, made, seen = [], [], {}
     for s in parsed.sessions:
+        key = s.guid
+        if not key:  # the n-th session of this title in the file
+            key = f"title:{s.title}#{seen.get(s.title, 0)}"
+            seen[s.title] = seen.get(s.title, 0) + 1
+        made.append(str(uuid.uuid5(GUID_NAMESPACE, f"{slug}\n{key}")))
         try:
             wanted.append(str(uuid.UUID(s.guid)) if s.guid else None)
         except ValueError:
@@ -383,10 +406,16 @@ def _free_guids(event_id, parsed):
                 select(Session.guid).where(Session.guid.in_(chunk), Session.event_id != (event_id or 0))
             ).scalars()
         )
+    for chunk in _chunks(made):
+        taken.update(
+            db.session.execute(
+                select(Session.guid).where(Session.guid.in_(chunk), Session.event_id != (event_id or 0))
+            ).scalars()
+        )
     guids = []
-    for guid in wanted:
+    for guid, fallback in zip(wanted, made):
         if not guid or guid in taken:
-            guid = str(uuid.uuid4())
+            guid = fallback if fallback not in taken else str(uuid.uuid4())
         taken.add(guid)
         guids.append(guid)
     return guids
@@ -438,7 +467,7 @@ def plan_import(slug, parsed, progress=None):
     """The ImportPlan for `parsed` into event `slug` (created if there is none). Rows are matched by their
     natural keys: sessions by guid, rooms and speakers by name, topics by slug; so a re-import keeps
     session ids and door-screen URLs. A session's delay and status start afresh: the file's times are the
-    new plan."""
+    new plan (and its status where the file has one, else "scheduled")."""
     progress = progress or (lambda done, total: None)
     event = db.session.execute(select(Event.id, Event.title, Event.timezone).filter_by(slug=slug)).first()
     if event is None and (not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug)):
@@ -451,7 +480,7 @@ def plan_import(slug, parsed, progress=None):
         timezone=event.timezone if event else parsed.timezone,
         span=_span(parsed),
     )
-    guids = _free_guids(event_id, parsed)
+    guids = _free_guids(event_id, parsed, slug)
 
     rooms = {name: (room_id, room_slug) for room_id, name, room_slug in _rows(Room, event_id, Room.name, Room.slug)}
     room_names = list(dict.fromkeys(n for n in parsed.rooms + [s.room for s in parsed.sessions] if n))
@@ -502,6 +531,7 @@ def plan_import(slug, parsed, progress=None):
                 "room": s.room or None,
                 "speakers": list(dict.fromkeys(name for name, _ in s.persons)),
                 "topic": _topic_slug(s.track) if s.track else None,
+                "status": s.status,
             }
         )
         progress(done, total)
@@ -606,7 +636,7 @@ def apply_plan(plan, actor=""):
                 "room_id": room_ids.get(s["room"]),
                 "planned_room_id": None,
                 "delay_minutes": 0,
-                "status": "scheduled",
+                "status": s.get("status") or "scheduled",
             }
 
         kept = [{**values(s), "_id": s["id"]} for s in plan.sessions if s["id"]]
@@ -672,7 +702,7 @@ def _session_payloads(plan, timezone_name):
             room=rooms.get(s["room"]),
             planned_room=None,
             delay_minutes=0,
-            status="scheduled",
+            status=s.get("status") or "scheduled",
             speakers=[SimpleNamespace(name=n) for n in sorted(s["speakers"], key=order.get)],
             topics=[topics[s["topic"]]] if s["topic"] else [],
             **{k: s[k] for k in ("guid", "title", "abstract", "kind", "language", "planned_start", "planned_end")},

@@ -5,13 +5,14 @@ import hmac
 
 from flask import current_app, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db
-from ..core.models import new_invite_code
+from ..core.models import Event, new_invite_code
+from ..core.text import compact_key
 from ..core.urls import external_url
 from ..core.validation import boolean, choice, of_event, refuse_unknown, text
 from ..live import touch_stats
@@ -45,12 +46,12 @@ def parse_guest(data, required=("name",)):
 def municipality_for(event, city):
     """The event's municipality of that name (case-insensitive), or None for "other". Looks in the
     event's list already loaded, so an import of thousands of rows makes no query per row."""
-    wanted = (city or "").casefold()
+    wanted = compact_key(city or "")  # "Zweibruecken", "zweibrücken" and "Zweibrücken" are one town
     if not wanted:
         return None
     by_name = event.__dict__.get("_municipalities_by_name")  # kept on the object for one import's rows
     if by_name is None:
-        by_name = event.__dict__["_municipalities_by_name"] = {m.name.casefold(): m for m in event.municipalities}
+        by_name = event.__dict__["_municipalities_by_name"] = {compact_key(m.name): m for m in event.municipalities}
     return by_name.get(wanted)
 
 
@@ -60,12 +61,17 @@ def _without_municipality(event):
     ).scalars()
 
 
-def towns_not_taking_part(event):
-    """Towns the event's guests named that take no part yet: [(name, number of guests)], most first."""
+def towns_not_taking_part(event, cities=None):
+    """Towns named (by the event's guests, or in `cities`, e.g. an upload's rows) that take no part yet:
+    [(name, how often)], most first."""
+    if cities is None:
+        cities = [guest.city for guest in _without_municipality(event)]
     counts = {}
-    for guest in _without_municipality(event):
-        name, n = counts.get(guest.city.casefold(), (guest.city, 0))
-        counts[guest.city.casefold()] = (name, n + 1)
+    for city in cities:
+        city = (city or "").strip()
+        if city and municipality_for(event, city) is None:
+            name, n = counts.get(compact_key(city), (city, 0))
+            counts[compact_key(city)] = (name, n + 1)
     return sorted(counts.values(), key=lambda item: (-item[1], item[0]))
 
 
@@ -85,7 +91,7 @@ def adopt_guests(event, municipality):
     event.__dict__.pop("_municipalities_by_name", None)
     adopted = 0
     for guest in _without_municipality(event):
-        if guest.city.casefold() == municipality.name.casefold():
+        if compact_key(guest.city) == compact_key(municipality.name):
             guest.municipality, guest.city = municipality, municipality.name
             adopted += 1
     if adopted:
@@ -164,6 +170,8 @@ def commit_guest_change(event):
 
 def create_guest(event, fields, source="staff"):
     """A new guest; one who registers herself when the event is full goes on the waiting list. Commits."""
+    if source == "self" and event.capacity is not None:
+        lock_places(event)
     full = source == "self" and event.capacity is not None and "status" not in fields and places_left(event) <= 0
     guest = new_guest(event, fields, source)
     if full:
@@ -189,6 +197,12 @@ def _registered_count(event):
     return db.session.scalar(
         select(func.count(Guest.id)).where(Guest.event_id == event.id, Guest.status == "registered")
     )
+
+
+def lock_places(event):
+    """Take the event's row lock (PostgreSQL) or the write lock (SQLite) before counting places, so that
+    two sign-ups at the same moment cannot both take the last one."""
+    db.session.execute(update(Event).where(Event.id == event.id).values(capacity=Event.capacity))
 
 
 def places_left(event):
@@ -217,6 +231,7 @@ def waiting_position(guest):
 def move_up(event):
     """As many of the waiting list as there are free places, first come first, become registered (in the
     caller's transaction). Returns them (they are told by their ticket page, and by mail where there is)."""
+    lock_places(event)
     left = places_left(event)
     waiting = waiting_list(event)
     moved = waiting if left is None else waiting[: max(0, left)]

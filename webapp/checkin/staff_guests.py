@@ -460,17 +460,6 @@ def _pending(slug, upload_id):
     return path
 
 
-def _towns_not_taking_part(event, rows):
-    """[(town, rows naming it)] of the good rows whose town is not one of the event's municipalities."""
-    counts = {}
-    for row in rows:
-        city = (row.fields.get("city") or "").strip()
-        if row.ok and city and guests.municipality_for(event, city) is None:
-            name, n = counts.get(city.casefold(), (city, 0))
-            counts[city.casefold()] = (name, n + 1)
-    return sorted(counts.values(), key=lambda item: (-item[1], item[0]))
-
-
 def _render_import(event, form=None, preview=None, confirm=None, filename="", status=200):
     rows = preview.rows[:PREVIEW_ROWS] if preview else []
     return _no_store(
@@ -485,7 +474,9 @@ def _render_import(event, form=None, preview=None, confirm=None, filename="", st
                 filename=filename,
                 preview_rows=PREVIEW_ROWS,
                 labels=COLUMN_LABELS,
-                new_towns=_towns_not_taking_part(event, preview.rows) if preview else [],
+                new_towns=guests.towns_not_taking_part(event, [r.fields.get("city") for r in preview.rows if r.ok])
+                if preview
+                else [],
             ),
             status,
         )

@@ -24,3 +24,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 compress = Compress()  # gzip/brotli for pages, CSS, JS and JSON: weak venue Wi-Fi
+
+
+def add_background_task(app, task):
+    """An area's task for a serving process: task(app), run by webapp.start_background_tasks."""
+    tasks = app.extensions.setdefault("background_tasks", [])
+    if task not in tasks:
+        tasks.append(task)

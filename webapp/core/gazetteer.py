@@ -7,7 +7,7 @@ into a small index in instance/ (about a second), so that a running server never
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +34,7 @@ STATES = {
     "16": "Berlin",
 }
 LIMIT = 10
+DOMINANCE = 5  # a place this many times larger than its namesakes is the one a bare name means
 # One German record of the package's JSON: a flat object (its only nested value is a list of names).
 _GERMAN = re.compile(r'\{[^{}]*"countrycode": ?"DE"[^{}]*\}')
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ .'()/-]+$")
@@ -47,6 +48,7 @@ class Place:
     lon: float
     population: int
     keys: tuple  # slugs of the name and its Latin-script other names, for matching
+    ambiguous: bool = False  # another place of the index has the same name
 
     def as_json(self):
         return {"name": self.name, "state": self.state, "lat": self.lat, "lon": self.lon}
@@ -128,8 +130,18 @@ def search(query, limit=LIMIT):
     return [r[3] for r in ranked[:limit]]
 
 
-def lookup(name):
-    """The place of exactly this name (the largest if several share it), or None."""
+def same_name(name):
     key = slugify(name or "")
-    found = [p for p in places() if slugify(p.name) == key]
-    return max(found, key=lambda p: p.population) if found else None
+    return [p for p in places() if p.keys[0] == key] if key else []
+
+
+def lookup(name):
+    """The place of exactly this name, or None. Where several share it, the largest if it is clearly the one
+    meant (Frankenthal in the Palatinate, not the village in Saxony); else `ambiguous` is set (two
+    Altenkirchen in Rhineland-Palatinate, a dozen Neustadt): then a name alone does not say where it is."""
+    found = sorted(same_name(name), key=lambda p: -p.population)
+    if not found:
+        return None
+    best = found[0]
+    rivals = [p for p in found[1:] if p.population * DOMINANCE >= best.population]
+    return replace(best, ambiguous=bool(rivals))

@@ -25,3 +25,12 @@ def compact_key(text):
 def squash(text):
     """Inner runs of whitespace as one space, none at the ends."""
     return " ".join(text.split())
+
+
+def unique_slug(name, taken, fallback, max_len=100):
+    """A slug of `name` not in `taken`, at most `max_len` characters with its -2, -3… suffix."""
+    base = slugify(name, fallback)[: max_len - 4].rstrip("-") or fallback
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug

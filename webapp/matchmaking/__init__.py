@@ -2,7 +2,7 @@
 project; the board links them with reasons, suggests meetings and topic tables, and plans them into the
 networking slots."""
 
-from ..agenda.signals import sessions_removed
+from ..agenda.signals import programme_changed, programme_changing
 from ..checkin.signals import guests_changed
 from ..core.extensions import csrf
 from ..live import register_snapshot_part
@@ -15,4 +15,6 @@ def init_app(app):
     csrf.exempt(api.bp)  # ticket-token and bearer requests; no cookies involved
     register_snapshot_part(board.board_part)
     guests_changed.connect(board.refresh_plan)  # a late registration or a cancellation re-plans the tables
-    sessions_removed.connect(board.refresh_plan)  # so does a networking slot taken out of the programme
+    # a session or topic taken out of the programme: tables and answers follow, phones are told
+    programme_changing.connect(board.note_board)
+    programme_changed.connect(board.board_after_programme_change)

@@ -325,6 +325,27 @@ def refresh_plan(event, **_):
         record_change(event, "board.planned", "Tischplan angepasst", {"replace": {"board": board_json(event)}})
 
 
+_NOTED = "board_before_programme_change"
+
+
+def note_board(event, **_):
+    """Before a programme change whose cascades touch the board (tables in a removed session, answers on a
+    topic): remember the board as phones show it."""
+    db.session.info.setdefault(_NOTED, {}).setdefault(event.id, board_json(event))
+
+
+def board_after_programme_change(event, **_):
+    """After it: re-plan, and one change if the board differs from what was noted (else the plan check)."""
+    before = db.session.info.get(_NOTED, {}).pop(event.id, None)
+    if before is None:
+        refresh_plan(event)
+        return
+    replan(event)
+    after = board_json(event)
+    if after != before:
+        record_change(event, "board.updated", "Board nach Programmänderung angepasst", {"replace": {"board": after}})
+
+
 def networking_slots(event):
     sessions = (
         db.session.execute(

@@ -5,6 +5,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..agenda.domain import copy_programme
 from ..checkin.guests import adopt_guests, move_up
@@ -13,7 +14,7 @@ from ..core.errors import DomainError
 from ..core.events import event_json, local_iso
 from ..core.extensions import db
 from ..core.models import Event, Municipality
-from ..core.text import slugify
+from ..core.text import compact_key, slugify, unique_slug
 from ..core.validation import aware_time, boolean, refuse_unknown, require, text
 from ..live import record_change
 from ..matchmaking.board import copy_profiles
@@ -42,9 +43,10 @@ def _invalid(field, message, status=400, code="invalid"):
 def parse_event(data, creating):
     """Clean fields of an event from a JSON object (POST: slug, title, start and end required; with
     `copy_from` and `copy_sessions`). DomainError with `field` naming the culprit."""
-    allowed = EVENT_FIELDS | ({"copy_from", "copy_sessions"} if creating else set())
-    if not creating:
-        allowed -= {"slug"}  # the slug is in every link and QR code already handed out
+    if creating:
+        allowed = (EVENT_FIELDS - {"archived"}) | {"copy_from", "copy_sessions"}
+    else:
+        allowed = EVENT_FIELDS - {"slug"}  # the slug is in every link and QR code already handed out
     refuse_unknown(data, allowed)
     if creating:
         require(data, ["slug", "title", "start", "end"])
@@ -62,7 +64,7 @@ def parse_event(data, creating):
         if key in data:
             clean[key] = text(data, key, max_len, allow_empty=key != "title")
     if "timezone" in data:
-        if data["timezone"] not in available_timezones():
+        if not isinstance(data["timezone"], str) or data["timezone"] not in available_timezones():
             raise _invalid("timezone", _("Unbekannte Zeitzone; z. B. Europe/Berlin."))
         clean["timezone"] = data["timezone"]
     for key, column in (("start", "starts_at"), ("end", "ends_at")):
@@ -84,9 +86,16 @@ def parse_event(data, creating):
                 "capacity", _("Plätze: eine ganze Zahl von 1 bis %(max)d, oder leer für unbegrenzt.", max=MAX_CAPACITY)
             )
         clean["capacity"] = value
+    if creating and "copy_sessions" in data and data.get("copy_from") is None:
+        raise _invalid("copy_sessions", _("Das Programm übernehmen geht nur zusammen mit „Übernehmen von“."))
     if creating and data.get("copy_from") is not None:
-        source = db.session.execute(select(Event).filter_by(slug=data["copy_from"])).scalar_one_or_none()
-        if source is None or not isinstance(data["copy_from"], str):
+        wanted = data["copy_from"]
+        source = (
+            db.session.execute(select(Event).filter_by(slug=wanted)).scalar_one_or_none()
+            if isinstance(wanted, str) and len(wanted) <= SLUG_MAX
+            else None
+        )
+        if source is None:
             raise _invalid(
                 "copy_from", _("Die Veranstaltung, von der übernommen werden soll, gibt es nicht."), 404, "not_found"
             )
@@ -189,8 +198,6 @@ def add_municipality(event, name, lat=None, lon=None, is_host=False):
     """The municipality takes part in the event, placed where the gazetteer knows it (or at the given
     position); the event's guests who named it as their town now belong to it. DomainError when it is
     already there, or unknown to the gazetteer and given no position. Commits."""
-    if any(m.name.casefold() == name.casefold() for m in event.municipalities):
-        raise _invalid("name", _("%(name)s nimmt schon teil.", name=name), 409, "conflict")
     if lat is None:
         place = gazetteer.lookup(name)
         if place is None:
@@ -203,14 +210,28 @@ def add_municipality(event, name, lat=None, lon=None, is_host=False):
                 422,
                 "unknown_place",
             )
-        name, lat, lon = place.name, place.lat, place.lon
-    taken = {m.slug for m in event.municipalities}
-    slug, n = slugify(name, "kommune"), 2
-    while slug in taken:
-        slug, n = f"{slugify(name, 'kommune')}-{n}", n + 1
+        if place.ambiguous:
+            raise _invalid(
+                "name",
+                _(
+                    "„%(name)s“ gibt es mehrmals (%(where)s): bitte den vollen Namen wählen oder die Position eingeben.",
+                    name=name,
+                    where=", ".join(sorted({p.state for p in gazetteer.same_name(name)} - {""})),
+                ),
+                422,
+                "ambiguous_place",
+            )
+        name, lat, lon = place.name, place.lat, place.lon  # the gazetteer's spelling: Zweibrücken, not -ue-
+    if any(compact_key(m.name) == compact_key(name) for m in event.municipalities):
+        raise _invalid("name", _("%(name)s nimmt schon teil.", name=name), 409, "conflict")
+    slug = unique_slug(name, {m.slug for m in event.municipalities}, "kommune", max_len=120)
     municipality = Municipality(event=event, name=name, slug=slug, latitude=lat, longitude=lon, is_host=is_host)
     db.session.add(municipality)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same town added at the same moment by someone else
+        db.session.rollback()
+        raise _invalid("name", _("%(name)s nimmt schon teil.", name=name), 409, "conflict") from None
     adopted = adopt_guests(event, municipality)
     db.session.commit()
     return municipality, adopted

@@ -19,7 +19,7 @@ from ..core.models import Event
 from ..staff.auth import actor_name, staff_required
 from ..staff.forms import ActionForm
 from . import domain
-from .forms import EventForm, MunicipalityForm
+from .forms import TIMEZONES, EventForm, MunicipalityForm
 
 bp = Blueprint("series_pages", __name__, url_prefix="/staff")
 # The API's field names on the event form.
@@ -108,6 +108,8 @@ def edit_event(slug):
     event = event_or_404(slug)
     form = EventForm(obj=None)
     del form.slug, form.copy_from, form.copy_sessions
+    if event.timezone not in TIMEZONES:  # set through the API: offered, so that saving keeps it
+        form.timezone.choices = [*form.timezone.choices, SelectChoice(event.timezone)]
     if request.method == "GET":
         tz = ZoneInfo(event.timezone)
         for key in ("title", "subtitle", "host", "venue", "series", "description", "timezone", "archived"):

@@ -94,6 +94,10 @@ def save_account(name, role, events, password=None):
         db.session.add(user)
         user.set_password(password)
     else:
+        if owner_of(user):
+            raise DomainError(
+                "conflict", _("Dieses Konto gehört einem Scanner-Gerät; es wird auf der Geräteseite verwaltet."), 409
+            )
         _refuse_losing_the_last_admin(user, role == "admin" and not events)
         reset_password(user, password)  # a new password ends every login of the account
     user.role = role

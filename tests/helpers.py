@@ -105,15 +105,21 @@ def app_on_copy(template, directory, name="test.sqlite3", **overrides):
     return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}", **overrides)
 
 
-def in_own_context(app, client):
+def in_own_context(app, client, expire=False):
     """A test client whose every request runs in its own app context, as in production: `g` (Flask-Login's
-    user, Flask-Babel's locale) is then not shared with other clients through the `app` fixture's context."""
+    user, Flask-Babel's locale) is then not shared with other clients through the `app` fixture's context.
+    `expire`: the test's own database session forgets what it read before each answer is looked at."""
 
     class OwnContext:
         def __getattr__(self, method):
             def call(*args, **kwargs):
                 with app.app_context():
-                    return getattr(client, method)(*args, **kwargs)
+                    response = getattr(client, method)(*args, **kwargs)
+                if expire:
+                    from webapp.core.extensions import db
+
+                    db.session.expire_all()
+                return response
 
             return call
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import make_staff
+from tests.helpers import in_own_context, make_staff
 from webapp.agenda import follow
 from webapp.agenda.domain import agenda_json
 from webapp.agenda.imports import import_schedule
@@ -157,22 +157,8 @@ CANCELLED = "Secured mobile concept"
 ADDED = "Neu: Lagebericht aus der Verwaltung"
 
 
-class Browser:
-    """A test client whose every request runs in its own app context, as in production (Flask-Login keeps the
-    user in `g`, which the `app` fixture's long-lived context would share between browsers); the test's own
-    database session forgets what it read before each answer is looked at."""
-
-    def __init__(self, app):
-        self.app, self.client = app, app.test_client()
-
-    def __getattr__(self, method):
-        def call(*args, **kwargs):
-            with self.app.app_context():
-                response = getattr(self.client, method)(*args, **kwargs)
-            db.session.expire_all()
-            return response
-
-        return call
+def Browser(app):  # noqa: N802  (reads like the class it stands for)
+    return in_own_context(app, app.test_client(), expire=True)
 
 
 @pytest.fixture(autouse=True)

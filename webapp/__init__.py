@@ -8,7 +8,7 @@ import warnings
 
 from flask import Flask
 
-from . import agenda, checkin, demo, live, matchmaking, privacy, series, staff, web
+from . import agenda, checkin, demo, live, mail, matchmaking, privacy, series, staff, web
 from .core import dbhealth
 from .core.config import INSTANCE, ROOT, Config, instance_secret_key
 from .core.db import install_sqlite_pragmas
@@ -47,7 +47,7 @@ def create_app(config=Config, **overrides):
     csrf.init_app(app)
     compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
-    for layer in (live, staff, agenda, checkin, matchmaking, series, privacy, web):
+    for layer in (live, mail, staff, agenda, checkin, matchmaking, series, privacy, web):
         layer.init_app(app)
     demo.register(app)
     return app

@@ -16,6 +16,15 @@ def new_token():
     return secrets.token_urlsafe(32)
 
 
+BADGE_PREFIX = "TPB-"  # a badge's QR: "TPB-" + its own code; checks the guest in and opens no page
+
+
+def new_badge_code():
+    """The badge's check-in code: another 10 random symbols (~50 bits), unrelated to the ticket code, so a
+    photographed badge leads to no personal page."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+
+
 def new_code():
     """One random number read as CODE_LENGTH digits in base 31 (one call to the random source: an import
     makes thousands)."""
@@ -30,7 +39,13 @@ def new_code():
 class Guest(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
-    name = db.Column(db.String(200), nullable=False)
+    name = db.Column(db.String(200), nullable=False)  # as printed: "Dr. Käthe Muster" (title, given, family)
+    salutation = db.Column(db.String(20), nullable=False, default="")  # Anrede: "Frau", "Herr", "" …
+    title = db.Column(db.String(40), nullable=False, default="")  # "Dr.", "Prof. Dr." …
+    given_name = db.Column(db.String(100), nullable=False, default="")
+    family_name = db.Column(db.String(100), nullable=False, default="")  # sorts the lists; "" = last word of name
+    notes = db.Column(db.Text, nullable=False, default="")  # staff only, never shown to the guest
+    language = db.Column(db.String(5), nullable=False, default="de")  # of the guest's mails
     city = db.Column(db.String(120), nullable=False, default="")
     municipality_id = db.Column(db.ForeignKey("municipality.id", ondelete="SET NULL"), nullable=True)
     organisation = db.Column(db.String(200), nullable=False, default="")
@@ -46,6 +61,7 @@ class Guest(db.Model):
     is_delegate = db.Column(db.Boolean, nullable=False, default=False)
     token = db.Column(db.String(64), nullable=False, unique=True, default=new_token)
     code = db.Column(db.String(CODE_LENGTH), nullable=False, unique=True, default=new_code)
+    badge_code = db.Column(db.String(16), nullable=False, unique=True, default=new_badge_code)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     event = db.relationship("Event")
@@ -97,6 +113,8 @@ class Device(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
     name = db.Column(db.String(80), nullable=False)
+    kind = db.Column(db.String(10), nullable=False, default="scanner")  # scanner | kiosk (self check-in)
+    pin_hash = db.Column(db.String(200), nullable=True)  # a kiosk's staff PIN (werkzeug hash) to leave it
     staff_id = db.Column(db.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False, unique=True)
     pairing_hash = db.Column(db.String(64), nullable=True, unique=True)
     pairing_expires_at = db.Column(UTCDateTime, nullable=True)

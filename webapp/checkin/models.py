@@ -115,6 +115,7 @@ class Device(db.Model):
     name = db.Column(db.String(80), nullable=False)
     kind = db.Column(db.String(10), nullable=False, default="scanner")  # scanner | kiosk (self check-in)
     pin_hash = db.Column(db.String(200), nullable=True)  # a kiosk's staff PIN (werkzeug hash) to leave it
+    prints_badges = db.Column(db.Boolean, nullable=False, default=False)  # a kiosk prints the badge on arrival
     staff_id = db.Column(db.ForeignKey("staff_user.id", ondelete="CASCADE"), nullable=False, unique=True)
     pairing_hash = db.Column(db.String(64), nullable=True, unique=True)
     pairing_expires_at = db.Column(UTCDateTime, nullable=True)

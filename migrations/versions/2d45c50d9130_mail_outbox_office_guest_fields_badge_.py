@@ -75,6 +75,7 @@ def upgrade():
     with op.batch_alter_table("device", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kind", sa.String(length=10), nullable=False, server_default="scanner"))
         batch_op.add_column(sa.Column("pin_hash", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("prints_badges", sa.Boolean(), nullable=False, server_default=sa.false()))
 
     with op.batch_alter_table("guest", schema=None) as batch_op:
         batch_op.add_column(sa.Column("salutation", sa.String(length=20), nullable=False, server_default=""))
@@ -108,6 +109,7 @@ def downgrade():
         batch_op.drop_column("salutation")
 
     with op.batch_alter_table("device", schema=None) as batch_op:
+        batch_op.drop_column("prints_badges")
         batch_op.drop_column("pin_hash")
         batch_op.drop_column("kind")
 

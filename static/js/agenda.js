@@ -2,12 +2,14 @@
 // the live badge. Renders from the live state (live.js) on every change without losing scroll or focus.
 import {
   activeAnnouncements, byExpectedStart, describeChange, eventPhase, isCancelled, isMoved, isRunning, nowAndNext,
+  overrunLabel, timeLeft,
 } from "./agenda-model.js";
 import { $, esc, placeChildren, setHTML, setText } from "./dom.js";
 import { followEvent } from "./live.js";
 import { cachedStateTime, installOffline, livePage } from "./page.js";
+import { keepWithTicket } from "./favourites-sync.js";
 import { favKey, loadJSON, saveJSON } from "./storage.js";
-import { countdown, delayLabel, makeFormat, ms } from "./time.js";
+import { delayLabel, makeFormat, ms } from "./time.js";
 
 const page = livePage();
 const { slug, lang, t, embedded, clock, badge } = page;
@@ -69,6 +71,8 @@ function cardHTML(s, now, level) {
   let html = '<p class="s-time">';
   html += `<span class="planned">${delayed ? `<span class="sr-only">${esc(t("planned"))} </span>` : ""}${fmt.range(s.planned_start, s.planned_end)}</span>`;
   if (delayed) html += ` <span class="delay">${esc(t("delay", { delta: delayLabel(s.delay_minutes), time: fmt.range(s.start, s.end) }))}</span>`;
+  const overrun = overrunLabel(t, s, now); // the end moved, the start stayed: "überzieht um 10 min, Ende 16:05"
+  if (overrun) html += ` <span class="overrun">${esc(t("ends", { what: overrun, time: fmt.time(s.end) }))}</span>`;
   if (isCancelled(s)) html += ` <span class="mark-cancelled">${esc(t("cancelled"))}</span>`;
   else if (running) html += ` <span class="mark-now">${esc(t("running"))}</span>`;
   html += "</p>";
@@ -94,6 +98,7 @@ function updateCard(s, now, level) {
   el.classList.toggle("is-now", !isCancelled(s) && isRunning(s, now));
   el.classList.toggle("is-past", ms(s.end) <= now.getTime());
   el.classList.toggle("is-delayed", !!s.delay_minutes);
+  el.classList.toggle("is-overrun", !!s.overrun_minutes);
   el.classList.toggle("is-moved", isMoved(s));
   el.classList.toggle("is-fav", favs.has(s.id));
   el.hidden = favOnly && !favs.has(s.id);
@@ -167,7 +172,9 @@ function nnItem(s, now) {
   const meta = [];
   if (s.room) meta.push(esc(s.room) + (isMoved(s) ? ` <span class="moved">${esc(t("moved_from", { room: s.planned_room }))}</span>` : ""));
   if (s.delay_minutes) meta.push(`<span class="nn-delay">${esc(delayLabel(s.delay_minutes))}</span>`);
-  const left = countdown(t, s, now);
+  const overrun = overrunLabel(t, s, now);
+  if (overrun) meta.push(`<span class="nn-overrun">${esc(overrun)}</span>`);
+  const left = timeLeft(t, fmt, s, now);
   if (left) meta.push(`<span class="nn-count">${esc(left)}</span>`);
   html += `<span class="nn-meta">${meta.join(" · ")}</span></li>`;
   return html;
@@ -316,6 +323,7 @@ document.addEventListener("click", (e) => {
     if (favs.has(id)) favs.delete(id);
     else favs.add(id);
     saveJSON(FAV_KEY, [...favs]);
+    keepWithTicket(slug, [...favs]);
     render();
     return;
   }

@@ -2,7 +2,9 @@
 // where it reads QR codes, else with the vendored jsQR (loaded as a classic script on first use, drawn from
 // a canvas at most 800 px wide). A code found is handed to `onCode(text, startedAt)`; then the camera rests
 // a moment, and the same code again (or still in view) is ignored for a few seconds. Keeps the screen on
-// while it runs. State: ctx.camera, made by createCamera().
+// while it runs. Where there is no live camera (no getUserMedia on plain http, none allowed or none there),
+// #camera-box gets data-live="unavailable" and the photo button (scan-photo.js) comes first.
+// State: ctx.camera, made by createCamera().
 import { $, keepAwake } from "./dom.js";
 import { loadText, saveText } from "./storage.js";
 
@@ -26,7 +28,13 @@ const cameraMessage = (text) => {
   $("camera-msg").textContent = text;
 };
 
-function loadJsQR() {
+/** "on" | "off" | "unavailable" (no live camera here: the photo button is the way to scan a QR). */
+const liveState = (state) => {
+  $("camera-box").dataset.live = state;
+};
+
+/** The vendored jsQR (window.jsQR), loaded once; scan-photo.js decodes photos with it too. */
+export function loadJsQR() {
   if (window.jsQR) return Promise.resolve(window.jsQR);
   return new Promise((resolve, reject) => {
     const script = document.createElement("script");
@@ -55,6 +63,7 @@ export async function startCamera(ctx) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     cameraMessage(window.isSecureContext ? t("camera_missing") : t("camera_insecure"));
     button.hidden = true;
+    liveState("unavailable");
     return;
   }
   try {
@@ -68,6 +77,7 @@ export async function startCamera(ctx) {
       : name === "NotFoundError" || name === "OverconstrainedError" ? t("camera_missing")
         : t("camera_error", { error: (exc && exc.message) || name || "?" }));
     button.textContent = t("camera_start");
+    liveState("unavailable");
     return;
   }
   const video = $("video");
@@ -89,6 +99,7 @@ export async function startCamera(ctx) {
   }
   button.textContent = t("camera_stop");
   cameraMessage(t("camera_ready"));
+  liveState("on");
   saveText(SETTING_KEY, "on");
   keepAwake(camera);
   // On a phone, the on-screen keyboard would cover the camera: the code field gives up the focus (a hardware
@@ -107,6 +118,7 @@ export function stopCamera(ctx, remember = false) {
   $("viewfinder").hidden = true;
   $("camera-toggle").textContent = t("camera_start");
   cameraMessage("");
+  liveState("off");
   if (camera.wakeLock) camera.wakeLock.release().catch(() => {});
   if (remember) saveText(SETTING_KEY, "off");
 }

@@ -1,6 +1,7 @@
 // What the person at the door sees and hears after a scan: the big result panel (#result, green / orange /
 // red, closes by itself), the "last scan" line (#last) with its undo countdown, a tone, a vibration and the
-// screen-reader announcement. Remembers the last "ok" in ctx.lastOk for undo (scan-undo.js).
+// screen-reader announcement, and the link to print the guest's badge again. Remembers the last "ok" in
+// ctx.lastOk for undo (scan-undo.js).
 import { $, esc } from "./dom.js";
 import { resultTone } from "./scan-code.js";
 
@@ -37,6 +38,7 @@ export function show(ctx, r, startedAt) {
   $("result-city").textContent = guest ? [guest.city, guest.organisation].filter(Boolean).join(" · ") : "";
   $("result-detail").textContent = detail;
   $("result-offline").hidden = !offlineOk;
+  badgeLinks(r);
   const admit = $("result-admit");
   admit.hidden = !r.admit;
   admit.onclick = r.admit ? (event) => { event.stopPropagation(); hide(ctx); r.admit(); } : null;
@@ -64,6 +66,18 @@ export function show(ctx, r, startedAt) {
     ctx.lastOk = null;
   }
   renderUndo(ctx);
+}
+
+/** "Namensschild drucken" (#result-badge, #last-badge) for a guest the server let in or knew was in: the
+ * badge page of that guest (the template's href names guest 0). Not for an offline result (no guest id). */
+function badgeLinks(r) {
+  const id = !r.offline && (r.result === "ok" || r.result === "already") && r.guest && r.guest.id;
+  for (const link of [$("result-badge"), $("last-badge")]) {
+    if (!link) continue;
+    link.hidden = !id;
+    if (id) link.href = link.dataset.href.replace(/\/0\/badge$/, `/${Number(id)}/badge`);
+    else link.removeAttribute("href");
+  }
 }
 
 /** Close the result panel (the focus goes back to the code field if it was in the panel). */

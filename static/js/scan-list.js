@@ -1,5 +1,5 @@
 // The offline guest list: downloaded from …/checkin-list and kept in the scan store, it holds salted hashes
-// of the tickets and codes (never the codes themselves), so the door can still tell "ok" / "already" /
+// of the tickets, codes and badge codes (never the codes themselves), so the door can still tell "ok" / "already" /
 // "unknown" while the network is down. Also what this phone let in offline (`admitted`, again by hash
 // only), so a second offline scan of the same guest is "already". State lives in `ctx` (scanner.js).
 import { $ } from "./dom.js";
@@ -16,14 +16,17 @@ const saltKey = (slug) => `treffpunkt:scanner-salt:${slug}`;
 /** The list's hash of a token or code: the first 32 hex digits of SHA-256("<salt>:<value>"). */
 export const hashOf = async (salt, value) => (await sha256Hex(`${salt}:${value}`)).slice(0, 32);
 
-/** The key of a guest let in offline: "t:<hash>" / "c:<hash>". */
+/** The key of a guest let in offline: "t:<hash>" / "c:<hash>" / "b:<hash>". */
 const admittedKey = async (ctx, kind, value) =>
   `${kind}:${await hashOf(ctx.list ? ctx.list.record.salt : loadText(saltKey(ctx.slug), ""), value)}`;
+
+/** The list's entries by token ("t"), typed code ("c") and badge code ("b", where the list has them). */
+const byKind = (list, kind) => list[{ t: "byT", c: "byC", b: "byB" }[kind]];
 
 async function lookup(ctx, kind, value) {
   if (!ctx.list) return null;
   const hash = await hashOf(ctx.list.record.salt, value);
-  return (kind === "t" ? ctx.list.byT : ctx.list.byC).get(hash) || null;
+  return byKind(ctx.list, kind).get(hash) || null;
 }
 
 /** Make `record` ({slug, salt, guests, fetchedAt}) the list in use. */
@@ -31,17 +34,19 @@ export async function useList(ctx, record) {
   const { store, slug } = ctx;
   const byT = new Map();
   const byC = new Map();
+  const byB = new Map();
   for (const g of record.guests) {
     byT.set(g.t, g);
     byC.set(g.c, g);
+    if (g.b) byB.set(g.b, g);
   }
-  ctx.list = { record, byT, byC };
+  ctx.list = { record, byT, byC, byB };
   // Guests this phone let in offline: find them under the new salt; drop those the server knows about.
   const queued = new Set((await store.all("queue", slug)).map((q) => q.nonce));
   const stale = [];
   ctx.admitted = new Map();
   for (const rec of await store.all("admitted", slug)) {
-    const entry = (rec.kind === "t" ? byT : byC).get(rec.hash) || null;
+    const entry = byKind(ctx.list, rec.kind).get(rec.hash) || null;
     if (entry && entry.checked_in && !queued.has(rec.nonce)) {
       stale.push(rec.nonce);
       continue;
@@ -141,6 +146,8 @@ export async function validateLocally(ctx, text) {
              detail: t("already_local", { time: fmtTime(local.at) }) };
   }
   if (!list) return { result: "unverified", parsed, detail: t("no_list") };
+  // A list without badge codes (from an older server) cannot tell: staff decide, as without a list.
+  if (parsed && parsed.kind === "b" && !list.byB.size) return { result: "unverified", parsed, detail: t("badge_offline") };
   const entry = parsed ? await lookup(ctx, parsed.kind, parsed.value) : null;
   if (!entry) {
     return { result: "unknown", parsed, detail: t("unknown_offline", { time: fmtTime(list.record.fetchedAt) }) };

@@ -13,7 +13,7 @@ import { admitLocally, forgetLocal, learn, onAuthProblem, validateLocally } from
 const BATCH = 200;
 const MAX_LENGTH = 2000;
 
-/** Check in what was scanned or typed (`source`: "camera" | "typed" | "search"). */
+/** Check in what was scanned or typed (`source`: "camera" | "photo" | "typed" | "search"). */
 export async function submitScan(ctx, text, source, startedAt = performance.now()) {
   const { store, t } = ctx;
   text = String(text || "").trim();

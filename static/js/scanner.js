@@ -5,6 +5,7 @@
 //   scan-send.js     sending a scan (queued first), the offline fallback, the sync loop
 //   scan-list.js     the offline guest list (salted hashes) and the guests let in offline
 //   scan-camera.js   getUserMedia and decoding (BarcodeDetector or the vendored jsQR)
+//   scan-photo.js    "Foto aufnehmen": a photo from the phone's camera app, decoded in the page (plain http)
 //   scan-feedback.js the result panel, the last-scan line and undo countdown, tone, vibration, announcement
 //   scan-history.js  this phone's recent scans
 //   scan-undo.js     taking back the last check-in
@@ -17,6 +18,7 @@ import { loadHistory } from "./scan-history.js";
 import { refreshQueueCount, renderNet, setMode } from "./scan-http.js";
 import { fetchList, listDue, renderListStatus, useList } from "./scan-list.js";
 import { search } from "./scan-search.js";
+import { setupPhoto } from "./scan-photo.js";
 import { submitScan, sync } from "./scan-send.js";
 import { openScanStore } from "./scan-store.js";
 import { undo } from "./scan-undo.js";
@@ -88,6 +90,10 @@ function wire(ctx) {
     hide(ctx);
   });
   $("undo").addEventListener("click", () => undo(ctx).catch(report));
+  setupPhoto(ctx, (text, startedAt) => {
+    unlockAudio(ctx);
+    return submitScan(ctx, text, "photo", startedAt).catch(report);
+  });
   $("camera-toggle").addEventListener("click", () => {
     unlockAudio(ctx);
     if (ctx.camera.stream) stopCamera(ctx, true);

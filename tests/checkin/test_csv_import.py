@@ -52,8 +52,8 @@ GERMAN_EXCEL = [
 def test_utf8_bom_semicolon_german_headers():
     p = csv_import.parse(csv_bytes(GERMAN_EXCEL, bom=True), the_event())
     assert p.encoding == "UTF-8 (BOM)" and p.delimiter == ";" and not p.file_errors
-    assert [key for _, key in p.columns] == ["name", "city", "organisation", "role", "email", None]
-    assert p.unknown_headers == ["Anrede"]
+    assert [key for _, key in p.columns] == ["name", "city", "organisation", "role", "email", "salutation"]
+    assert p.unknown_headers == []
     assert p.counts() == {"rows": 3, "good": 3, "bad": 0, "duplicates": 0}
     first, second, third = p.rows
     assert first.fields == {
@@ -62,6 +62,7 @@ def test_utf8_bom_semicolon_german_headers():
         "organisation": "Stadtverwaltung Zweibrücken",
         "role": "Digitalisierung",
         "email": "erika@zw.example",
+        "salutation": "Frau",
     }
     assert second.fields["city"] == "Neustadt an der Weinstraße" and second.fields["name"] == "Jörg Weiß"
     assert third.fields["name"] == "Müller, Hans" and third.fields["organisation"] == 'Dienststelle "IT"'
@@ -377,7 +378,8 @@ def test_cli_imports_and_reports(app, tmp_path):
     path.write_bytes(csv_bytes(GERMAN_EXCEL, encoding="cp1252"))
     r = run_cli(app, SLUG, str(path))
     assert r.exit_code == 0, r.output
-    assert "Windows-1252" in r.output and "semicolon" in r.output and "Ignored columns: 'Anrede'" in r.output
+    assert "Windows-1252" in r.output and "semicolon" in r.output and "'Anrede' -> salutation" in r.output
+    assert "Ignored columns" not in r.output
     assert "Imported into kl-2018: 3 guests" in r.output
     assert count() == 3 and "Jörg Weiß" in names()
     # Again: all duplicates, nothing new, still success.

@@ -204,7 +204,7 @@ def test_add_and_edit_guest(admin):
 
 def test_cancel_and_restore(admin):
     guest = add("Erika")
-    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel")
+    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel", data={"confirm": "1"})
     assert r.status_code == 302 and r.location == f"/staff/e/{SLUG}/guests"
     db.session.refresh(guest)
     assert guest.status == "cancelled"
@@ -212,19 +212,19 @@ def test_cancel_and_restore(admin):
     assert r.location == f"/staff/e/{SLUG}/guests?q=Erika"
     db.session.refresh(guest)
     assert guest.status == "registered"
-    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel", data={"next": "https://evil.example/"})
+    r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel", data={"confirm": "1", "next": "https://evil.example/"})
     assert r.location == f"/staff/e/{SLUG}/guests"
 
 
 def test_cancel_needs_the_csrf_token(app, admin):
     guest = add("Erika")
     app.config["WTF_CSRF_ENABLED"] = True
-    admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel")
+    admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel", data={"confirm": "1"})
     db.session.refresh(guest)
     assert guest.status == "registered"
-    body = admin.get(f"/staff/e/{SLUG}/guests").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
-    admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel", data={"csrf_token": token})
+    body = admin.get(f"/staff/e/{SLUG}/guests/{guest.id}/cancel").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', body).group(1)
+    admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/cancel", data={"csrf_token": token, "confirm": "1"})
     db.session.refresh(guest)
     assert guest.status == "cancelled"
 
@@ -246,7 +246,8 @@ def test_attendance_csv_for_german_excel(admin, auth):
     text = r.data.decode("utf-8-sig")
     assert "\r\n" in text
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    assert rows[0] == ["Name", "Kommune", "Organisation", "Funktion", "Code", "Status", "Eingecheckt um", "Gerät"]
+    assert rows[0][:8] == ["Name", "Kommune", "Organisation", "Funktion", "Code", "Status", "Eingecheckt um", "Gerät"]
+    assert rows[0][8:] == ["Anrede", "Titel", "Vorname", "Nachname"]
     by_name = {row[0]: row for row in rows[1:]}
     assert len(rows) == 4
     row = by_name["Erika Mustermann"]
@@ -270,6 +271,7 @@ def my_staff_urls(guest_id):
         ("POST", f"{base}/guests/new"),
         ("GET", f"{base}/guests/{guest_id}/edit"),
         ("POST", f"{base}/guests/{guest_id}/edit"),
+        ("GET", f"{base}/guests/{guest_id}/cancel"),
         ("POST", f"{base}/guests/{guest_id}/cancel"),
         ("POST", f"{base}/guests/{guest_id}/restore"),
         ("GET", f"{base}/attendance.csv"),

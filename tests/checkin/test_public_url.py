@@ -67,7 +67,18 @@ def test_the_start_banner_names_lan_addresses_and_what_to_set():
     assert not any("set PUBLIC_URL" in line for line in with_public)
     assert f"  phones:    http://192.168.1.23:5000/e/{SLUG}/" in with_public
     local = startup_lines({**config, "HOST": "127.0.0.1"}, [], "gevent", [])
-    assert local == ["Treffpunkt on http://127.0.0.1:5000 (gevent)", "  staff:     http://127.0.0.1:5000/staff/"]
+    assert local == [
+        "Treffpunkt on http://127.0.0.1:5000 (gevent)",
+        "  e-mail: off (set SMTP_HOST and MAIL_FROM to send tickets, docs/mail.md)",
+        "  staff:     http://127.0.0.1:5000/staff/",
+    ]
+    mail = startup_lines(
+        {**config, "SMTP_HOST": "smtp.kl.example", "SMTP_SECURITY": "starttls", "MAIL_FROM": "t@kl.example"},
+        [],
+        "eventlet",
+        [],
+    )
+    assert "  e-mail: via smtp.kl.example (starttls) from t@kl.example" in mail
 
 
 def test_lan_addresses_are_not_loopback():
@@ -90,7 +101,9 @@ def test_ticket_links_on_the_guest_pages_and_for_a_mail_merge(app, client, auth)
     r = browser.get(f"/staff/e/{SLUG}/ticket-links.csv")
     assert r.status_code == 200 and r.mimetype == "text/csv" and "no-store" in r.headers["Cache-Control"]
     text = r.get_data().decode("utf-8")
-    assert text.startswith("\ufeffName;Kommune;Organisation;Funktion;E-Mail;Ticket-Link;Code\r\n")
+    assert text.startswith(
+        "\ufeffName;Kommune;Organisation;Funktion;E-Mail;Ticket-Link;Code;Anrede;Titel;Vorname;Nachname;Briefanrede\r\n"
+    )
     rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
     frieda = next(row for row in rows if "Formel Frieda" in row[0])
     assert frieda[0] == "'=Formel Frieda"  # never a formula in Excel

@@ -200,9 +200,11 @@ def test_offline_list_has_hashes_and_the_minimum(client, auth):
     g = add_guest(client, auth)
     body = client.get(f"/api/v1/events/{SLUG}/checkin-list", headers=auth).json
     entry = body["guests"][0]
-    assert set(entry) == {"t", "c", "name", "city", "status", "checked_in"}
+    assert set(entry) == {"t", "c", "b", "name", "city", "status", "checked_in"}
     assert entry["c"] == hashlib.sha256(f"{body['salt']}:{g['code']}".encode()).hexdigest()[:32]
-    assert g["token"] not in str(body) and g["code"] not in str(body)
+    badge = db.session.get(Guest, g["id"]).badge_code
+    assert entry["b"] == hashlib.sha256(f"{body['salt']}:{badge}".encode()).hexdigest()[:32]
+    assert g["token"] not in str(body) and g["code"] not in str(body) and badge not in str(body)
     assert client.get(f"/api/v1/events/{SLUG}/checkin-list").status_code == 401
 
 

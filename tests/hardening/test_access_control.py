@@ -8,7 +8,7 @@
   (also to a guest's ticket token used as bearer), and anything outside both fails the walker until it is
   protected or added to PUBLIC with a reason.
 - Scanner-role accounts get 403 wherever an admin is needed; SCANNER_API / SCANNER_PAGES list what scanners
-  may use (the door: check-ins, batch, undo, offline list, guest search; the scan page).
+  may use (the door: check-ins, batch, undo, offline list, guest search; the scan page, badges).
 - Socket.IO: connect and sync are public; every other event refuses anonymous and scanner connections.
 - A revoked device stops working at once: its session cookie, its remember cookie and its bearer token."""
 
@@ -36,6 +36,7 @@ PUBLIC = {
     "matchmaking_pages.public_board": "the public board (consenting municipalities only)",
     "matchmaking_pages.board_screen": "the board on the projector",
     "checkin_pages.register": "guests register themselves",
+    "checkin_calendar.feed": "a guest's calendar subscription, named by its own 256-bit secret",
     "agenda_api.agenda": "public GET of the agenda",
     "matchmaking_api.public_board": "public GET of the board",
     "checkin_api.stats": "public GET of the arrival counts (no names)",
@@ -55,6 +56,14 @@ SCANNER_PAGES = {
     "staff.index",
     "staff.logout",
     "checkin_scan.scan",
+    # badges: the door reprints a guest's badge after a scan (and may print the sheets)
+    "checkin_badges.sheets",
+    "checkin_badges.badge",
+    # the self check-in kiosk: a paired kiosk is a door account; door staff may open it to try it out
+    "checkin_kiosk.kiosk",
+    "checkin_kiosk.places_json",
+    "checkin_kiosk.check_in",
+    "checkin_kiosk.leave",
     # one's own account (password, own tokens, own logins): every account has one
     "staff.account",
     "staff.account_password",

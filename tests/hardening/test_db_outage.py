@@ -108,7 +108,9 @@ def log_offset(server):
     return server.log_path.stat().st_size if server.log_path.exists() else 0
 
 
-BANNER = re.compile(r"^(Treffpunkt on |  (phones|projector|staff): )")  # what run.py prints when it starts
+BANNER = re.compile(
+    r"^(Treffpunkt on |  (phones|projector|staff|e-mail|on the network|links and QR codes):? )"
+)  # run.py's start banner
 
 
 def log_since(server, offset):

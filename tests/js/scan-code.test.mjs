@@ -46,6 +46,15 @@ describe("parseScan", () => {
   test("a URL's token wins over the text looking like anything else", () => {
     assert.deepEqual(parseScan(`AB3DEF7H /t/${TOKEN}`), { kind: "t", value: TOKEN });
   });
+
+  test("a badge's check-in code (as webapp/checkin/service.py badge_code_of reads it)", () => {
+    for (const text of ["TPB-AB3DEF7HJK", "tpb-ab3d ef7h jk", " TPB AB3DEF7HJK\n", "TPBAB3DEF7HJK"]) {
+      assert.deepEqual(parseScan(text), { kind: "b", value: "AB3DEF7HJK" }, text);
+    }
+    for (const text of ["TPB-AB3DEF7HJ", "TPB-AB3DEF7HJKM", "TPB-AB0DEF7HJK", "AB3DEF7HJK", "XPB-AB3DEF7HJK"]) {
+      assert.equal(parseScan(text), null, text);
+    }
+  });
 });
 
 describe("uuid", () => {

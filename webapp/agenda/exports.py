@@ -293,32 +293,38 @@ def _ical_description(session, tz):
     if session.delay_minutes:
         planned = session.planned_start.astimezone(tz).strftime("%H:%M")
         parts.append(f"Verschoben um {session.delay_minutes:+d} min (geplant {planned} Uhr)")
+    if session.overrun_minutes > 0:
+        parts.append(f"Dauert {session.overrun_minutes} min länger als geplant")
+    elif session.overrun_minutes < 0:
+        parts.append(f"Endet {-session.overrun_minutes} min früher als geplant")
     if session.status == "cancelled":
         parts.append("Abgesagt.")
     return "\n\n".join(parts)
 
 
-def ical(event):
+def ical(event, sessions=None, personal=False):
     """iCalendar for calendar subscriptions: times in the event's zone (with its VTIMEZONE), a UID that stays
     the same across changes and SEQUENCE = the event's revision, so clients update instead of duplicating.
     Cancelled sessions stay in with STATUS:CANCELLED (and say so in the title) so calendars drop or mark
-    them rather than keep a stale copy."""
+    them rather than keep a stale copy. `sessions`: only these (a guest's starred ones, `personal`)."""
     tz = ZoneInfo(event.timezone)
     base_url = agenda_url(event)
     now = datetime.now(timezone.utc)
     last_change = _last_change_at(event)
     calendar = icalendar.Calendar.new(
         prodid=f"-//{GENERATOR}//Live-Agenda {VERSION}//DE",
-        name=event.title,
+        name=f"{event.title} (Merkliste)" if personal else event.title,
         description=event.description or None,
         url=base_url,
-        uid=stable_guid(event, "calendar", event.id),
+        # No UID on the VCALENDAR itself (RFC 7986 allows one): subscription clients such as vdirsyncer
+        # split a feed into entries by UID and would take the whole calendar for one entry.
         refresh_interval=timedelta(minutes=15),
     )  # also sets X-WR-CALNAME/-CALDESC
+    calendar.pop("UID", None)  # Calendar.new makes one up; see the comment above
     calendar.add("x-wr-timezone", event.timezone)
     calendar.add("x-published-ttl", "PT15M")
     location_suffix = [event.venue] if event.venue else []
-    for session in event.sessions:
+    for session in event.sessions if sessions is None else sessions:
         cancelled = session.status == "cancelled"
         vevent = icalendar.Event.new(
             uid=f"{session.guid}@treffpunkt",

@@ -38,6 +38,7 @@ def add_guest(slug):
     return jsonify(
         {
             "id": guest.id,
+            "name": guest.name,  # as printed; made of title, given and family name when none was sent
             "token": guest.token,
             "code": guest.code,
             "ticket_url": guests.ticket_url(guest, external=True),
@@ -119,6 +120,7 @@ def offline_list(slug):
                 {
                     "t": _hash(salt, g.token),
                     "c": _hash(salt, g.code),
+                    "b": _hash(salt, g.badge_code),  # the badge QR checks in offline too
                     "name": g.name,
                     "city": g.city,
                     "status": g.status,

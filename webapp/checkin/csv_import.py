@@ -10,8 +10,9 @@ Rules:
   (what German Excel writes as "CSV (Trennzeichen-getrennt)").
 - Delimiter: `;` (German Excel), `,` or tab, chosen by which one splits the header into known columns and
   the rows into the header's width; an Excel `sep=;` first line wins.
-- Columns by header, case/space/punctuation-insensitive, German or English; Vorname + Nachname are joined.
-  Unknown columns are listed and ignored. No name column at all is a file-level error.
+- Columns by header, case/space/punctuation/umlaut-insensitive, German or English: Anrede, Titel, Vorname,
+  Nachname are kept as the guest's name parts; a row without a Name is given "Titel Vorname Nachname"
+  (guests.parse_guest). Unknown columns are listed and ignored. No name column at all is a file-level error.
 - A row is bad when guests.parse_guest refuses it ("Zeile 7: name must not be empty"). A bad row blocks the
   whole import unless the user chooses to skip bad rows: then nothing or everything good is written.
 - Duplicates (same name and municipality, case-insensitive) within the file or against the event's guests
@@ -56,8 +57,10 @@ HEADERS = {
         "attendee",
         "participant",
     ),
-    "first_name": ("vorname", "vornamen", "firstname", "givenname", "forename", "first"),
-    "last_name": ("nachname", "familienname", "zuname", "lastname", "surname", "familyname", "last"),
+    "salutation": ("anrede", "salutation"),
+    "title": ("titel", "title", "akademischertitel", "akademischergrad", "grad", "titelgrad"),
+    "given_name": ("vorname", "vornamen", "rufname", "firstname", "givenname", "forename", "first"),
+    "family_name": ("nachname", "familienname", "zuname", "lastname", "surname", "familyname", "last"),
     "city": (
         "kommune",
         "stadt",
@@ -107,7 +110,14 @@ HEADERS = {
         "amtsbezeichnung",
     ),
     "email": ("email", "mail", "emailadresse", "mailadresse", "emailaddress", "mailaddress", "epost"),
+    "notes": ("bemerkung", "bemerkungen", "notiz", "notizen", "anmerkung", "anmerkungen", "notes", "note", "comment"),
+    "language": ("sprache", "language", "korrespondenzsprache"),
 }
+NAME_KEYS = ("name", "given_name", "family_name")
+PART_KEYS = ("salutation", "title", "given_name", "family_name", "notes", "language")  # only where the file has them
+# A language cell (compact_key) -> the guest's language; an empty cell keeps the default (German).
+LANGUAGES = {"de": "de", "deu": "de", "ger": "de", "deutsch": "de", "german": "de", "en": "en", "eng": "en"}
+LANGUAGES |= {"englisch": "en", "english": "en"}
 _LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
 
 
@@ -302,7 +312,7 @@ def parse(data, event=None):
     preview.columns = map_headers(header)
     preview.unknown_headers = [h for h, key in preview.columns if key is None and h]
     index = {key: i for i, (_, key) in enumerate(preview.columns) if key}
-    if not ({"name", "first_name", "last_name"} & set(index)):
+    if not (set(NAME_KEYS) & set(index)):
         found = ", ".join(repr(h) for h, _ in preview.columns) or "-"
         preview.file_errors.append(
             f"Keine Namensspalte gefunden (erwartet: „Name“ oder „Vorname“ und „Nachname“). Gefundene Spalten: {found}"
@@ -321,14 +331,9 @@ def parse(data, event=None):
         return record[i] if i is not None and i < len(record) else ""
 
     for line, record in paced(records):
-        if "name" in index:
-            name = cell(record, "name")
-        else:
-            name = " ".join(
-                part for part in (cell(record, "first_name").strip(), cell(record, "last_name").strip()) if part
-            )
         raw = {
-            "name": name,
+            "name": cell(record, "name"),  # empty: made of title, given and family name
+            **{key: cell(record, key) for key in PART_KEYS if key in index},
             "city": cell(record, "city"),
             "organisation": cell(record, "organisation"),
             "role": cell(record, "role"),
@@ -336,6 +341,12 @@ def parse(data, event=None):
         }
         if raw["email"].lower().startswith("mailto:"):
             raw["email"] = raw["email"][7:]
+        if "language" in raw:
+            language = compact_key(raw["language"])
+            if language:
+                raw["language"] = LANGUAGES.get(language, raw["language"].strip())
+            else:
+                del raw["language"]
         try:
             clean = guests.parse_guest(raw)
         except DomainError as exc:

@@ -1,7 +1,10 @@
 """Scanner devices: a phone paired by a one-time code logs in as its own scanner-role staff account, so its
-name is the `by` of every answer and audit-log row, and revoking it ends its session and tokens at once."""
+name is the `by` of every answer and audit-log row, and revoking it ends its session and tokens at once.
+A device is a door scanner (kind "scanner") or a self check-in kiosk (kind "kiosk", a tablet at the entrance,
+webapp/checkin/kiosk.py) with a staff PIN to leave it and, if wanted, badge printing on arrival."""
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -9,6 +12,7 @@ import qrcode
 import qrcode.image.svg
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.db import utcnow
 from ..core.errors import DomainError, not_found
@@ -21,6 +25,8 @@ from .models import Device, Scan
 PAIRING_MINUTES = 15
 PAIRING_BYTES = 20  # 160 random bits
 NAME_MAX = 80
+KINDS = ("scanner", "kiosk")
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")  # a kiosk's staff PIN: 4 to 8 digits, stored as a password hash
 
 
 def _hash(code):
@@ -44,17 +50,49 @@ def _new_code(device, now=None):
     return code
 
 
-def create_device(event, name, now=None):
+def parse_kind(value):
+    kind = value if isinstance(value, str) and value else "scanner"
+    if kind not in KINDS:
+        raise DomainError("invalid", _("Unbekannte Geräteart."))
+    return kind
+
+
+def parse_pin(value):
+    """A kiosk's staff PIN: 4 to 8 digits (ASCII digits only: a tablet's keypad types them)."""
+    pin = value.strip() if isinstance(value, str) else ""
+    if not PIN_PATTERN.fullmatch(pin):
+        raise DomainError("invalid", _("Die PIN muss aus 4 bis 8 Ziffern bestehen."))
+    return pin
+
+
+def check_pin(device, pin):
+    """Whether `pin` is the kiosk's staff PIN (False for a device without one)."""
+    if not device.pin_hash or not isinstance(pin, str) or not PIN_PATTERN.fullmatch(pin.strip()):
+        return False
+    return check_password_hash(device.pin_hash, pin.strip())
+
+
+def create_device(event, name, now=None, kind="scanner", pin=None, prints_badges=False):
     """A Device with its scanner account (named like the device, without a usable password) and a pairing
-    code. Returns (device, bare code). DomainError when the name is taken by any staff account."""
+    code. Returns (device, bare code). DomainError when the name is taken by any staff account. A kiosk
+    needs its staff PIN (stored hashed); only a kiosk prints badges."""
     name = parse_name(name)
+    kind = parse_kind(kind)
+    pin_hash = generate_password_hash(parse_pin(pin)) if kind == "kiosk" else None
     taken = db.session.execute(select(StaffUser.id).where(func.lower(StaffUser.name) == name.lower())).first()
     if taken:
         raise DomainError("conflict", _("Diesen Namen trägt schon ein Gerät oder Teammitglied."), 409)
     staff = StaffUser(name=name, role="scanner", active=True)
     staff.event_roles.append(StaffEventRole(event_id=event.id, role="scanner"))  # this event's door only
     staff.set_password(secrets.token_urlsafe(32))  # never shown: a device signs in by pairing only
-    device = Device(event_id=event.id, name=name, staff=staff)
+    device = Device(
+        event_id=event.id,
+        name=name,
+        staff=staff,
+        kind=kind,
+        pin_hash=pin_hash,
+        prints_badges=bool(prints_badges) and kind == "kiosk",
+    )
     code = _new_code(device, now)
     db.session.add_all([staff, device])
     db.session.commit()
@@ -149,7 +187,10 @@ def device_label(staff):
     device = device_of(staff)
     if device is None:
         return None
-    return _("Scanner-Gerät für %(event)s", event=device.event.title if device.event else "")
+    title = device.event.title if device.event else ""
+    if device.kind == "kiosk":
+        return _("Check-in-Terminal für %(event)s", event=title)
+    return _("Scanner-Gerät für %(event)s", event=title)
 
 
 def list_devices(event):
@@ -177,6 +218,12 @@ def device_of(staff):
     if staff is None or not getattr(staff, "id", None):
         return None
     return db.session.execute(select(Device).filter_by(staff_id=staff.id)).scalar_one_or_none()
+
+
+def kiosk_of(staff):
+    """The kiosk a staff account belongs to, or None (a person, or a scanner phone)."""
+    device = device_of(staff)
+    return device if device is not None and device.kind == "kiosk" else None
 
 
 def qr_svg(text):

@@ -2,8 +2,10 @@
 page, the staff pages, the CSV import and the CLI."""
 
 import hmac
+import unicodedata
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
+from flask_babel import get_locale
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -12,27 +14,88 @@ from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Event, new_invite_code
-from ..core.text import compact_key
+from ..core.text import compact_key, fold_umlauts
 from ..core.urls import external_url
 from ..core.validation import boolean, choice, of_event, refuse_unknown, text
 from ..live import touch_stats
+from ..mail.models import OutboxMessage
 from .models import GUEST_STATUSES, Guest, new_code, new_token
-from .signals import guests_changed
+from .signals import guest_registered, guests_changed, guests_moved_up
 
-FIELDS = {"name": 200, "city": 120, "organisation": 200, "role": 200, "email": 254}
+FIELDS = {
+    "name": 200,  # as printed: "Dr. Käthe Muster"
+    "salutation": 20,  # Anrede
+    "title": 40,
+    "given_name": 100,
+    "family_name": 100,
+    "city": 120,
+    "organisation": 200,
+    "role": 200,
+    "email": 254,
+}
+NOTES_MAX = 2000  # staff notes: a few lines, never shown to the guest
+NAME_PARTS = ("title", "given_name", "family_name")
+SALUTATIONS = ("Frau", "Herr", "Divers")  # what the staff form offers; "" = not given
+# How lists spell an Anrede (compact_key of the cell) -> the stored one; anything else is kept as written.
+_SALUTATION_SPELLINGS = {
+    "frau": "Frau",
+    "fr": "Frau",
+    "ms": "Frau",
+    "mrs": "Frau",
+    "miss": "Frau",
+    "herr": "Herr",
+    "hr": "Herr",
+    "hrn": "Herr",
+    "herrn": "Herr",
+    "mr": "Herr",
+    "divers": "Divers",
+    "keine": "Divers",
+    "keineanrede": "Divers",
+    "none": "Divers",
+    "mx": "Divers",
+}
+
+
+def normalise_salutation(value):
+    """ "frau", "Fr." and "Mrs" are "Frau"; "Hr." and "Mr" are "Herr"; "-" is none; others as written."""
+    key = compact_key(value or "")
+    if not key:
+        return ""
+    return _SALUTATION_SPELLINGS.get(key, value)
+
+
+def compose_name(title="", given_name="", family_name=""):
+    """The printed name from its parts: "Dr." + "Käthe" + "Muster" -> "Dr. Käthe Muster"."""
+    return " ".join(part for part in (title, given_name, family_name) if part)
 
 
 def parse_guest(data, required=("name",)):
-    """Clean guest fields from a JSON object or form; unknown keys are refused."""
-    refuse_unknown(data, set(FIELDS) | {"consent_contact", "status", "delegate"})
+    """Clean guest fields from a JSON object or form; unknown keys are refused. A new guest's name left out
+    (or empty) is composed of title, given and family name; a name alone keeps the parts empty. A change
+    (`required` without "name") that empties the name leaves it to update_guest to compose from the parts."""
+    refuse_unknown(data, set(FIELDS) | {"notes", "language", "consent_contact", "status", "delegate"})
     clean = {
         key: text(data, key, max_len, allow_empty=True, squash_spaces=True)
         for key, max_len in FIELDS.items()
         if key in data
     }
+    if "salutation" in clean:
+        clean["salutation"] = normalise_salutation(clean["salutation"])
+    if "notes" in data:
+        clean["notes"] = text(data, "notes", NOTES_MAX, allow_empty=True)
+    if "language" in data:
+        clean["language"] = choice(data, "language", current_app.config["LANGUAGES"])
+    if not clean.get("name") and (clean.get("given_name") or clean.get("family_name")):
+        if "name" in required:
+            clean["name"] = compose_name(*(clean.get(key, "") for key in NAME_PARTS))
+            if len(clean["name"]) > FIELDS["name"]:
+                raise DomainError("invalid", f"name is longer than {FIELDS['name']} characters")
+        # else: an emptied name stays "", and update_guest makes it of the guest's parts with these
     for key in required:
         if not clean.get(key):
             raise DomainError("invalid", f"{key} must not be empty")
+    if "name" in clean and not clean["name"] and not (clean.get("given_name") or clean.get("family_name")):
+        raise DomainError("invalid", "name must not be empty")
     if clean.get("email") and ("@" not in clean["email"] or " " in clean["email"]):
         raise DomainError("invalid", "email is not an e-mail address")
     for key in ("consent_contact", "delegate"):
@@ -41,6 +104,91 @@ def parse_guest(data, required=("name",)):
     if "status" in data:
         clean["status"] = choice(data, "status", GUEST_STATUSES)
     return clean
+
+
+# ---- sorting by family name ----------------------------------------------------------------------------
+
+# Words before a name that are no part of it: academic titles and degrees, the Anrede. Any word ending in
+# a full stop counts too ("Dr.", "Dipl.-Ing.", "h.c.", an initial "H.").
+_TITLE_WORDS = set("prof professor professorin dr doktor dipl ing med phil mba ma ba msc bsc llm".split())
+_TITLE_WORDS |= {"frau", "herr", "mr", "mrs", "ms"}
+# Name particles sort under the word after them (DIN 5007-2): "Hans von Berg" under B.
+_PARTICLES = set("von vom van de der den del della di da du zu zum zur ten ter".split())
+
+
+def _is_title(word):
+    return word.endswith(".") or compact_key(word) in _TITLE_WORDS
+
+
+def _without_titles(words):
+    start = 0
+    while start < len(words) - 1 and _is_title(words[start]):
+        start += 1
+    return words[start:]
+
+
+def _main_part(words):
+    """A family name without its leading particles ("von der Heide" -> "Heide")."""
+    start = 0
+    while start < len(words) - 1 and words[start].casefold() in _PARTICLES:
+        start += 1
+    return words[start:]
+
+
+def _sortable(value):
+    """Umlauts as in a German telephone book (ä = ae), other accents dropped, case ignored."""
+    value = fold_umlauts(value)
+    if not value.isascii():  # rare in a German list once the umlauts are folded: "Élodie", "Łukasz"
+        value = "".join(c for c in unicodedata.normalize("NFKD", value) if not unicodedata.combining(c))
+    return value.casefold()
+
+
+def name_for_sorting(name, given_name="", family_name=""):
+    """(family, given) as a list sorts them: the family name if known, else taken from the printed name
+    without academic titles ("Prof. Dr. Hans von Berg" -> ("Berg", "Hans"); "Müller, Hans" -> ("Müller",
+    "Hans"))."""
+    if family_name:
+        return " ".join(_main_part(family_name.split())), given_name
+    name = name or ""
+    if "," in name:
+        before, after = name.split(",", 1)
+        rest = [w for w in after.split() if not _is_title(w)]
+        if before.split() and rest:  # "Muster, Käthe" (not "Käthe Muster, M.A.")
+            return " ".join(_main_part(_without_titles(before.split()))), given_name or " ".join(rest)
+        name = before
+    words = _without_titles(name.split())
+    if not words:
+        return "", given_name
+    family = [words[-1]]
+    given = words[:-1]
+    while given and given[-1].casefold() in _PARTICLES:
+        given.pop()  # the particle belongs to the family name, which sorts under its main word
+    return family[0], given_name or " ".join(given)
+
+
+def sort_key(guest):
+    """Guests in a list: by family name, then given name, then the printed name."""
+    family, given = name_for_sorting(guest.name, guest.given_name, guest.family_name)
+    return (_sortable(family), _sortable(given), _sortable(guest.name or ""), guest.id or 0)
+
+
+def letter_salutation(guest):
+    """The opening of a letter (mail merge): "Sehr geehrte Frau Dr. Muster", "Dear Mr Berg", else by name."""
+    family = guest.family_name or name_for_sorting(guest.name)[0]
+    title = " ".join((guest.title or "").split())
+    if guest.language == "en":
+        honorific = {"Frau": "Ms", "Herr": "Mr"}.get(guest.salutation)
+        if honorific and family:
+            if "prof" in title.casefold():
+                honorific = "Professor"
+            elif "dr" in title.casefold():
+                honorific = "Dr"
+            return f"Dear {honorific} {family}"
+        return f"Dear {guest.name}"
+    if guest.salutation in ("Frau", "Herr") and family:
+        opening = "Sehr geehrte Frau" if guest.salutation == "Frau" else "Sehr geehrter Herr"
+        return " ".join(part for part in (opening, title, family) if part)
+    return f"Guten Tag {guest.name}"
 
 
 def municipality_for(event, city):
@@ -142,7 +290,7 @@ class BulkGuests:
 
     def add(self, fields):
         row = {key: "" for key in FIELDS}
-        row.update(consent_contact=False, status="registered")
+        row.update(notes="", language="de", consent_contact=False, status="registered")
         row.update(guest_values(self.event, fields, self.source))
         code = new_code()
         while code in self.taken:
@@ -176,6 +324,11 @@ def create_guest(event, fields, source="staff"):
     guest = new_guest(event, fields, source)
     if full:
         guest.status = "waiting"
+    if source == "self":
+        if has_request_context():
+            guest.language = str(get_locale() or "de")  # her mails come in the language she registered in
+        db.session.flush()
+        guest_registered.send(event, guest=guest)  # e.g. the ticket mail, queued in this transaction
     commit_guest_change(event)
     return guest
 
@@ -241,11 +394,31 @@ def move_up(event):
         db.session.flush()
         touch_stats(event)
         guests_changed.send(event)
+        guests_moved_up.send(event, guests=moved)
     return moved
+
+
+def _follow_name_parts(guest, fields):
+    """Changed name parts change the printed name too while it is the one they made (unchanged or left
+    out) or when it is emptied; a name written in another form ("Käthe Muster-Groß, MdL") stays."""
+    if not any(key in fields for key in NAME_PARTS):
+        return fields
+    new = compose_name(*(fields.get(key, getattr(guest, key)) for key in NAME_PARTS))
+    old = compose_name(*(getattr(guest, key) for key in NAME_PARTS))
+    submitted = fields.get("name")
+    derived = submitted == "" or (old and (submitted if submitted is not None else guest.name) == old)
+    if not derived:
+        return fields
+    if not new:
+        raise DomainError("invalid", "name must not be empty")
+    if len(new) > FIELDS["name"]:
+        raise DomainError("invalid", f"name is longer than {FIELDS['name']} characters")
+    return {**fields, "name": new}
 
 
 def update_guest(event, guest, fields):
     """Change a guest (clean fields); a cancelled or removed registration moves the waiting list up."""
+    fields = _follow_name_parts(guest, fields)
     freed = guest.status == "registered" and fields.get("status", "registered") != "registered"
     if "city" in fields:
         municipality = municipality_for(event, fields["city"])
@@ -342,9 +515,16 @@ def guest_admin_json(guest):
         "ref": search_ref(guest),
         "id": guest.id,
         "name": guest.name,
+        "salutation": guest.salutation,
+        "title": guest.title,
+        "given_name": guest.given_name,
+        "family_name": guest.family_name,
         "city": guest.city,
         "organisation": guest.organisation,
         "role": guest.role,
+        "email": guest.email,
+        "language": guest.language,
+        "notes": guest.notes,  # the organisers' own; never in what the guest or the door sees
         "code": guest.code,
         "status": guest.status,
         "delegate": guest.is_delegate,
@@ -354,10 +534,55 @@ def guest_admin_json(guest):
 
 
 def all_guests(event):
-    return (
-        db.session.execute(
-            select(Guest).where(Guest.event_id == event.id).options(selectinload(Guest.checkin)).order_by(Guest.name)
-        )
+    """The event's guests by family name, then given name (sort_key)."""
+    rows = (
+        db.session.execute(select(Guest).where(Guest.event_id == event.id).options(selectinload(Guest.checkin)))
         .scalars()
         .all()
     )
+    return sorted(rows, key=sort_key)
+
+
+def find_duplicates(event, fields):
+    """The event's guests a new one (clean fields) may be the same person as: [(guest, "email" | "name")],
+    by the same e-mail address (case-insensitive) or the same name and municipality (compact_key: case,
+    spaces and punctuation do not matter). For the warning before a guest is added by hand."""
+    email = (fields.get("email") or "").casefold()
+    name = compact_key(fields.get("name") or "")
+    municipality = municipality_for(event, fields.get("city", ""))
+    city = compact_key(municipality.name if municipality else fields.get("city", ""))
+    rows = db.session.execute(
+        select(Guest.id, Guest.name, Guest.city, Guest.email).where(Guest.event_id == event.id)
+    ).all()
+    found = []
+    for guest_id, other_name, other_city, other_email in rows:
+        if email and (other_email or "").casefold() == email:
+            found.append((guest_id, "email"))
+        elif name and compact_key(other_name) == name and compact_key(other_city) == city:
+            found.append((guest_id, "name"))
+    return [(db.session.get(Guest, guest_id), reason) for guest_id, reason in found]
+
+
+# ---- mail state per guest (read from the outbox, which webapp/mail sends) ----------------------------
+
+MAIL_KINDS = ("ticket", "moved_up")  # the messages that carry the ticket
+MAIL_STATES = ("none", "pending", "sent", "failed")  # none: no such message queued for the guest
+_MAIL_STATE_OF_STATUS = {"pending": "pending", "sending": "pending", "sent": "sent", "failed": "failed"}
+
+
+def mail_states(event):
+    """{guest id: "pending" | "sent" | "failed"}: the state of each guest's latest ticket message (of
+    MAIL_KINDS, by id). Guests without one are not in it: their state is "none"."""
+    latest = (
+        select(func.max(OutboxMessage.id))
+        .where(
+            OutboxMessage.event_id == event.id,
+            OutboxMessage.kind.in_(MAIL_KINDS),
+            OutboxMessage.guest_id.is_not(None),
+        )
+        .group_by(OutboxMessage.guest_id)
+    )
+    rows = db.session.execute(
+        select(OutboxMessage.guest_id, OutboxMessage.status).where(OutboxMessage.id.in_(latest))
+    ).all()
+    return {guest_id: _MAIL_STATE_OF_STATUS.get(status, "pending") for guest_id, status in rows}

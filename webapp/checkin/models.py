@@ -62,11 +62,22 @@ class Guest(db.Model):
     token = db.Column(db.String(64), nullable=False, unique=True, default=new_token)
     code = db.Column(db.String(CODE_LENGTH), nullable=False, unique=True, default=new_code)
     badge_code = db.Column(db.String(16), nullable=False, unique=True, default=new_badge_code)
+    # The guest's calendar subscription (webcal) of her starred sessions: its own secret, not the ticket
+    # token, because calendar services fetch it from their servers. Made on first use.
+    calendar_token = db.Column(db.String(64), nullable=True, unique=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     event = db.relationship("Event")
     municipality = db.relationship("Municipality")
     checkin = db.relationship("CheckIn", uselist=False, back_populates="guest", cascade="all, delete-orphan")
+
+
+class Favourite(db.Model):
+    """A session a guest starred, kept with her ticket (the page also keeps them in the browser)."""
+
+    guest_id = db.Column(db.ForeignKey("guest.id", ondelete="CASCADE"), primary_key=True)
+    session_id = db.Column(db.ForeignKey("session.id", ondelete="CASCADE"), primary_key=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class CheckIn(db.Model):

@@ -4,18 +4,23 @@ A ticket token is the guest's key: every /t/ response (webapp/web/headers.py) is
 cache or back-forward copy keeps it) and `Referrer-Policy: no-referrer` (a link followed from the ticket page
 does not carry the token in the Referer header)."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+import uuid
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.extensions import csrf
 from ..core.html import json_script
-from . import guests, tickets
+from ..staff.auth import actor_name
+from . import guests, service, tickets
+from .calendar import favourite_ids
 
 bp = Blueprint("checkin_pages", __name__)
 
@@ -142,14 +147,71 @@ def register(slug):
 # ---- the guest's own page -----------------------------------------------------------------------------
 
 
+class DoorCheckInForm(FlaskForm):
+    """The staff's "Einchecken" on a ticket page: CSRF token and the nonce made with the page, so a second
+    tap (or a resent form) gets the first answer instead of a second check-in."""
+
+    nonce = HiddenField(validators=[DataRequired(), Length(min=1, max=64)])
+
+
+JUST_CHECKED = "ticket_checkin"  # session key: the answer of the staff's check-in, shown once after the redirect
+
+
+def door_staff(event):
+    """The logged-in staff member who may let this event's guests in (service.may_check_in), or None."""
+    return current_user._get_current_object() if service.may_check_in(current_user, event) else None
+
+
+def _door_panel(guest):
+    """What staff of the guest's event see on the ticket page: the form, or the state and the answer of
+    their own check-in a moment ago."""
+    if door_staff(guest.event) is None:
+        return None
+    just = session.pop(JUST_CHECKED, None)
+    form = DoorCheckInForm(formdata=None, nonce=str(uuid.uuid4()))
+    return {
+        "form": form,
+        "result": just["result"] if just and just.get("guest") == guest.id else None,
+        "by": guest.checkin.device if guest.checkin else None,
+        "organiser": current_user.may_organise(guest.event),
+    }
+
+
 @bp.get("/t/<token>")
 def ticket(token):
     guest = guest_or_404(token)
     view = tickets.ticket_view(guest, _("QR-Code Ihres Tickets"))
     position = guests.waiting_position(guest) if guest.status == "waiting" else None
     return render_template(
-        "checkin/ticket.html", items=json_script(tickets.agenda_items(guest.event)), waiting_position=position, **view
+        "checkin/ticket.html",
+        items=json_script(tickets.agenda_items(guest.event)),
+        favourites=json_script(favourite_ids(guest)),
+        waiting_position=position,
+        door=_door_panel(guest),
+        **view,
     )
+
+
+@bp.post("/t/<token>/checkin")
+@csrf.exempt  # who may comes first (403 for anyone but the event's staff); the form checks its CSRF token itself
+def ticket_checkin(token):
+    """Staff of the guest's event check the guest in from the ticket page (a staff phone opened the ticket
+    link with its camera app): the same check-in as the door scanner (exactly once, audit log, counters)."""
+    guest = guest_or_404(token)
+    staff = door_staff(guest.event)
+    if staff is None:
+        abort(403)
+    form = DoorCheckInForm()
+    if not form.validate_on_submit():
+        flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+        return redirect(guests.ticket_url(guest))
+    try:
+        answer = service.check_in(guest.event, guest.token, form.nonce.data, actor_name(staff), staff_id=staff.id)
+    except DomainError:  # a nonce of another scan: only a doctored form sends one
+        flash(_("Das Einchecken hat nicht geklappt. Bitte die Seite neu laden und noch einmal."), "error")
+        return redirect(guests.ticket_url(guest))
+    session[JUST_CHECKED] = {"guest": guest.id, "result": answer["result"]}
+    return redirect(guests.ticket_url(guest))
 
 
 @bp.get("/t/<token>/qr.svg")

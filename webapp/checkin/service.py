@@ -13,8 +13,10 @@ from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.validation import aware_time, expect_object, of_event
 from ..live import touch_stats
+from ..staff.auth import role_refusal
+from .devices import device_of
 from .guests import SEARCH_REF, guest_for_search_ref
-from .models import CODE_ALPHABET, CODE_LENGTH, CheckIn, Guest, Scan
+from .models import BADGE_PREFIX, CODE_ALPHABET, CODE_LENGTH, CheckIn, Guest, Scan
 
 RESULTS = ("ok", "already", "unknown", "wrong_event", "cancelled", "waiting")
 DELETED = "gelöscht"  # the input of an audit-log row whose guest asked to be deleted (webapp/privacy.py)
@@ -29,12 +31,29 @@ def normalise_code(text):
     return re.sub(r"[\s-]", "", text).upper()
 
 
+BADGE_MARK = normalise_code(BADGE_PREFIX)  # "TPB"
+BADGE_CODE_LENGTH = 10  # models.new_badge_code
+
+
+def badge_code_of(text):
+    """The badge code in a badge's QR text ("TPB-" + 10 symbols; case, spaces and dashes do not matter),
+    or None."""
+    code = normalise_code(text)
+    if not code.startswith(BADGE_MARK):
+        return None
+    code = code[len(BADGE_MARK) :]
+    return code if len(code) == BADGE_CODE_LENGTH and set(code) <= set(CODE_ALPHABET) else None
+
+
 def find_guest(text):
-    """The guest a scanned text names — a ticket URL (/t/<token>), a bare token, or a typed code — in any
-    event (so a ticket of another event is recognised as such), or None."""
+    """The guest a scanned text names — a ticket URL (/t/<token>), a bare token, a typed code, or a badge's
+    check-in code ("TPB-…") — in any event (so a ticket of another event is recognised as such), or None."""
     text = text.strip()
     if text.startswith(SEARCH_REF):
         return guest_for_search_ref(text)
+    badge = badge_code_of(text) if len(text) <= 40 else None
+    if badge:
+        return db.session.execute(select(Guest).filter_by(badge_code=badge)).scalar_one_or_none()
     match = TOKEN_IN_URL.search(text)
     token = match.group(1) if match else (text if TOKEN_ALONE.fullmatch(text) else None)
     if token:
@@ -43,6 +62,17 @@ def find_guest(text):
     if len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET):
         return db.session.execute(select(Guest).filter_by(code=code)).scalar_one_or_none()
     return None
+
+
+def may_check_in(staff, event):
+    """Whether a logged-in staff member may let guests in at this event's door: any role in the event
+    (organiser or door), and a paired device only at the event it was paired for."""
+    if staff is None or not getattr(staff, "is_authenticated", False):
+        return False
+    if role_refusal(staff, None, event) is not None:
+        return False
+    device = device_of(staff)
+    return device is None or device.event_id == event.id
 
 
 def guest_json(guest):

@@ -9,18 +9,31 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
 
 from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.urls import external_url
+from ..mail import outbox
 from ..staff.auth import staff_required
 from ..staff.forms import ActionForm
 from . import csv_import, guests, tickets, uploads
@@ -36,8 +49,12 @@ STATUS_LABELS = {
 PREVIEW_ROWS = 50
 COLUMN_LABELS = {
     "name": _l("Name"),
-    "first_name": _l("Vorname"),
-    "last_name": _l("Nachname"),
+    "salutation": _l("Anrede"),
+    "title": _l("Titel"),
+    "given_name": _l("Vorname"),
+    "family_name": _l("Nachname"),
+    "notes": _l("Notizen"),
+    "language": _l("Sprache"),
     "city": _l("Kommune"),
     "organisation": _l("Organisation"),
     "role": _l("Funktion"),
@@ -74,6 +91,14 @@ def guest_state_label(state):
 # ---- list ---------------------------------------------------------------------------------------------
 
 FILTERS = ("all", "checked_in", "open", "waiting", "cancelled")
+MAIL_FILTERS = ("all", *guests.MAIL_STATES)
+MAIL_LABELS = {
+    "none": _l("keine Mail"),
+    "pending": _l("Mail ausstehend"),
+    "sent": _l("gesendet"),
+    "failed": _l("fehlgeschlagen"),
+}
+BADGE_ENDPOINT = "checkin_badges.badge"  # the single badge (webapp/checkin/badges.py), where it exists
 
 
 @bp.get("/guests", endpoint="guests")
@@ -101,6 +126,12 @@ def guests_list(slug):
             status
         ]
         shown = [g for g in shown if guest_state(g) == want]
+    states = guests.mail_states(event)
+    mail = request.args.get("mail", "all")
+    mail = mail if mail in MAIL_FILTERS else "all"
+    if mail != "all":
+        shown = [g for g in shown if states.get(g.id, "none") == mail]
+    badge = BADGE_ENDPOINT in current_app.view_functions
     return _no_store(
         Response(
             render_template(
@@ -113,6 +144,12 @@ def guests_list(slug):
                 q=q,
                 status=status,
                 filters=FILTERS,
+                mail=mail,
+                mail_filters=MAIL_FILTERS,
+                mail_labels=MAIL_LABELS,
+                mail_state=lambda g: states.get(g.id, "none"),
+                mail_enabled=outbox.enabled(),
+                badge_url=(lambda g: url_for(BADGE_ENDPOINT, slug=slug, guest_id=g.id)) if badge else None,
                 state=guest_state,
                 checked_in_time=tickets.checked_in_time,
                 ticket_url=lambda g: guests.ticket_url(g, external=True),
@@ -125,23 +162,70 @@ def guests_list(slug):
 # ---- add and edit -------------------------------------------------------------------------------------
 
 
+SALUTATION_CHOICES = [
+    SelectChoice("", "—"),
+    SelectChoice("Frau", _l("Frau")),
+    SelectChoice("Herr", _l("Herr")),
+    SelectChoice("Divers", _l("Divers/keine")),
+]
+
+
 class GuestForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Bitte einen Namen angeben.")), Length(max=200)])
-    city = StringField(_l("Kommune"), validators=[Optional(), Length(max=120)])
+    salutation = SelectField(_l("Anrede"), choices=SALUTATION_CHOICES, default="", validate_choice=False)
+    title = StringField(
+        _l("Titel"), validators=[Optional(), Length(max=40)], description=_l("z. B. Dr. oder Prof. Dr.")
+    )
+    given_name = StringField(_l("Vorname"), validators=[Optional(), Length(max=100)])
+    family_name = StringField(_l("Nachname"), validators=[Optional(), Length(max=100)])
+    name = StringField(
+        _l("Name wie gedruckt"),
+        validators=[Length(max=200)],
+        description=_l(
+            "Wird aus Titel, Vorname und Nachname gebildet, wenn Sie hier nichts anderes eintragen (etwa eine "
+            "andere Schreibweise für Ticket und Namensschild)."
+        ),
+    )
+    city = StringField(
+        _l("Kommune"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("Eine Kommune der Veranstaltung oder eine andere."),
+    )
     organisation = StringField(_l("Organisation / Dienststelle"), validators=[Optional(), Length(max=200)])
     role = StringField(_l("Funktion"), validators=[Optional(), Length(max=200)])
     email = EmailField(_l("E-Mail"), validators=[Optional(), Length(max=254)])
+    notes = TextAreaField(
+        _l("Notizen (nur für das Team)"),
+        validators=[Optional(), Length(max=guests.NOTES_MAX)],
+        description=_l("Erscheinen nie auf Ticket, Namensschild oder den Seiten des Gastes."),
+    )
     consent_contact = BooleanField(_l("Darf anderen Teilnehmenden als Ansprechpartner gezeigt werden"))
     delegate = BooleanField(_l("Spricht für die Kommune auf dem Vernetzungs-Board (Delegation)"), default=True)
+    confirm_duplicate = BooleanField(_l("Trotzdem anlegen"))
+
+    def validate_name(self, field):
+        if not (
+            (field.data or "").strip() or (self.given_name.data or "").strip() or (self.family_name.data or "").strip()
+        ):
+            raise ValidationError(_l("Bitte einen Namen angeben."))
+
+    def keep_salutation(self, value):
+        """A stored Anrede the select does not offer ("Mx.", from the API or an import) stays choosable."""
+        if value and value not in {choice.value for choice in SALUTATION_CHOICES}:
+            self.salutation.choices = [*SALUTATION_CHOICES, SelectChoice(value, value)]
 
 
 def _form_fields(form):
     return {
+        "salutation": form.salutation.data or "",
+        "title": form.title.data or "",
+        "given_name": form.given_name.data or "",
+        "family_name": form.family_name.data or "",
         "name": form.name.data or "",
         "city": form.city.data or "",
         "organisation": form.organisation.data or "",
         "role": form.role.data or "",
         "email": (form.email.data or "").strip(),
+        "notes": form.notes.data or "",
         "consent_contact": bool(form.consent_contact.data),
         "delegate": bool(form.delegate.data),
     }
@@ -153,17 +237,44 @@ def _field_error(form, exc):
     field.errors = list(field.errors) + [exc.message]
 
 
+def _render_form(event, form, guest=None, status=200, **extra):
+    if guest is not None:
+        extra.update(
+            state=guest_state(guest),
+            checked_in=tickets.checked_in_time(guest),
+            code=tickets.format_code(guest.code),
+            ticket_link=guests.ticket_url(guest, external=True),
+        )
+    page = render_template(
+        "checkin/guest_form.html",
+        event=event,
+        form=form,
+        guest=guest,
+        action=ActionForm(),
+        state_of=guest_state,
+        **extra,
+    )
+    return _no_store(Response(page, status))
+
+
 @bp.route("/guests/new", methods=["GET", "POST"])
 @staff_required()
 def new_guest(slug):
+    """Add a guest by hand. One who may be there already (same e-mail, or same name and municipality) is
+    not created: the form comes back naming them, and "Trotzdem anlegen" creates the new one."""
     event = event_or_404(slug)
     form = GuestForm()
+    form.keep_salutation(form.salutation.data)
     if form.validate_on_submit():
         try:
-            guest = guests.create_guest(event, guests.parse_guest(_form_fields(form)), source="staff")
+            fields = guests.parse_guest(_form_fields(form))
         except DomainError as exc:
             _field_error(form, exc)
         else:
+            duplicates = [] if form.confirm_duplicate.data else guests.find_duplicates(event, fields)
+            if duplicates:
+                return _render_form(event, form, status=409, duplicates=duplicates)
+            guest = guests.create_guest(event, fields, source="staff")
             flash(
                 _("Gast „%(name)s“ angelegt, Code %(code)s.", name=guest.name, code=tickets.format_code(guest.code)),
                 "ok",
@@ -174,7 +285,7 @@ def new_guest(slug):
                     "info",
                 )
             return redirect(url_for(".edit_guest", slug=slug, guest_id=guest.id))
-    return render_template("checkin/guest_form.html", event=event, form=form, guest=None), 422 if form.errors else 200
+    return _render_form(event, form, status=422 if form.errors else 200)
 
 
 @bp.route("/guests/<int:guest_id>/edit", methods=["GET", "POST"])
@@ -183,6 +294,7 @@ def edit_guest(slug, guest_id):
     event = event_or_404(slug)
     guest = _guest(event, guest_id)
     form = GuestForm(obj=guest if request.method == "GET" else None)
+    form.keep_salutation(guest.salutation if request.method == "GET" else form.salutation.data)
     if request.method == "GET":
         form.delegate.data = guest.is_delegate
     if form.validate_on_submit():
@@ -193,21 +305,13 @@ def edit_guest(slug, guest_id):
         else:
             flash(_("Änderungen an „%(name)s“ gespeichert.", name=guest.name), "ok")
             return redirect(url_for(".guests", slug=slug))
-    response = Response(
-        render_template(
-            "checkin/guest_form.html",
-            event=event,
-            form=form,
-            guest=guest,
-            state=guest_state(guest),
-            checked_in=tickets.checked_in_time(guest),
-            code=tickets.format_code(guest.code),
-            ticket_link=guests.ticket_url(guest, external=True),
-            action=ActionForm(),
-        ),
-        422 if form.errors else 200,
-    )
-    return _no_store(response)
+    return _render_form(event, form, guest, status=422 if form.errors else 200)
+
+
+def _next_url(slug, values):
+    """Back to where the action was started (a page of the staff area only), else to the guest list."""
+    wanted = values.get("next", "")
+    return wanted if wanted.startswith("/staff/") else url_for(".guests", slug=slug)
 
 
 def _set_status(slug, guest_id, status, message):
@@ -218,17 +322,32 @@ def _set_status(slug, guest_id, status, message):
         flash(message % {"name": guest.name}, "ok")
     else:
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
-    return redirect(
-        request.form.get("next")
-        if request.form.get("next", "").startswith("/staff/")
-        else url_for(".guests", slug=slug)
-    )
+    return redirect(_next_url(slug, request.form))
 
 
-@bp.post("/guests/<int:guest_id>/cancel")
+@bp.route("/guests/<int:guest_id>/cancel", methods=["GET", "POST"])
 @staff_required()
 def cancel_guest(slug, guest_id):
-    return _set_status(slug, guest_id, "cancelled", _("Anmeldung von „%(name)s“ storniert."))
+    """Cancelling asks first: GET (and a POST without `confirm`) shows the guest's name and what follows;
+    only the POST of that page, with its CSRF token and confirm=1, cancels."""
+    event = event_or_404(slug)
+    guest = _guest(event, guest_id)
+    values = request.form if request.method == "POST" else request.args
+    if request.method == "POST" and request.form.get("confirm") == "1" and guest.status != "cancelled":
+        return _set_status(slug, guest_id, "cancelled", _("Anmeldung von „%(name)s“ storniert."))
+    if guest.status == "cancelled":
+        flash(_("Die Anmeldung von „%(name)s“ ist schon storniert.", name=guest.name), "info")
+        return redirect(_next_url(slug, values))
+    page = render_template(
+        "checkin/guest_cancel.html",
+        event=event,
+        guest=guest,
+        next=_next_url(slug, values),
+        waiting=len(guests.waiting_list(event)) if guest.status == "registered" else 0,
+        checked_in=tickets.checked_in_time(guest),
+        form=ActionForm(),
+    )
+    return _no_store(Response(page))
 
 
 @bp.post("/guests/<int:guest_id>/restore")
@@ -249,11 +368,7 @@ def confirm_delegate(slug, guest_id):
         flash(_("„%(name)s“ spricht jetzt für %(city)s auf dem Board.", name=guest.name, city=guest.city), "ok")
     else:
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
-    return redirect(
-        request.form.get("next")
-        if request.form.get("next", "").startswith("/staff/")
-        else url_for(".guests", slug=slug)
-    )
+    return redirect(_next_url(slug, request.form))
 
 
 # ---- delegations: who speaks for which municipality, and the invitation codes -------------------------
@@ -294,7 +409,10 @@ def delegations(slug):
 
 # ---- attendance export --------------------------------------------------------------------------------
 
+# The name parts come last: scripts that read the first columns by position keep working.
+NAME_PART_HEADER = ["Anrede", "Titel", "Vorname", "Nachname"]
 ATTENDANCE_HEADER = ["Name", "Kommune", "Organisation", "Funktion", "Code", "Status", "Eingecheckt um", "Gerät"]
+ATTENDANCE_HEADER += NAME_PART_HEADER
 ATTENDANCE_STATUS = {
     "registered": "angemeldet",
     "checked_in": "eingecheckt",
@@ -320,7 +438,16 @@ def excel_csv(header, rows):
 
 
 def _by_town_and_name(event):
-    return sorted(guests.all_guests(event), key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold()))
+    """By municipality (none last), then family and given name."""
+    return sorted(guests.all_guests(event), key=_town_then_name)
+
+
+def _town_then_name(guest):
+    return (guest.city.casefold() or "\uffff", guests.sort_key(guest))
+
+
+def _name_parts(guest):
+    return [_cell(guest.salutation), _cell(guest.title), _cell(guest.given_name), _cell(guest.family_name)]
 
 
 def attendance_csv(event):
@@ -337,12 +464,14 @@ def attendance_csv(event):
                 ATTENDANCE_STATUS[guest_state(g)],
                 at,
                 _cell(g.checkin.device if g.checkin else ""),
+                *_name_parts(g),
             ]
         )
     return excel_csv(ATTENDANCE_HEADER, rows)
 
 
 TICKET_LINKS_HEADER = ["Name", "Kommune", "Organisation", "Funktion", "E-Mail", "Ticket-Link", "Code"]
+TICKET_LINKS_HEADER += [*NAME_PART_HEADER, "Briefanrede"]
 
 
 def ticket_links_csv(event):
@@ -357,6 +486,8 @@ def ticket_links_csv(event):
             _cell(g.email),
             guests.ticket_url(g, external=True),
             tickets.format_code(g.code),
+            *_name_parts(g),
+            _cell(guests.letter_salutation(g)),
         ]
         for g in _by_town_and_name(event)
         if g.status == "registered"
@@ -396,7 +527,7 @@ def print_tickets(slug):
     size = request.args.get("size", "a4")
     size = size if size in tickets.SIZES else "a4"
     chosen = [g for g in guests.all_guests(event) if g.status == "registered"]
-    chosen.sort(key=lambda g: (g.city.casefold() or "\uffff", g.name.casefold(), g.id))
+    chosen.sort(key=_town_then_name)
     parts = [(start + 1, min(start + PRINT_BATCH, len(chosen))) for start in range(0, len(chosen), PRINT_BATCH)]
     try:
         part = min(max(int(request.args.get("part", 1)), 1), max(len(parts), 1))
@@ -474,6 +605,7 @@ def _render_import(event, form=None, preview=None, confirm=None, filename="", st
                 filename=filename,
                 preview_rows=PREVIEW_ROWS,
                 labels=COLUMN_LABELS,
+                part_keys=csv_import.PART_KEYS,
                 new_towns=guests.towns_not_taking_part(event, [r.fields.get("city") for r in preview.rows if r.ok])
                 if preview
                 else [],

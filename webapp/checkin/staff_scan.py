@@ -111,12 +111,23 @@ def devices(slug):
         flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
         return redirect(url_for(".devices", slug=slug))
     try:
-        device, code = device_domain.create_device(event, request.form.get("name", ""))
+        device, code = device_domain.create_device(
+            event,
+            request.form.get("name", ""),
+            kind=request.form.get("kind", "scanner"),
+            pin=request.form.get("pin"),
+            prints_badges=request.form.get("prints_badges") == "1",
+        )
     except DomainError as exc:
         flash(exc.message, "error")
         return _devices_page(event, status=exc.status)
     # The bare code exists only in this answer: the page shows the pairing QR now, the database keeps a hash.
-    flash(_("Gerät „%(name)s“ angelegt. Scannen Sie den QR-Code mit dem Handy.", name=device.name), "ok")
+    if device.kind == "kiosk":
+        flash(
+            _("Check-in-Terminal „%(name)s“ angelegt. Scannen Sie den QR-Code mit dem Tablet.", name=device.name), "ok"
+        )
+    else:
+        flash(_("Gerät „%(name)s“ angelegt. Scannen Sie den QR-Code mit dem Handy.", name=device.name), "ok")
     return _devices_page(event, pairing=_pairing(device, code))
 
 
@@ -184,6 +195,8 @@ def pair(code):
             if device is None:
                 return _bad_code()
             login_user(device.staff, remember=True)
+            if device.kind == "kiosk":  # a self check-in tablet: its locked page (webapp/checkin/kiosk.py)
+                return redirect(url_for("checkin_kiosk.kiosk", slug=event.slug))
             return redirect(url_for(".scan", slug=event.slug))
     # `pair_event`, not `event`: the page is for a phone that is not signed in, without the staff menu.
     response = render_template(

@@ -1,8 +1,10 @@
 """Tickets: the QR code of a guest's ticket URL (SVG, PNG, and inline SVG for pages), the typed code as
-people read it, and what the ticket page and the printed tickets show about a guest.
+people read it, and what the ticket page and the printed tickets show about a guest; badges.
 
-The QR encodes the absolute ticket URL (`guests.ticket_url(guest, external=True)`), so any phone camera
+The ticket QR encodes the absolute ticket URL (`guests.ticket_url(guest, external=True)`), so any phone camera
 opens the guest's own page and the staff scanner reads the token out of it (service.find_guest).
+A badge is worn in view of everyone: its QR carries only the guest's badge check-in code ("TPB-" + badge_code),
+which checks the guest in at the door and opens no page; it shows no ticket code either.
 Error correction M (15 %: survives a scratched print or a glare spot) and the standard 4-module quiet zone.
 """
 
@@ -20,10 +22,16 @@ from qrcode.image.svg import SvgPathFillImage
 
 from ..agenda import domain
 from . import guests
+from .models import BADGE_PREFIX
 
 BORDER = 4  # modules of quiet zone on each side (the QR standard's minimum)
 PNG_BOX = 10  # pixels per module of the PNG
 SIZES = ("a4", "badge")
+# A sheet of badge inserts: 2 columns × 5 rows of 90 × 55 mm on A4 (static/css/ticket.css, "badge sheets").
+SHEET_COLUMNS, SHEET_ROWS = 2, 5
+BADGES_PER_SHEET = SHEET_COLUMNS * SHEET_ROWS
+BADGE_MM = (90, 55)
+A4_MM = (210, 297)
 
 
 def _qr(text, box_size=PNG_BOX):
@@ -133,3 +141,37 @@ def ticket_view(guest, label):
         "time": time_text,
         "checked_in": checked_in_time(guest),
     }
+
+
+# ---- badges ------------------------------------------------------------------------------------------
+
+
+def badge_text(guest):
+    """What a badge's QR says: the badge check-in code, nothing that opens a page."""
+    return BADGE_PREFIX + guest.badge_code
+
+
+def badge_qr(guest, label):
+    return inline_svg(badge_text(guest), label)
+
+
+def badge_sheets(views):
+    """Badges in A4 sheets of BADGES_PER_SHEET, in order (the last one may be part-filled)."""
+    return [views[i : i + BADGES_PER_SHEET] for i in range(0, len(views), BADGES_PER_SHEET)]
+
+
+def cut_marks(gap=2, length=6):
+    """The cut marks of a badge sheet as lines (x1, y1, x2, y2) in mm on the A4 page: in the margins, on
+    the continuation of every cut line between and around the badges (the grid is centred on the page),
+    `gap` mm away from the badges."""
+    (page_w, page_h), (w, h) = A4_MM, BADGE_MM
+    left, top = (page_w - SHEET_COLUMNS * w) / 2, (page_h - SHEET_ROWS * h) / 2
+    right, bottom = left + SHEET_COLUMNS * w, top + SHEET_ROWS * h
+    lines = []
+    for i in range(SHEET_COLUMNS + 1):
+        x = left + i * w
+        lines += [(x, top - gap - length, x, top - gap), (x, bottom + gap, x, bottom + gap + length)]
+    for j in range(SHEET_ROWS + 1):
+        y = top + j * h
+        lines += [(left - gap - length, y, left - gap, y), (right + gap, y, right + gap + length, y)]
+    return lines

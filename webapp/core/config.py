@@ -107,6 +107,16 @@ class Config:
     RATELIMIT_REGISTER = _env("RATELIMIT_REGISTER", "20 per minute")
     RATELIMIT_AUTH_FAIL = _env("RATELIMIT_AUTH_FAIL", "20 per minute")
     RATELIMIT_PUBLIC = _env("RATELIMIT_PUBLIC", "300 per minute")
+    # E-mail through the organisation's own SMTP server (webapp/mail, docs/mail.md); no SMTP_HOST = no mail.
+    SMTP_HOST = _env("SMTP_HOST", "")
+    SMTP_PORT = int(_env("SMTP_PORT", "0"))  # 0: 587 for starttls, 465 for tls, 25 for none
+    SMTP_USER = _env("SMTP_USER", "")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD", "")
+    SMTP_SECURITY = _env("SMTP_SECURITY", "starttls")  # starttls | tls | none
+    SMTP_TIMEOUT = float(_env("SMTP_TIMEOUT", "30"))
+    MAIL_FROM = _env("MAIL_FROM", "")  # "Stadt Kaiserslautern <treffpunkt@kaiserslautern.de>"
+    # Seconds before the first retry after a failed send (doubling up to 10 minutes).
+    MAIL_RETRY_SECONDS = float(_env("MAIL_RETRY_SECONDS", "30"))
     # PostgreSQL: fail fast when the database is away (webapp/core/dbhealth.py) instead of waiting 30 s.
     DB_CONNECT_TIMEOUT = int(_env("DB_CONNECT_TIMEOUT", "3"))
     DB_POOL_TIMEOUT = int(_env("DB_POOL_TIMEOUT", "5"))

@@ -388,3 +388,12 @@ def install(app):
                 db.engine.dispose()
             except Exception:
                 pass
+
+
+def report_loop_failure(app, what, exc):
+    """A background loop's failure: a database outage is reported once by webapp.core.dbhealth (not with a
+    traceback every few seconds for as long as it lasts); anything else with its traceback."""
+    if is_unavailable(exc):
+        note_unavailable(exc, app)
+    else:
+        app.logger.exception(what)

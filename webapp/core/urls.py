@@ -22,6 +22,17 @@ def external_url(endpoint, **values):
     return url_for(endpoint, _external=True, **values)
 
 
+def local_path(target):
+    """A "next" target if it is a path on this site, else None. Browsers drop tabs and newlines inside URLs
+    and read a backslash as a slash, so "/<tab>/evil.example/" or "/<backslash>evil.example" would lead off
+    the site: such characters are removed first, then the rest must be a path without scheme or host."""
+    path = "".join(ch for ch in (target or "") if ch.isprintable() and not ch.isspace())
+    parts = urlsplit(path)
+    if path.startswith("/") and not path.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
+        return path
+    return None
+
+
 def check_public_url(value):
     """The setting as given, or ValueError saying what is wrong (read at start, so a typo stops `make run`)."""
     if not value:
@@ -67,6 +78,12 @@ def startup_lines(config, slugs, async_mode, lan):
             )
     if public:
         lines.append(f"  links and QR codes: {public}")
+    if config.get("SMTP_HOST"):
+        lines.append(
+            f"  e-mail: via {config['SMTP_HOST']} ({config.get('SMTP_SECURITY')}) from {config.get('MAIL_FROM')}"
+        )
+    else:
+        lines.append("  e-mail: off (set SMTP_HOST and MAIL_FROM to send tickets, docs/mail.md)")
     shown = public or base
     for slug in slugs:
         lines += [f"  phones:    {shown}/e/{slug}/", f"  projector: {shown}/e/{slug}/screen"]

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 
-from ..core.dbhealth import is_unavailable, note_unavailable
+from ..core.dbhealth import report_loop_failure
 from ..core.extensions import db, socketio
 from ..core.models import Event
 from .protocol import NAMESPACE, room_for
@@ -105,15 +105,6 @@ def _stats_loop(app):
                 db.session.remove()
         except Exception as exc:
             report_loop_failure(app, "stats broadcast failed", exc)
-
-
-def report_loop_failure(app, what, exc):
-    """A background loop's failure: a database outage is reported once by webapp.core.dbhealth (not with a
-    traceback every few seconds for as long as it lasts); anything else with its traceback."""
-    if is_unavailable(exc):
-        note_unavailable(exc, app)
-    else:
-        app.logger.exception(what)
 
 
 def ensure_heartbeat(app):

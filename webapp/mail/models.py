@@ -4,8 +4,6 @@ by the delivery task afterwards (webapp/mail/outbox.py). A mailing is a batch of
 from ..core.db import UTCDateTime, utcnow
 from ..core.extensions import db
 
-STATUSES = ("pending", "sending", "sent", "failed")
-
 
 class Mailing(db.Model):
     id = db.Column(db.Integer, primary_key=True)
@@ -28,12 +26,12 @@ class OutboxMessage(db.Model):
     kind = db.Column(db.String(20), nullable=False)  # ticket | waiting | moved_up | test …
     to_address = db.Column(db.String(254), nullable=False)
     message_id = db.Column(db.String(200), nullable=False, unique=True)
-    status = db.Column(db.String(10), nullable=False, default="pending", index=True)
+    status = db.Column(db.String(10), nullable=False, default="pending", index=True)  # pending|sending|sent|failed
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     claimed_at = db.Column(UTCDateTime, nullable=True)
     sent_at = db.Column(UTCDateTime, nullable=True)
     last_error = db.Column(db.String(500), nullable=False, default="")  # the SMTP server's answer
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    # At most one message per guest in a mailing, however often the mailing request is retried.
+    # At most one message per guest in a mailing.
     __table_args__ = (db.UniqueConstraint("mailing_id", "guest_id"),)

@@ -70,6 +70,13 @@ def guest_export(guest, ticket_url=None):
         "event": {"slug": event.slug, "title": event.title, "start": _iso(event.starts_at, event), "host": event.host},
         "registration": {
             "name": guest.name,
+            "salutation": guest.salutation,
+            "title": guest.title,
+            "given_name": guest.given_name,
+            "family_name": guest.family_name,
+            "language": guest.language,
+            # Staff notes about a person are that person's data too (GDPR Art. 15); only this guest sees this.
+            "staff_notes": guest.notes,
             "municipality": municipality.name if municipality else None,
             "city": guest.city,
             "organisation": guest.organisation,

@@ -1,8 +1,6 @@
 """Staff pages: login, own account, agenda editor, announcements, change log. Each handler parses the form,
 calls the domain functions, and redirects back with a message."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -14,6 +12,7 @@ from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Event
+from ..core.urls import local_path
 from . import auth, team
 from .auth import staff_required
 from .forms import AccountForm, ActionForm, LoginForm, PasswordForm
@@ -23,14 +22,8 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
 def _safe_next(target):
-    """Only a local path, else the staff start page. Browsers drop tabs and newlines inside URLs and read a
-    backslash as a slash, so "/<tab>/evil.example/" or "/<backslash>evil.example" would lead off the site:
-    such characters are removed first, then the rest must be a path without scheme or host."""
-    path = "".join(ch for ch in (target or "") if ch.isprintable() and not ch.isspace())
-    parts = urlsplit(path)
-    if path.startswith("/") and not path.startswith(("//", "/\\")) and not parts.scheme and not parts.netloc:
-        return path
-    return url_for(".index")
+    """Only a local path (core.urls.local_path), else the staff start page."""
+    return local_path(target) or url_for(".index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

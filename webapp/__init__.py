@@ -1,14 +1,14 @@
 """Treffpunkt: live agenda, QR check-in and matchmaking for municipal networking meetings.
 
 `create_app` puts the layers together, bottom up (docs/architecture.md): core, live, staff, the areas
-(agenda, checkin, matchmaking), series (event set-up), privacy, web. Each package's `init_app` registers its own blueprints, CLI
+(agenda, checkin, matchmaking), series (event set-up) and report (after the event), privacy, web. Each package's `init_app` registers its own blueprints, CLI
 commands, snapshot parts, counters and signal receivers; nothing of that happens at import."""
 
 import warnings
 
 from flask import Flask
 
-from . import agenda, checkin, demo, live, mail, matchmaking, privacy, series, staff, web
+from . import agenda, checkin, demo, live, mail, matchmaking, privacy, report, series, staff, web
 from .core import dbhealth
 from .core.config import INSTANCE, ROOT, Config, instance_secret_key
 from .core.db import install_sqlite_pragmas
@@ -47,7 +47,7 @@ def create_app(config=Config, **overrides):
     csrf.init_app(app)
     compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
-    for layer in (live, mail, staff, agenda, checkin, matchmaking, series, privacy, web):
+    for layer in (live, mail, staff, agenda, checkin, matchmaking, series, report, privacy, web):
         layer.init_app(app)
     demo.register(app)
     return app

@@ -1,6 +1,6 @@
 // The agenda as data, for the phone agenda and the screens: what runs now and next, one room's view, the
 // phase of the event, which announcements are active, and a session change put into words. Pure: no DOM.
-import { delayLabel, ms } from "./time.js";
+import { countdown, delayLabel, durationLabel, MINUTE, ms } from "./time.js";
 
 export const isCancelled = (s) => s.status === "cancelled";
 export const isMoved = (s) => !!(s.planned_room && s.room && s.planned_room !== s.room);
@@ -59,12 +59,34 @@ export function roomView(sessions, roomName, now) {
   return { current, running, instead, next, later: coming.slice(i), all: here };
 }
 
+/**
+ * How a session's end moved while it ran (its overrun; the start stays), in words, or "": "überzieht um
+ * 10 min" / "endet 5 min früher" until its end, "hat 10 min überzogen" / "endete 5 min früher" after it.
+ */
+export function overrunLabel(t, s, now) {
+  const n = s.overrun_minutes || 0;
+  if (!n || isCancelled(s)) return "";
+  const over = ms(s.end) <= now.getTime();
+  const key = n > 0 ? (over ? "overran" : "overrun") : over ? "ended_early" : "early";
+  return t(key, { d: durationLabel(t, Math.abs(n) * MINUTE) });
+}
+
+/** The countdown in words: "in 12 min", "noch 8 min" — and for a running session that overruns, "läuft noch
+ * bis 16:05" (the new end, so nobody takes the room for free). */
+export function timeLeft(t, fmt, s, now) {
+  if (s.overrun_minutes && !isCancelled(s) && isRunning(s, now)) return t("until", { time: fmt.time(s.end) });
+  return countdown(t, s, now);
+}
+
 /** A change of one session as the favourites banner tells it, or null if nothing a visitor cares about. */
 export function describeChange(t, fmt, before, after) {
   if (!before) return null;
   const title = after.title;
   if (before.status !== after.status) return isCancelled(after) ? t("ch_cancelled", { title }) : t("ch_restored", { title });
   if (before.room !== after.room) return t("ch_moved", { title, room: after.room || "–", from: before.room || "–" });
+  if ((before.overrun_minutes || 0) !== (after.overrun_minutes || 0) && before.start === after.start) {
+    return t(ms(after.end) > ms(before.end) ? "ch_longer" : "ch_shorter", { title, time: fmt.time(after.end) });
+  }
   if (before.start !== after.start || before.end !== after.end) {
     const time = fmt.range(after.start, after.end);
     return after.delay_minutes ? t("ch_delay", { title, delta: delayLabel(after.delay_minutes), time }) : t("ch_ontime", { title, time });

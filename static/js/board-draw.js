@@ -12,7 +12,8 @@
 //   fontSize   label size in viewBox units (map: 1000 units high; graph: `width` wide). Default 30 / 24.
 //   width      viewBox width of the graph view (default 640; larger = smaller text on the same element).
 //   linkScale  multiplies the line widths (the projector uses thicker lines).
-//   t          a translate function (i18n.js makeT) for "schematisch" and the aria-label.
+//   t          a translate function (i18n.js makeT) for "schematisch", stage labels and the aria-label.
+//   lang       the page language ("de" | "en"): which of the server's sentences a line's title shows.
 //
 // Every call updates the same elements in place (keyed by city / pair / topic): links that appear get the
 // classes `is-new` (drawn in) and `is-fresh` (highlighted for a few seconds); links that go fade out.
@@ -82,25 +83,23 @@ const pathOf = (points) => points.map(([lon, lat], i) => `${i ? "L" : "M"}${proj
 /** "A|B" with the pair in code-point order (Python's sorted() on the server does the same). */
 export const pairKey = (a, b) => [a, b].sort().join("|");
 
-const STAGE_RANK = { runs: 0, plans: 1, interested: 2 };
+// ---- the words of a match: finished by the server (webapp/matchmaking/sentences.py), never built here ----
 
-/**
- * The reasons of a match in the page's language, rebuilt from the stages on the board (the server words
- * them in German): "Kaiserslautern betreibt Park App; Trier plant Park App", the more experienced first.
- * t needs reason_runs / reason_plans / reason_interested ("{city} betreibt {topic}"). Falls back to the
- * server's sentences when a stage is missing.
- */
-export function matchReasons(board, match, t) {
-  const out = [];
-  for (const topicName of match.topics || []) {
-    const topic = (board.topics || []).find((tp) => tp.name === topicName);
-    const stages = match.cities.map((city) => topic && topic.cities.find((c) => c.city === city));
-    if (!stages[0] || !stages[1]) return match.reasons || [];
-    const pair = match.cities.map((city, i) => [city, stages[i].stage]).sort((a, b) => STAGE_RANK[a[1]] - STAGE_RANK[b[1]]);
-    out.push(pair.map(([city, stage]) => t(`reason_${stage}`, { city, topic: topicName })).join("; "));
-  }
-  return out.length ? out : match.reasons || [];
+/** The sentences of a match or a suggestion in the page's language ("Kaiserslautern hat die Park App im
+ * Betrieb; Trier plant eine."), strongest topic first; German (`reasons`) where a language is missing. */
+export function matchSentences(item, lang) {
+  const all = (item && item.sentences) || {};
+  return all[lang] || all.de || (item && item.reasons) || [];
 }
+
+/** Its score explained in one line ("5,5 Punkte: 3 für „Park App“ (Betrieb trifft Planung) und …"). */
+export function scoreText(item, lang) {
+  const all = (item && item.score_text) || {};
+  return all[lang] || all.de || "";
+}
+
+/** The short score badge: "5,5 Punkte", "1 Punkt" (t needs score / score_one; number: i18n.js makeNumber). */
+export const scoreBadge = (t, number, score) => t(score === 1 ? "score_one" : "score", { score: number.format(score) });
 
 /** Split a long name into at most two lines at the space nearest the middle; cut lines longer than max. */
 export function labelLines(name, max = 16) {
@@ -278,7 +277,7 @@ function drawMap(svg, board, opts, store, animate) {
     toggle(line, "is-strong", strongest.has(key));
     toggle(line, "is-weak", match.score < 1.5);
     toggle(line, "is-mine", !!highlight && match.cities.includes(highlight));
-    setTitle(line, `${match.cities.join(" – ")}: ${(match.reasons || [])[0] || ""}`);
+    setTitle(line, `${match.cities.join(" – ")}: ${matchSentences(match, opts.lang)[0] || ""}`);
     order.push(line);
   }
   for (const line of order) linksLayer.append(line); // keeps z-order = score order (moving is cheap)
@@ -371,7 +370,7 @@ function drawGraph(svg, board, opts, store, animate) {
     for (const stage of Object.keys(stageOrder)) toggle(edge, `stage-${stage}`, stage === c.stage);
     if (edge.style.d !== `path("${d}")`) edge.style.d = `path("${d}")`; // glides where CSS `d` transitions
     toggle(edge, "is-mine", c.city === highlight);
-    setTitle(edge, t(`reason_${c.stage}`, { city: c.city, topic: tp.name }));
+    setTitle(edge, t("stage_title", { city: c.city, topic: tp.name, stage: t(`stage_${c.stage}`) }));
     edgesLayer.append(edge);
   }
   const nodeFor = (key, side, name, y, extra) => {

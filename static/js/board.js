@@ -2,7 +2,7 @@
 // Renders from the live state (live.js, its `board` part) on every change without a reload: topics with the
 // municipalities and their stage, the matches with their reasons in words, the planned tables, and the
 // picture (board-draw.js). On a phone whose ticket is known, "meine Kommune" narrows everything down.
-import { drawBoard, matchReasons, pairKey } from "./board-draw.js";
+import { drawBoard, matchSentences, pairKey, scoreBadge, scoreText } from "./board-draw.js";
 import { $, esc, keepAwake, setHTML, setText } from "./dom.js";
 import { makeNumber } from "./i18n.js";
 import { followEvent } from "./live.js";
@@ -18,11 +18,11 @@ let state = embedded;
 let fmt = page.fmt;
 const number = makeNumber(lang);
 
-// ---- words -----------------------------------------------------------------------------------------
+// ---- words (the sentences come finished with the board, in both languages) ------------------------
 
 const stageLabel = (stage) => t(`stage_${stage}`);
-const score = (n) => t("score", { score: number.format(n) });
-const reasons = (board, match) => matchReasons(board, match, t);
+const score = (n) => scoreBadge(t, number, n);
+const reasons = (match) => matchSentences(match, lang);
 
 /** The start of a table's session as it is now (a delay moves it), else the start the plan recorded. */
 function tableStart(table) {
@@ -141,7 +141,8 @@ function renderMatches(board) {
     html += `<li class="match${isMine ? " is-mine" : ""}${fresh.has(key) ? " is-new" : ""}" data-cities="${esc(key)}">`;
     html += `<p class="pair"><strong>${esc(m.cities[0])}</strong> <span aria-hidden="true">↔</span><span class="sr-only"> – </span> <strong>${esc(m.cities[1])}</strong>`;
     html += ` <span class="score">${esc(score(m.score))}</span></p>`;
-    html += `<ul class="reasons">${reasons(board, m).map((r) => `<li>${esc(r)}</li>`).join("")}</ul></li>`;
+    html += `<ul class="reasons">${reasons(m).map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`;
+    html += `<p class="score-why">${esc(scoreText(m, lang))}</p></li>`;
   }
   setHTML(el, html);
   $("matches-empty").hidden = total > 0;
@@ -185,8 +186,8 @@ function renderPicture(board) {
   const svg = $("board-svg");
   if (!svg) return;
   const highlight = !onScreen && mine ? mine.city : null;
-  if (onScreen) drawBoard(svg, board, { view: "map", t, fontSize: 34, linkScale: 1.5 });
-  else drawBoard(svg, board, { view: picture, t, highlight, fontSize: picture === "map" ? 36 : 24, width: 640 });
+  if (onScreen) drawBoard(svg, board, { view: "map", t, lang, fontSize: 34, linkScale: 1.5 });
+  else drawBoard(svg, board, { view: picture, t, lang, highlight, fontSize: picture === "map" ? 36 : 24, width: 640 });
   for (const b of document.querySelectorAll("[data-picture]")) b.setAttribute("aria-pressed", b.dataset.picture === picture ? "true" : "false");
   const legendMap = $("legend-map");
   const legendGraph = $("legend-graph");
@@ -225,7 +226,7 @@ function renderScreenSide(board, now) {
   for (const m of top) {
     const key = pairKey(...m.cities);
     html += `<li class="match${fresh.has(key) ? " is-new" : ""}" data-cities="${esc(key)}"><p class="pair"><span class="cities">${esc(m.cities[0])} ↔ ${esc(m.cities[1])}</span>`;
-    html += ` <span class="score">${esc(score(m.score))}</span></p><p class="reason">${esc(reasons(board, m)[0] || "")}</p></li>`;
+    html += ` <span class="score">${esc(score(m.score))}</span></p><p class="reason">${esc(reasons(m)[0] || "")}</p></li>`;
   }
   const list = $("top-matches");
   setHTML(list, html);

@@ -3,7 +3,7 @@
 // accept or decline, and the municipality's own plan. Input is never lost: a failed save keeps the form as
 // it is and says why (role=alert), a draft survives a reload, and live refreshes leave a form being edited
 // alone. The page follows /live, so the suggestions and the plan change as the board changes.
-import { matchReasons, pairKey } from "./board-draw.js";
+import { matchSentences, pairKey, scoreBadge, scoreText } from "./board-draw.js";
 import { $, esc, pageLang, readJSON, setHTML } from "./dom.js";
 import { makeNumber, makeT } from "./i18n.js";
 import { followEvent } from "./live.js";
@@ -198,11 +198,13 @@ function renderSuggestions() {
   let html = "";
   (view.suggestions || []).forEach((s, i) => {
     const match = (board.matches || []).find((m) => pairKey(...m.cities) === pairKey(page.municipality, s.city));
-    const reasons = match ? matchReasons(board, match, t) : s.reasons;
+    const said = match || s; // the live board's words are the newest; the view's until it has the pair
+    const reasons = matchSentences(said, lang);
     const topics = sharedTopics(s.city);
     const open = openRequestWith(s.city);
-    html += `<li class="suggestion" data-city="${esc(s.city)}"><p class="pair"><strong>${esc(s.city)}</strong> <span class="score">${esc(t("score", { score: number.format(s.score) }))}</span></p>`;
+    html += `<li class="suggestion" data-city="${esc(s.city)}"><p class="pair"><strong>${esc(s.city)}</strong> <span class="score">${esc(scoreBadge(t, number, said.score))}</span></p>`;
     html += `<ul class="reasons">${reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`;
+    html += `<p class="score-why">${esc(scoreText(said, lang))}</p>`;
     if (open) {
       html += `<p class="request-state">${esc(t("outgoing", { city: s.city, topic: open.topic, status: t(`status_${open.status}`) }))}</p>`;
     } else if (topics.length) {

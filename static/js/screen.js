@@ -1,11 +1,13 @@
 // The projector (/e/<slug>/screen) and door screen (/e/<slug>/screen/<room>): clock, now/next per room,
 // the rest of the day (paged every 15 s), an announcement ticker. Unattended for hours: no interaction,
 // keeps the display awake, resyncs by itself and reloads after a long outage to pick up new code.
-import { activeAnnouncements, byExpectedStart, eventPhase, isCancelled, isMoved, roomView } from "./agenda-model.js";
+import {
+  activeAnnouncements, byExpectedStart, eventPhase, isCancelled, isMoved, overrunLabel, roomView, timeLeft,
+} from "./agenda-model.js";
 import { $, esc, keepAwake, placeChildren, setHTML, setText } from "./dom.js";
 import { followEvent } from "./live.js";
 import { cachedStateTime, installOffline, livePage } from "./page.js";
-import { countdown, delayLabel, makeFormat, ms } from "./time.js";
+import { delayLabel, makeFormat, ms } from "./time.js";
 
 const page = livePage();
 const { app, slug, lang, t, embedded, clock, badge } = page;
@@ -35,14 +37,17 @@ function marks(s, roomName) {
 
 function item(s, now, { roomName = null, showRoom = false, counting = true, label = "", speakers = true } = {}) {
   const away = isMoved(s) && roomName && s.room !== roomName;
-  const cls = ["item", isCancelled(s) ? "is-cancelled" : "", away ? "is-away" : "", s.delay_minutes ? "is-delayed" : ""].filter(Boolean).join(" ");
+  const cls = ["item", isCancelled(s) ? "is-cancelled" : "", away ? "is-away" : "", s.delay_minutes ? "is-delayed" : "",
+    s.overrun_minutes ? "is-overrun" : ""].filter(Boolean).join(" ");
   let html = `<div class="${cls}" data-session-id="${s.id}">`;
   html += '<p class="when">';
   if (label) html += `<span class="label">${esc(label)}</span>`;
   html += `<span class="time">${fmt.range(s.start, s.end)}</span>`;
   if (s.delay_minutes) html += ` <span class="delay">${esc(delayLabel(s.delay_minutes))}</span>`;
   const off = isCancelled(s) || away; // one short line: what is not happening here
-  const left = counting && !off ? countdown(t, s, now) : "";
+  const overrun = off ? "" : overrunLabel(t, s, now); // a longer (or shorter) run: the end moved, not the start
+  if (overrun) html += ` <span class="overrun">${esc(overrun)}</span>`;
+  const left = counting && !off ? timeLeft(t, fmt, s, now) : "";
   if (left) html += ` <span class="count">${esc(left)}</span>`;
   if (showRoom && s.room) html += ` <span class="where">${esc(s.room)}</span>`;
   if (off) html += ` ${marks(s, roomName)}`;

@@ -82,7 +82,11 @@ def test_delegate_edit_on_phone_appears_on_projector_without_reload(server, new_
     assert float(link.get_attribute("stroke-width")) > 0
     # The phone page offers the partner as a suggestion with its reason in words.
     suggestion = phone.locator('.suggestion[data-city="Eisenberg (Pfalz)"]')
-    expect(suggestion).to_contain_text("Eisenberg (Pfalz) betreibt Digitale Dörfer")
+    said = (
+        "Eisenberg (Pfalz) hat ein Projekt zum Thema „Digitale Dörfer“ im Betrieb; Zweibrücken interessiert sich dafür."
+    )
+    expect(suggestion).to_contain_text(said)
+    expect(suggestion.locator(".score-why")).to_have_text("2,5 Punkte für „Digitale Dörfer“ (Betrieb trifft Interesse)")
     expect(suggestion.locator("button[data-request]")).to_be_visible()
     projector.wait_for_timeout(1600)  # let the line finish drawing in
     screenshot(projector, "board-1920")
@@ -93,9 +97,7 @@ def test_delegate_edit_on_phone_appears_on_projector_without_reload(server, new_
     expect(phone.locator("#live-status")).to_have_attribute("data-mode", "live")
     expect(phone.locator("#mine-only")).to_contain_text("Zweibrücken")
     phone.click("#mine-only")  # only what concerns Zweibrücken
-    expect(phone.locator(f'.match[data-cities="{NEW_PAIR}"]')).to_contain_text(
-        "Zweibrücken interessiert sich für Digitale Dörfer"
-    )
+    expect(phone.locator(f'.match[data-cities="{NEW_PAIR}"]')).to_contain_text(said)
     expect(phone.locator('.match[data-cities="Kaiserslautern|Trier"]')).to_have_count(0)
     phone.click("#mine-only")
     expect(phone.locator(f'svg#board-svg path.bd-link.is-mine[data-cities="{NEW_PAIR}"]')).to_have_count(1)

@@ -42,11 +42,12 @@ def test_public_pages_render_in_german_and_english(web, url):
     assert '<html lang="de">' in html and "Matchmaking-Board" in html
     assert "Demo-Daten: Interessen und Tische sind erfunden" in html  # the demo event says so
     strings = embedded(html, "i18n")
-    assert strings["stage_runs"] == "betreibt" and strings["reason_plans"] == "{city} plant {topic}"
+    assert strings["stage_runs"] == "im Betrieb" and strings["score_one"] == "{score} Punkt"
+    assert not any(key.startswith("reason_") for key in strings)  # the sentences come with the board
     en = web.get(url + "?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in en and "Demo data: interests and tables are invented" in en
     strings = embedded(en, "i18n")
-    assert strings["stage_runs"] == "runs" and strings["reason_plans"] == "{city} plans {topic}"
+    assert strings["stage_interested"] == "interested" and strings["score"] == "{score} points"
     assert embedded(en)["board"] == embedded(html)["board"]  # the data itself is not translated
 
 
@@ -69,7 +70,9 @@ def test_board_page_shows_a_match_after_two_puts(web, auth):
         assert state["revision"] == 2
         match = state["board"]["matches"][0]
         assert match["cities"] == ["Kaiserslautern", "Trier"]
-        assert match["reasons"] == ["Kaiserslautern betreibt Park App; Trier plant Park App"]
+        assert match["reasons"] == [
+            "Kaiserslautern hat ein Projekt zum Thema „Park App“ im Betrieb; Trier plant eines."
+        ]
         assert {m["name"] for m in state["board"]["municipalities"]} == {"Kaiserslautern", "Trier"}
 
 

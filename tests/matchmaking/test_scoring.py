@@ -16,10 +16,11 @@ def test_runs_with_plans_beats_two_that_are_only_interested():
     assert graph["Kaiserslautern"]["Trier"]["weight"] == 3.0
     assert graph["Kaiserslautern"]["Mayen"]["weight"] == 2.5
     assert graph["Mayen"]["Koblenz"]["weight"] == 0.5
-    assert graph["Kaiserslautern"]["Trier"]["reasons"] == ["Kaiserslautern betreibt Park App; Trier plant Park App"]
+    assert graph["Kaiserslautern"]["Trier"]["topics"] == [("Park App", "runs", "plans")]
     # the experienced city is named first whichever way round the pair is stored
-    assert graph["Kaiserslautern"]["Mayen"]["reasons"] == [
-        "Kaiserslautern betreibt Park App; Mayen interessiert sich für Park App"
+    said = {tuple(m["cities"]): m["reasons"] for m in scoring.matches(graph)}
+    assert said[("Kaiserslautern", "Mayen")] == [
+        "Kaiserslautern hat ein Projekt zum Thema „Park App“ im Betrieb; Mayen interessiert sich dafür."
     ]
     top = scoring.matches(graph)[0]
     assert top["cities"] == ["Kaiserslautern", "Trier"] and top["score"] == 3.0
@@ -34,8 +35,8 @@ def test_scores_add_up_over_shared_topics_and_strongest_reason_comes_first():
     )
     edge = graph["A"]["B"]
     assert edge["weight"] == 3.5
-    assert edge["reasons"][0] == "A betreibt Drohnen; B plant Drohnen"
-    assert len(edge["reasons"]) == 2  # KLAR is not shared
+    assert [t for t, _, _ in edge["topics"]] == ["Drohnen", "WLAN"]  # KLAR is not shared; strongest first
+    assert scoring.matches(graph)[0]["reasons"][0] == "A hat ein Projekt zum Thema „Drohnen“ im Betrieb; B plant eines."
 
 
 def test_no_shared_topic_no_link_and_suggestions_rank_partners():

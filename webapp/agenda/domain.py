@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.events import event_json, local_iso
 from ..core.extensions import db
@@ -20,6 +21,7 @@ from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, R
 from .signals import programme_changed, programme_changing
 
 MAX_DELAY = 24 * 60
+MAX_OVERRUN = 6 * 60  # a session may run over (or end early) by at most six hours
 MAX_TITLE = 300
 MAX_TEXT = 500
 
@@ -47,7 +49,32 @@ def expected_start(session):
 
 
 def expected_end(session):
-    return session.planned_end + timedelta(minutes=session.delay_minutes)
+    """The planned end, moved by the delay (which moves the start too) and by the overrun (the end only)."""
+    return session.planned_end + timedelta(minutes=session.delay_minutes + overrun_of(session))
+
+
+def overrun_of(session):
+    """The overrun in minutes (0 for a session not yet flushed, or an import's preview of one)."""
+    return getattr(session, "overrun_minutes", 0) or 0
+
+
+def session_phase(session, now=None):
+    """Where a session is at `now`: "upcoming" (before its expected start), "running", "ended" (on the day of
+    its end) or "past" (an earlier day: history, such as the demo event)."""
+    now = now or utcnow()
+    if now < expected_start(session):
+        return "upcoming"
+    end = expected_end(session)
+    if now < end:
+        return "running"
+    tz = ZoneInfo(session.event.timezone)
+    return "ended" if now.astimezone(tz).date() <= end.astimezone(tz).date() else "past"
+
+
+def started_today(session, now=None):
+    """True once a session has begun, for the rest of its day: from then on only its end moves (an overrun);
+    a delay would move its start, and the room would look free while it runs."""
+    return session_phase(session, now) in ("running", "ended")
 
 
 def session_json(s):
@@ -66,6 +93,7 @@ def session_json(s):
         "start": local_iso(expected_start(s), tz),
         "end": local_iso(expected_end(s), tz),
         "delay_minutes": s.delay_minutes,
+        "overrun_minutes": overrun_of(s),
         "status": s.status,
         "speakers": [sp.name for sp in s.speakers],
         "topics": [t.name for t in s.topics],
@@ -112,6 +140,7 @@ def _room(event, name):
 
 SESSION_FIELDS = {
     "delay_minutes",
+    "overrun_minutes",
     "room",
     "status",
     "title",
@@ -150,6 +179,8 @@ def parse_session_fields(event, data, required=()):
     clean = {}
     if "delay_minutes" in data:
         clean["delay_minutes"] = whole_number(data, "delay_minutes", -MAX_DELAY, MAX_DELAY)
+    if "overrun_minutes" in data:
+        clean["overrun_minutes"] = whole_number(data, "overrun_minutes", -MAX_OVERRUN, MAX_OVERRUN)
     if "room" in data:
         clean["room"] = _room(event, data["room"])
     if "status" in data:
@@ -177,10 +208,22 @@ def parse_session_fields(event, data, required=()):
 # ---- changing ------------------------------------------------------------------------------------
 
 
+def _clock(moment, session):
+    """A time of the session in its event's zone, "15:55" (the change log's words)."""
+    return moment.astimezone(ZoneInfo(session.event.timezone)).strftime("%H:%M")
+
+
 def _describe(session, before, kind):
     title = session.title
     if kind == "session.delayed":
         return f"{title}: {session.delay_minutes:+d} min" if session.delay_minutes else f"{title}: wieder pünktlich"
+    if kind == "session.overrun":
+        end, minutes = _clock(expected_end(session), session), session.overrun_minutes
+        if minutes > 0:
+            return f"{title}: überzieht um {minutes} min, endet um {end} Uhr"
+        if minutes < 0:
+            return f"{title}: endet {-minutes} min früher, um {end} Uhr"
+        return f"{title}: endet wie geplant um {end} Uhr"
     if kind == "session.moved":
         return f"{title}: {before['room']} → {session.room.name if session.room else '–'}"
     if kind == "session.cancelled":
@@ -205,6 +248,20 @@ def following_in_room(session):
     ]
 
 
+def _push_following(session, minutes):
+    """After `session` ran over by `minutes` more: the later sessions of its room that day that would start
+    before its new end move back by as much, one after the other (one pushed into the next pushes that one
+    too); a gap in the programme absorbs the overrun. Returns the sessions moved."""
+    end = expected_end(session)
+    pushed = []
+    for other in sorted(following_in_room(session), key=lambda s: (expected_start(s), s.id)):
+        if expected_start(other) < end:
+            other.delay_minutes = max(-MAX_DELAY, min(MAX_DELAY, other.delay_minutes + minutes))
+            pushed.append(other)
+            end = max(end, expected_end(other))
+    return pushed
+
+
 def room_overlaps(session):
     """Other scheduled sessions in the same room whose expected times overlap this one's: allowed (an
     organiser may mean it), but the editor says so, and the screens list both."""
@@ -222,15 +279,67 @@ def room_overlaps(session):
     ]
 
 
-def update_session(event, session, fields, actor=""):
+def _check_timing(session, fields, now):
+    """Refuse what does not fit where the session is at `now`: moving the start of one that has begun today
+    (it would look as if it had not begun: the room "free" while it runs), and an overrun of one that has
+    not begun."""
+    if "delay_minutes" in fields and fields["delay_minutes"] != session.delay_minutes and started_today(session, now):
+        overrun = overrun_of(session) + fields["delay_minutes"] - session.delay_minutes
+        raise DomainError(
+            "session_started",
+            _(
+                "„%(title)s“ hat um %(time)s Uhr begonnen; eine Verspätung würde den Beginn verschieben. "
+                "Für ein späteres Ende „überzieht“ verwenden (overrun_minutes: %(overrun)d).",
+                title=session.title,
+                time=_clock(expected_start(session), session),
+                overrun=overrun,
+            ),
+            409,
+            field="delay_minutes",
+            overrun_minutes=overrun,
+        )
+    wanted = fields.get("overrun_minutes", overrun_of(session))
+    if wanted and wanted != overrun_of(session) and session_phase(session, now) == "upcoming":
+        raise DomainError(
+            "not_started",
+            _(
+                "„%(title)s“ hat noch nicht begonnen: Überziehen geht erst, wenn der Programmpunkt läuft. "
+                "Eine Verspätung (delay_minutes) verschiebt ihn.",
+                title=session.title,
+            ),
+            409,
+            field="overrun_minutes",
+        )
+
+
+# What a calendar entry shows: a change of one of these raises the session's `sequence`.
+CALENDAR_KEYS = ("planned_start", "planned_end", "start", "end", "room", "status")
+
+
+def _bump_sequence(session):
+    session.sequence = (session.sequence or 0) + 1
+
+
+def update_session(event, session, fields, actor="", now=None, summary=None):
     """Apply clean fields (from parse_session_fields) to a session. Returns the Change, or None if the
-    request changed nothing (then the revision stays). Commits."""
-    before = session_json(session)
+    request changed nothing (then the revision stays). Commits.
+
+    `now` (default: the real time) says whether the session has begun: a delay of one that has begun today
+    is refused (`session_started`, 409, naming the overrun that would move its end instead), an overrun of one
+    that has not begun too (`not_started`). With `shift_following`, a delay moves the later sessions of the
+    room that day by as much, an overrun those that would start before its new end. `summary`: the change
+    log's words instead of the generated ones."""
+    now = now or utcnow()
     shift = fields.pop("shift_following", False)
-    delta = 0
+    _check_timing(session, fields, now)
+    before = session_json(session)
+    delta = overrun_delta = 0
     if "delay_minutes" in fields:
         delta = fields["delay_minutes"] - session.delay_minutes
         session.delay_minutes = fields["delay_minutes"]
+    if "overrun_minutes" in fields:
+        overrun_delta = fields["overrun_minutes"] - overrun_of(session)
+        session.overrun_minutes = fields["overrun_minutes"]
     if "room" in fields:
         if session.planned_room_id is None:  # the relationship, not the id: session_json reads it next
             session.planned_room = session.room
@@ -251,18 +360,38 @@ def update_session(event, session, fields, actor=""):
     if session.planned_end <= session.planned_start:
         db.session.rollback()
         raise DomainError("invalid", _("Das Ende muss nach dem Beginn liegen."), field="planned_end")
+    if expected_end(session) <= expected_start(session):
+        start = _clock(expected_start(session), session)
+        db.session.rollback()
+        raise DomainError(
+            "invalid",
+            _(
+                "Das Ende von „%(title)s“ muss nach dem Beginn (%(start)s Uhr) liegen.",
+                title=session.title,
+                start=start,
+            ),
+            field="overrun_minutes",
+        )
     after = session_json(session)
     if after == before:
         db.session.rollback()
         return None
+    if any(after[key] != before[key] for key in CALENDAR_KEYS):
+        _bump_sequence(session)
     changed = [session]
     if shift and delta:
         for other in following_in_room(session):
             other.delay_minutes = max(-MAX_DELAY, min(MAX_DELAY, other.delay_minutes + delta))
             changed.append(other)
+    if shift and overrun_delta > 0:
+        changed += _push_following(session, overrun_delta)
+    for other in changed[1:]:
+        _bump_sequence(other)
     kind = _change_kind(before, after)
-    summary = _describe(session, before, kind)
-    if len(changed) > 1:
+    summary = summary or _describe(session, before, kind)
+    if len(changed) > 1 and kind == "session.overrun":
+        summary += f"; danach im Raum {overrun_delta} min später: " + ", ".join(s.title for s in changed[1:])
+    elif len(changed) > 1:
         summary += f" (+{len(changed) - 1} folgende)"
     change = record_change(event, kind, summary, {"sessions": [session_json(s) for s in changed]}, actor)
     db.session.commit()
@@ -273,11 +402,61 @@ def _change_kind(before, after):
     differs = {k for k in after if after[k] != before[k]}
     if "status" in differs:
         return "session.cancelled" if after["status"] == "cancelled" else "session.restored"
+    if differs <= {"overrun_minutes", "end"}:
+        return "session.overrun"
     if differs <= {"delay_minutes", "start", "end"}:
         return "session.delayed"
     if differs <= {"room", "planned_room"}:
         return "session.moved"
     return "session.edited"
+
+
+def _overrun_within_bounds(minutes):
+    if not -MAX_OVERRUN <= minutes <= MAX_OVERRUN:
+        raise DomainError(
+            "invalid",
+            _(
+                "Um mehr als %(minutes)d Minuten kann ein Programmpunkt nicht überziehen oder früher enden.",
+                minutes=MAX_OVERRUN,
+            ),
+            field="overrun_minutes",
+        )
+    return minutes
+
+
+def extend_session(event, session, minutes, shift_following=False, actor="", now=None):
+    """Runs over +5/+10/+15: a session that has begun ends `minutes` later (earlier if negative), its start
+    stays; with `shift_following` the later sessions of its room that would start before the new end move
+    back by as much. One live change (`session.overrun`), or None if nothing changed. Commits."""
+    overrun = _overrun_within_bounds(overrun_of(session) + minutes)
+    fields = {"overrun_minutes": overrun, "shift_following": shift_following}
+    return update_session(event, session, fields, actor=actor, now=now)
+
+
+def end_session_now(event, session, shift_following=False, actor="", now=None):
+    """Ends now: the overrun that makes the session's expected end `now`, to the minute. Only for a session
+    that has begun today (an ended one may still be running: then it ends now, later than planned). One live
+    change, or None if it already ends this minute. Commits."""
+    now = now or utcnow()
+    phase = session_phase(session, now)
+    if phase == "upcoming":
+        raise DomainError(
+            "not_started",
+            _("„%(title)s“ hat noch nicht begonnen und kann daher nicht jetzt enden.", title=session.title),
+            409,
+        )
+    if phase == "past":
+        raise DomainError(
+            "not_today",
+            _("„%(title)s“ war an einem früheren Tag und kann nicht jetzt enden.", title=session.title),
+            409,
+        )
+    end = (now + timedelta(seconds=30)).replace(second=0, microsecond=0)
+    without_overrun = session.planned_end + timedelta(minutes=session.delay_minutes)
+    overrun = _overrun_within_bounds(round((end - without_overrun).total_seconds() / 60))
+    fields = {"overrun_minutes": overrun, "shift_following": shift_following}
+    summary = f"{session.title}: beendet um {_clock(end, session)} Uhr"
+    return update_session(event, session, fields, actor=actor, now=now, summary=summary)
 
 
 def create_session(event, fields, actor=""):
@@ -295,10 +474,13 @@ def create_session(event, fields, actor=""):
         planned_start=fields["planned_start"],
         planned_end=fields["planned_end"],
         delay_minutes=fields.get("delay_minutes", 0),
+        overrun_minutes=fields.get("overrun_minutes", 0),
         status=fields.get("status", "scheduled"),
         room=fields.get("room"),
         language=fields.get("language", "de"),
     )
+    if expected_end(session) <= expected_start(session):
+        raise DomainError("invalid", _("Das Ende muss nach dem Beginn liegen."), field="overrun_minutes")
     session.speakers = list(fields.get("speakers", ()))
     session.topics = list(fields.get("topics", ()))
     db.session.add(session)
@@ -428,7 +610,17 @@ def copy_programme(source, target, with_sessions=False):
         rooms = {}
         for room in source.rooms:
             rooms[room.id] = Room(event=target, name=room.name, slug=room.slug, position=room.position)
-        topics = {t.id: Topic(event=target, name=t.name, slug=t.slug) for t in source.topics}
+        topics = {
+            t.id: Topic(
+                event=target,
+                name=t.name,
+                slug=t.slug,
+                phrase=t.phrase,
+                phrase_indefinite=t.phrase_indefinite,
+                phrase_en=t.phrase_en,
+            )
+            for t in source.topics
+        }
         db.session.add_all([*rooms.values(), *topics.values()])
         if with_sessions:
             source_tz, target_tz = ZoneInfo(source.timezone), ZoneInfo(target.timezone)
@@ -481,6 +673,9 @@ def rename_room(event, room, name, actor=""):
     if any(r.id != room.id and r.name.casefold() == name.casefold() for r in event.rooms):
         raise DomainError("conflict", _("Einen Raum „%(name)s“ gibt es schon.", name=name), 409, field="name")
     old, room.name = room.name, name
+    for session in event.sessions:  # their calendar entries name the room
+        if session.room_id == room.id:
+            _bump_sequence(session)
     return _programme_change(event, "room.renamed", f"Raum {old} heißt jetzt {name}", actor, rooms=True)
 
 
@@ -525,6 +720,34 @@ def rename_topic(event, topic, name, actor=""):
     programme_changed.send(event)
     db.session.commit()
     return change
+
+
+# How the board's sentences name a topic (webapp/matchmaking/sentences.py): German accusative with the
+# definite and the indefinite article, and English. Empty = derived from the name.
+TOPIC_PHRASES = ("phrase", "phrase_indefinite", "phrase_en")
+_ARTICLES = {"der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "the", "a", "an"}
+
+
+def parse_topic_phrases(data):
+    """The three phrases as typed (each optional, at most 200 characters), ready for inside a sentence:
+    spaces squashed, a leading article in lower case ("Die Park App" → "die Park App")."""
+    clean = {}
+    for key in TOPIC_PHRASES:
+        value = text(data, key, 200, allow_empty=True, squash_spaces=True) if key in data else ""
+        first, _sep, rest = value.partition(" ")
+        clean[key] = f"{first.casefold()} {rest}" if rest and first.casefold() in _ARTICLES else value
+    return clean
+
+
+def set_topic_phrases(event, topic, phrases, actor=""):
+    """Set how the board names a topic. The board re-words its sentences: one live change if it shows the
+    topic (the board's own, through the programme signals), none otherwise. Commits."""
+    programme_changing.send(event)  # the board notes what it shows now
+    for key in TOPIC_PHRASES:
+        setattr(topic, key, phrases.get(key, ""))
+    db.session.flush()
+    programme_changed.send(event)
+    db.session.commit()
 
 
 def remove_topic(event, topic, actor=""):

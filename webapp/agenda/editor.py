@@ -2,7 +2,8 @@
 Each handler parses the form, calls the agenda's domain functions, and redirects back with a message. URLs
 under /staff/e/<slug>/ (endpoints `agenda_editor.*`)."""
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms.fields import SelectChoice
 
+from ..core.db import utcnow
 from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.extensions import db
@@ -23,18 +25,83 @@ from .forms import AnnouncementForm, RemoveSessionForm, SessionForm
 
 bp = Blueprint("agenda_editor", __name__, url_prefix="/staff")
 DELAY_STEPS = (-15, -10, -5, 5, 10, 15)
+OVERRUN_STEPS = (5, 10, 15)
+
+
+# ---- the editor's clock: the real time, or a rehearsal time (?at=, as on the phone and projector pages) -----
+
+
+def _parse_at(value, event):
+    """The instant an ?at= value names: an ISO time with offset (a "+" the query string turned into a space is
+    repaired), a wall-clock time in the event's zone, or just "15:40" on the event's first day; else None."""
+    value = re.sub(r" (\d\d:?\d\d)$", r"+\1", (value or "").strip())[:40]
+    tz = ZoneInfo(event.timezone)
+    if re.fullmatch(r"\d{1,2}:\d\d", value):
+        value = f"{event.starts_at.astimezone(tz).date().isoformat()}T{value.zfill(5)}"
+    try:
+        moment = datetime.fromisoformat(value)
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
+    # Only near the event: a year 9999 would overflow the page's time arithmetic.
+    return moment if abs(moment - event.starts_at) < timedelta(days=366) else None
+
+
+def _editor_now(event):
+    """None (the real time) or the rehearsal time: ?at= on the page; a form posts the time the page showed
+    (`at`) and when it was shown (`at_real`), so the rehearsal clock runs on as on the other pages."""
+    at = _parse_at(request.values.get("at"), event)
+    if at is None:
+        return None
+    if request.method == "POST" and not event.is_demo:
+        # A rehearsal of a real event must not write overruns computed from a pretend time into its programme.
+        return None
+    try:
+        shown = datetime.fromtimestamp(int(request.form.get("at_real", "")), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        shown = utcnow()
+    return at + max(timedelta(0), min(timedelta(hours=12), utcnow() - shown))
+
+
+def _back(event, session_id, now):
+    """Back to the session's row in the editor, at the rehearsal time if there is one."""
+    at = {"at": _local_iso(now, event)} if now is not None else {}
+    return redirect(url_for(".editor", slug=event.slug, **at) + f"#s{session_id}")
+
+
+def _demo_at(event):
+    """The rehearsal time the demo event offers: 2 h 10 min after its first session begins (as the phone
+    page's demo link), when the pitches run."""
+    starts = [domain.expected_start(s) for s in event.sessions if s.status == "scheduled"]
+    return (min(starts) if starts else event.starts_at) + timedelta(minutes=130)
 
 
 @bp.get("/e/<slug>/")
 @staff_required()
 def editor(slug):
     event = event_or_404(slug)
+    now = _editor_now(event)
     return render_template(
-        "staff/editor.html", event=event, form=ActionForm(), steps=DELAY_STEPS, expected_start=domain.expected_start
+        "staff/editor.html",
+        event=event,
+        form=ActionForm(),
+        steps=DELAY_STEPS,
+        overrun_steps=OVERRUN_STEPS,
+        expected_start=domain.expected_start,
+        expected_end=domain.expected_end,
+        phase=lambda s: domain.session_phase(s, now),
+        virtual_now=now,
+        at=_local_iso(now, event) if now else None,
+        real_now=int(utcnow().timestamp()),
+        demo_at=_local_iso(_demo_at(event), event) if event.is_demo and now is None else None,
     )
 
 
-def _apply(event, session_id, data):
+def _local_iso(moment, event):
+    return moment.astimezone(ZoneInfo(event.timezone)).isoformat(timespec="seconds")
+
+
+def _apply(event, session_id, data, now=None):
     """Run one editor action through the same path as the API; a refusal becomes a flash message."""
     form = ActionForm()
     if not form.validate_on_submit():
@@ -43,7 +110,7 @@ def _apply(event, session_id, data):
     try:
         session = domain.get_session(event, session_id)
         change = domain.update_session(
-            event, session, domain.parse_session_fields(event, data), actor=actor_name(current_user)
+            event, session, domain.parse_session_fields(event, data), actor=actor_name(current_user), now=now
         )
         flash(change.summary if change else _("Keine Änderung."), "ok")
         _warn_overlaps(session)
@@ -64,21 +131,83 @@ def _warn_overlaps(session):
         )
 
 
-@bp.post("/e/<slug>/sessions/<int:session_id>/delay")
-@staff_required()
-def delay(slug, session_id):
-    event = event_or_404(slug)
+def _step(event, session_id, allowed=None):
+    """The button's step (400 if it is none of the `allowed` ones) and the session (400 if unknown)."""
     try:
         step = int(request.form.get("step", ""))
         session = domain.get_session(event, session_id)
     except (ValueError, DomainError):
         abort(400)
-    _apply(
-        event,
-        session_id,
-        {"delay_minutes": session.delay_minutes + step, "shift_following": request.form.get("shift_following") == "1"},
-    )
-    return redirect(url_for(".editor", slug=slug) + f"#s{session_id}")
+    if allowed is not None and step not in allowed:
+        abort(400)
+    return step, session
+
+
+@bp.post("/e/<slug>/sessions/<int:session_id>/delay")
+@staff_required()
+def delay(slug, session_id):
+    event = event_or_404(slug)
+    step, session = _step(event, session_id)
+    now = _editor_now(event)
+    shift = request.form.get("shift_following") == "1"
+    if domain.started_today(session, now):
+        # The page was older than the session's start: its start stays, its end moves (and the page says so).
+        _overrun(event, session, step, shift, now, converted=True)
+    else:
+        _apply(event, session_id, {"delay_minutes": session.delay_minutes + step, "shift_following": shift}, now)
+    return _back(event, session_id, now)
+
+
+def _overrun(event, session, step, shift, now, converted=False):
+    """Runs over by `step` minutes (or ends now, with step None): one live change, a message either way."""
+    if not ActionForm().validate_on_submit():
+        flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+        return
+    actor = actor_name(current_user)
+    try:
+        if step is None:
+            change = domain.end_session_now(event, session, shift_following=shift, actor=actor, now=now)
+        else:
+            change = domain.extend_session(event, session, step, shift_following=shift, actor=actor, now=now)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return
+    if converted and change:
+        flash(
+            _(
+                "„%(title)s“ hat schon begonnen: Der Beginn bleibt, nur das Ende ist verschoben, auf %(end)s Uhr.",
+                title=session.title,
+                end=domain.expected_end(session).astimezone(ZoneInfo(event.timezone)).strftime("%H:%M"),
+            ),
+            "warning",
+        )
+    flash(change.summary if change else _("Keine Änderung."), "ok")
+    _warn_overlaps(session)
+
+
+@bp.post("/e/<slug>/sessions/<int:session_id>/overrun")
+@staff_required()
+def overrun(slug, session_id):
+    """A running session takes longer: +5/+10/+15 minutes on its end, its start stays."""
+    event = event_or_404(slug)
+    step, session = _step(event, session_id, OVERRUN_STEPS)
+    now = _editor_now(event)
+    _overrun(event, session, step, request.form.get("shift_following") == "1", now)
+    return _back(event, session_id, now)
+
+
+@bp.post("/e/<slug>/sessions/<int:session_id>/end")
+@staff_required()
+def end_now(slug, session_id):
+    """A running session ends now (to the minute)."""
+    event = event_or_404(slug)
+    try:
+        session = domain.get_session(event, session_id)
+    except DomainError:
+        abort(404)
+    now = _editor_now(event)
+    _overrun(event, session, None, request.form.get("shift_following") == "1", now)
+    return _back(event, session_id, now)
 
 
 @bp.post("/e/<slug>/sessions/<int:session_id>/room")
@@ -95,8 +224,10 @@ def status(slug, session_id):
 
 def _set_field(slug, session_id, field):
     """One field from the editor's button (its value) through the same path as the API."""
-    _apply(event_or_404(slug), session_id, {field: request.form.get(field, "")})
-    return redirect(url_for(".editor", slug=slug) + f"#s{session_id}")
+    event = event_or_404(slug)
+    now = _editor_now(event)
+    _apply(event, session_id, {field: request.form.get(field, "")}, now)
+    return _back(event, session_id, now)
 
 
 def _session_form(event, session=None):
@@ -322,3 +453,22 @@ def setup_action(slug, kind, row_id=None, action="add"):
         db.session.rollback()
         return _setup_page(event, {(kind, row_id): exc.message}, 400)
     return redirect(url_for(".setup", slug=slug) + f"#{SETUP_KINDS[kind]}")
+
+
+@bp.post("/e/<slug>/setup/topic/<int:row_id>/phrases")
+@staff_required()
+def topic_phrases(slug, row_id):
+    """How the board's sentences name a topic (the three phrases; empty = derived from the name)."""
+    event = event_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        flash(_("Sitzung abgelaufen, bitte noch einmal."), "error")
+        return redirect(url_for(".setup", slug=slug))
+    topic = _row(event, "topic", row_id)
+    try:
+        form = {key: request.form.get(key, "") for key in domain.TOPIC_PHRASES}
+        domain.set_topic_phrases(event, topic, domain.parse_topic_phrases(form), actor=actor_name(current_user))
+    except DomainError as exc:
+        db.session.rollback()
+        return _setup_page(event, {("topic-phrases", row_id): exc.message}, 400)
+    flash(_("Formulierungen für das Board gespeichert: %(name)s", name=topic.name), "ok")
+    return redirect(url_for(".setup", slug=slug) + f"#topic-{row_id}-phrases")

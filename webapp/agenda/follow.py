@@ -29,13 +29,13 @@ from sqlalchemy import select, update
 from ..core.config import VERSION
 from ..core.cooperative import paced
 from ..core.db import UTCDateTime, utcnow
+from ..core.dbhealth import report_loop_failure
 from ..core.errors import DomainError
 from ..core.events import event_json, get_event
 from ..core.extensions import db, socketio
 from ..core.models import Event
 from ..core.text import slugify
 from ..live import current_revision, record_change
-from ..live.broadcast import report_loop_failure
 from .domain import expected_end, expected_start, rooms_part, session_details, session_json
 from .imports import ImportError_, apply_plan, parse_schedule, plan_import
 from .models import Room, Session, Speaker, Topic
@@ -505,10 +505,12 @@ def _set_fields(session, planned, differences, rooms, speakers, topics):
             setattr(session, key, planned[key])
     if "planned_start" in differences or "planned_end" in differences:
         session.planned_start, session.planned_end = planned["planned_start"], planned["planned_end"]
-        session.delay_minutes = 0  # the file's new time is the plan now
+        session.delay_minutes = session.overrun_minutes = 0  # the file's new time is the plan now
     if "room" in differences:
         session.room = rooms[planned["room"]] if planned["room"] else None
         session.planned_room = None
+    if set(differences) & {"planned_start", "planned_end", "room", "status"}:
+        session.sequence += 1
     if "speakers" in differences:
         session.speakers = sorted((speakers[n] for n in planned["speakers"]), key=lambda sp: sp.id)
     if "topics" in differences:

@@ -636,6 +636,7 @@ def apply_plan(plan, actor=""):
                 "room_id": room_ids.get(s["room"]),
                 "planned_room_id": None,
                 "delay_minutes": 0,
+                "overrun_minutes": 0,
                 "status": s.get("status") or "scheduled",
             }
 
@@ -648,6 +649,8 @@ def apply_plan(plan, actor=""):
                 .values({c: bindparam(c) for c in kept[0] if c != "_id"}),
                 kept,
             )
+            # A calendar entry a subscriber has must update (webapp/checkin/calendar.py).
+            db.session.execute(update(Session).where(Session.event_id == eid).values(sequence=Session.sequence + 1))
         new = [{**values(s), "event_id": eid} for s in plan.sessions if not s["id"]]
         session_ids = _insert_ids(Session, new, "guid", eid)
         links = [
@@ -702,6 +705,7 @@ def _session_payloads(plan, timezone_name):
             room=rooms.get(s["room"]),
             planned_room=None,
             delay_minutes=0,
+            overrun_minutes=0,
             status=s.get("status") or "scheduled",
             speakers=[SimpleNamespace(name=n) for n in sorted(s["speakers"], key=order.get)],
             topics=[topics[s["topic"]]] if s["topic"] else [],

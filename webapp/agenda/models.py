@@ -47,6 +47,11 @@ class Topic(db.Model):
     event_id = db.Column(db.ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True)
     slug = db.Column(db.String(100), nullable=False)
     name = db.Column(db.String(200), nullable=False)
+    # How the board's sentences name the topic (organisers may edit; empty = derived from the name):
+    # German accusative with the definite and the indefinite article, and English.
+    phrase = db.Column(db.String(200), nullable=False, default="")  # "die Park App"
+    phrase_indefinite = db.Column(db.String(200), nullable=False, default="")  # "eine Park App"
+    phrase_en = db.Column(db.String(200), nullable=False, default="")  # "the Park App"
     event = db.relationship("Event", backref=db.backref("topics", order_by="Topic.name", cascade="all, delete-orphan"))
     __table_args__ = (db.UniqueConstraint("event_id", "slug"),)
 
@@ -67,6 +72,10 @@ class Session(db.Model):
     planned_start = db.Column(UTCDateTime, nullable=False)
     planned_end = db.Column(UTCDateTime, nullable=False)
     delay_minutes = db.Column(db.Integer, nullable=False, default=0)
+    # A running session that takes longer (or ends early, negative): moves its end only, never its start.
+    overrun_minutes = db.Column(db.Integer, nullable=False, default=0)
+    # Raised with every change of its time, room or state: the SEQUENCE of its calendar entry.
+    sequence = db.Column(db.Integer, nullable=False, default=0)
     status = db.Column(db.String(12), nullable=False, default="scheduled")
 
     event = db.relationship(

@@ -9,7 +9,7 @@ from ..core.events import get_event
 from ..core.extensions import db
 from ..core.validation import API_PREFIX, json_body
 from ..staff.auth import actor_name, api_staff
-from . import board, scoring
+from . import board, scoring, sentences
 from .models import Interest, MeetingRequest
 
 bp = Blueprint("matchmaking_api", __name__, url_prefix=API_PREFIX)
@@ -41,7 +41,7 @@ def delegate_view(guest):
         "municipality": municipality.name,
         "consent": municipality.board_consent,
         "interests": [{"topic": i.topic.slug, "stage": i.stage, "note": i.note} for i in interests],
-        "suggestions": scoring.suggestions(graph, municipality.name),
+        "suggestions": scoring.suggestions(graph, municipality.name, words=sentences.words_of(event.topics)),
         "requests": [
             {
                 "id": r.id,

@@ -16,7 +16,7 @@ from ..core.extensions import db
 from ..core.models import Municipality
 from ..core.validation import boolean, of_event, refuse_unknown, require
 from ..live import record_change
-from . import planner, scoring
+from . import planner, scoring, sentences
 from .models import STAGES, Interest, MeetingRequest, TableAssignment
 
 MAX_INTERESTS = 60
@@ -69,7 +69,7 @@ def board_json(event):
             for m in visible
         ],
         "topics": topics,
-        "matches": scoring.matches(graph),
+        "matches": scoring.matches(graph, sentences.words_of(event.topics)),
         "tables": plan_json(event),
     }
 

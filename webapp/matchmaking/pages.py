@@ -8,6 +8,7 @@ response gets the ticket headers of the check-in pages (no-store, no referrer)."
 from datetime import datetime
 
 from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,7 +23,7 @@ from ..core.events import event_or_404
 from ..core.extensions import csrf, db
 from ..core.html import json_script
 from ..live import snapshot
-from . import board
+from . import board, scoring, sentences
 from .api import delegate_view
 from .models import Interest
 
@@ -41,13 +42,13 @@ def _strings():
         "min": _("{n} min"),
         "hmin": _("{h} Std. {m} min"),
         "h": _("{h} Std."),
-        "stage_runs": _("betreibt"),
-        "stage_plans": _("plant"),
+        # A municipality's stage as a label beside its name (the sentences come with the board: sentences.py).
+        "stage_runs": _("im Betrieb"),
+        "stage_plans": _("in Planung"),
         "stage_interested": _("interessiert"),
-        "reason_runs": _("{city} betreibt {topic}"),
-        "reason_plans": _("{city} plant {topic}"),
-        "reason_interested": _("{city} interessiert sich für {topic}"),
+        "stage_title": _("{city} · {topic}: {stage}"),
         "score": _("{score} Punkte"),
+        "score_one": _("{score} Punkt"),
         "contact": _("Ansprechpartner/in: {name}"),
         "table": _("Tisch {n}"),
         "meeting": _("Treffen"),
@@ -78,7 +79,12 @@ def _public_page(template, event):
     if not event.board_enabled:
         abort(404)  # this meeting uses no board
     state = json_script(snapshot(event))
-    return render_template(template, event=event, state=state, strings=_strings())
+    return render_template(template, event=event, state=state, strings=_strings(), score_rule=_score_rule())
+
+
+def _score_rule():
+    """How the points are counted, in one line in the page's language (from scoring.PAIR_WEIGHTS)."""
+    return sentences.score_rule(str(get_locale()), scoring.PAIR_WEIGHTS)
 
 
 @bp.get("/e/<slug>/board")
@@ -219,6 +225,7 @@ def delegate_board(token):
         page=json_script(page),
         state=json_script(snapshot(event)),
         strings=_delegate_strings(),
+        score_rule=_score_rule(),
     )
 
 

@@ -1,8 +1,10 @@
-"""Scores and reasons: who should meet whom, and why, in words people can check."""
+"""Scores and reasons: who should meet whom, and why, in words people can check (the words: sentences.py)."""
 
 from itertools import combinations
 
 import networkx as nx
+
+from . import sentences
 
 STAGE_ORDER = {"runs": 0, "plans": 1, "interested": 2}
 # Directed: experience flows from a city that runs a project to one that plans or wants it. Two cities
@@ -15,22 +17,16 @@ PAIR_WEIGHTS = {
     ("plans", "interested"): 1.0,
     ("interested", "interested"): 0.5,
 }
-STAGE_WORDS = {"runs": "betreibt", "plans": "plant", "interested": "interessiert sich für"}
 
 
 def pair_weight(stage_a, stage_b):
     return PAIR_WEIGHTS[tuple(sorted((stage_a, stage_b), key=STAGE_ORDER.get))]
 
 
-def reason(topic, city_a, stage_a, city_b, stage_b):
-    """'Kaiserslautern betreibt Park App; Trier plant Park App' — the more experienced city first."""
-    (first, s1), (second, s2) = sorted([(city_a, stage_a), (city_b, stage_b)], key=lambda cs: STAGE_ORDER[cs[1]])
-    return f"{first} {STAGE_WORDS[s1]} {topic}; {second} {STAGE_WORDS[s2]} {topic}"
-
-
 def match_graph(stages):
     """stages: {municipality name: {topic name: stage}} -> a networkx Graph whose edges carry `weight`,
-    `reasons` (sentences) and `topics` [(topic, stage_a, stage_b)], one edge per pair sharing a topic."""
+    `cities` (a, b) in alphabetical order and `topics` [(topic, stage of a, stage of b)], strongest first;
+    one edge per pair sharing a topic."""
     graph = nx.Graph()
     graph.add_nodes_from(stages)
     for a, b in combinations(sorted(stages), 2):
@@ -43,32 +39,42 @@ def match_graph(stages):
             a,
             b,
             weight=sum(pair_weight(stages[a][t], stages[b][t]) for t in shared),
-            reasons=[reason(t, a, stages[a][t], b, stages[b][t]) for t in shared],
+            cities=(a, b),
             topics=[(t, stages[a][t], stages[b][t]) for t in shared],
         )
     return graph
 
 
-def matches(graph):
-    """Every linked pair, strongest first: [{cities: [a, b], score, reasons, topics}]."""
-    edges = sorted(graph.edges(data=True), key=lambda e: (-e[2]["weight"], e[0], e[1]))
+def _texts(edges, words):
+    """The words of each edge (sentences.describe): reasons, sentences and score_text."""
+    pairs = [(*d["cities"], [(t, sa, sb, pair_weight(sa, sb)) for t, sa, sb in d["topics"]]) for d in edges]
+    return sentences.describe(pairs, words or {})
+
+
+def matches(graph, words=None):
+    """Every linked pair, strongest first: [{cities: [a, b], score, topics, reasons, sentences, score_text}].
+    `words`: {topic name: sentences.TopicWords} (a topic missing there is named from its name)."""
+    edges = sorted((d for _a, _b, d in graph.edges(data=True)), key=lambda d: (-d["weight"], d["cities"]))
     return [
         {
-            "cities": [a, b],
+            "cities": list(d["cities"]),
             "score": round(d["weight"], 2),
-            "reasons": d["reasons"],
             "topics": [t for t, _, _ in d["topics"]],
+            **texts,
         }
-        for a, b, d in edges
+        for d, texts in zip(edges, _texts(edges, words), strict=True)
     ]
 
 
-def suggestions(graph, city, limit=5):
-    """The best partners of one municipality, with reasons."""
+def suggestions(graph, city, limit=5, words=None):
+    """The best partners of one municipality, with reasons: [{city, score, reasons, sentences, score_text}]."""
     if city not in graph:
         return []
     ranked = sorted(graph[city].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:limit]
-    return [{"city": other, "score": round(d["weight"], 2), "reasons": d["reasons"]} for other, d in ranked]
+    texts = _texts([d for _other, d in ranked], words)
+    return [
+        {"city": other, "score": round(d["weight"], 2), **said} for (other, d), said in zip(ranked, texts, strict=True)
+    ]
 
 
 def meeting_pairs(graph):

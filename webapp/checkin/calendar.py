@@ -10,7 +10,8 @@ the event's revision, so a subscribed calendar sees a delay, a move or a cancell
 import secrets
 
 from flask import Blueprint, Response, abort, jsonify
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..agenda.exports import ical
 from ..agenda.models import Session
@@ -45,15 +46,25 @@ def set_favourites(guest, session_ids):
         raise DomainError("invalid", "unknown session ids for this event", unknown=sorted(wanted - known))
     db.session.execute(delete(Favourite).where(Favourite.guest_id == guest.id))
     db.session.add_all(Favourite(guest_id=guest.id, session_id=i) for i in sorted(wanted))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # two phones of the guest sent theirs at the same moment: the other one won
+        db.session.rollback()
+        raise DomainError("conflict", "favourites changed at the same time; send them again", 409) from None
     return sorted(wanted)
 
 
 def calendar_urls(guest):
     """The guest's feed (made on first use): https for copying, webcal:// for one-tap subscribing."""
     if guest.calendar_token is None:
-        guest.calendar_token = secrets.token_urlsafe(32)
+        # Only if still none: two first requests at once must end with one feed, not two.
+        db.session.execute(
+            update(Guest)
+            .where(Guest.id == guest.id, Guest.calendar_token.is_(None))
+            .values(calendar_token=secrets.token_urlsafe(32))
+        )
         db.session.commit()
+        db.session.refresh(guest)
     url = external_url("checkin_calendar.feed", calendar_token=guest.calendar_token)
     return {"url": url, "webcal": webcal(url)}
 
@@ -91,7 +102,7 @@ def get_favourites(token):
 @bp.get("/c/<calendar_token>.ics")
 def feed(calendar_token):
     guest = db.session.execute(select(Guest).filter_by(calendar_token=calendar_token)).scalar_one_or_none()
-    if guest is None or len(calendar_token) < 20:
+    if guest is None:
         abort(404)
     starred = set(favourite_ids(guest))
     body = ical(guest.event, sessions=[s for s in guest.event.sessions if s.id in starred], personal=True)

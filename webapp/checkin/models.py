@@ -19,21 +19,28 @@ def new_token():
 BADGE_PREFIX = "TPB-"  # a badge's QR: "TPB-" + its own code; checks the guest in and opens no page
 
 
-def new_badge_code():
-    """The badge's check-in code: another 10 random symbols (~50 bits), unrelated to the ticket code, so a
-    photographed badge leads to no personal page."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+BADGE_LENGTH = 10
 
 
-def new_code():
-    """One random number read as CODE_LENGTH digits in base 31 (one call to the random source: an import
-    makes thousands)."""
-    n = secrets.randbelow(len(CODE_ALPHABET) ** CODE_LENGTH)
+def _random_symbols(length):
+    """One random number read as `length` digits in base 31 (one call to the random source: an import of
+    45,000 guests makes that many, and ten calls each stalled the door for a second longer)."""
+    n = secrets.randbelow(len(CODE_ALPHABET) ** length)
     digits = []
-    for _ in range(CODE_LENGTH):
+    for _ in range(length):
         n, digit = divmod(n, len(CODE_ALPHABET))
         digits.append(CODE_ALPHABET[digit])
     return "".join(digits)
+
+
+def new_badge_code():
+    """The badge's check-in code: another 10 random symbols (~50 bits), unrelated to the ticket code, so a
+    photographed badge leads to no personal page."""
+    return _random_symbols(BADGE_LENGTH)
+
+
+def new_code():
+    return _random_symbols(CODE_LENGTH)
 
 
 class Guest(db.Model):

@@ -11,9 +11,12 @@ from flask_login import current_user
 
 from ..core.errors import DomainError
 from ..core.events import event_or_404
+from ..core.html import no_store
 from ..staff.auth import staff_required
 from . import guests, tickets
 from .service import may_check_in
+
+BADGE_ENDPOINT = "checkin_badges.badge"  # one guest's badge page, opened by the guest list and the kiosk
 
 bp = Blueprint("checkin_badges", __name__, url_prefix="/staff/e/<slug>")
 BADGE_BATCH = 200  # badges per print page (20 A4 sheets): a print job a browser handles well
@@ -24,11 +27,6 @@ MAX_CHOSEN = 1000  # ?guest=… given more often than this: refused
 def badge_qr(guest):
     """The badge's QR for templates (checkin/_sheets.html badge_card)."""
     return tickets.badge_qr(guest, _("QR-Code zum Einchecken"))
-
-
-def _no_store(response):
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _door_event(slug):
@@ -68,7 +66,7 @@ def sheets(slug):
     parts = [(start + 1, min(start + BADGE_BATCH, len(chosen))) for start in range(0, len(chosen), BADGE_BATCH)]
     part = min(max(request.args.get("part", 1, type=int), 1), max(len(parts), 1))
     batch = chosen[(part - 1) * BADGE_BATCH : part * BADGE_BATCH]
-    return _no_store(
+    return no_store(
         Response(
             render_template(
                 "checkin/badges.html",
@@ -99,7 +97,7 @@ def badge(slug, guest_id):
     except DomainError:
         abort(404)
     organiser = current_user.may_organise(event)
-    return _no_store(
+    return no_store(
         Response(render_template("checkin/badge.html", event=event, size="badge", guest=guest, organiser=organiser))
     )
 

@@ -35,12 +35,12 @@ from ..core.validation import json_body
 from ..staff.auth import actor_name, api_staff, staff_required
 from . import devices as device_domain
 from . import service
+from .badges import BADGE_ENDPOINT
 from .guests import search_ref
 from .models import BADGE_PREFIX, CODE_LENGTH, Guest, Scan
 
 bp = Blueprint("checkin_kiosk", __name__, url_prefix="/staff/e/<slug>/kiosk")
 
-BADGE_ENDPOINT = "checkin_badges.badge"  # webapp/checkin/badges.py: one guest's badge page
 BADGE_MINUTES = 10  # a kiosk may open the badge of a guest it checked in this recently
 MISSES = ("unknown", "wrong_event")  # answers that say a typed code or name was wrong
 NAME_MISS = "kiosk:name"  # the audit log's input for a name and municipality that named nobody

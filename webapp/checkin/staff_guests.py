@@ -32,11 +32,13 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from ..core.errors import DomainError
 from ..core.events import event_or_404
+from ..core.html import no_store
 from ..core.urls import external_url
 from ..mail import outbox
 from ..staff.auth import staff_required
 from ..staff.forms import ActionForm
 from . import csv_import, guests, tickets, uploads
+from .badges import BADGE_ENDPOINT
 
 bp = Blueprint("checkin_guests", __name__, url_prefix="/staff/e/<slug>")
 
@@ -71,12 +73,6 @@ def _guest(event, guest_id):
         abort(404)
 
 
-def _no_store(response):
-    """Pages and files with personal data stay out of every cache."""
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 def guest_state(guest):
     if guest.status in ("cancelled", "waiting"):
         return guest.status
@@ -98,7 +94,6 @@ MAIL_LABELS = {
     "sent": _l("gesendet"),
     "failed": _l("fehlgeschlagen"),
 }
-BADGE_ENDPOINT = "checkin_badges.badge"  # the single badge (webapp/checkin/badges.py), where it exists
 
 
 @bp.get("/guests", endpoint="guests")
@@ -132,7 +127,7 @@ def guests_list(slug):
     if mail != "all":
         shown = [g for g in shown if states.get(g.id, "none") == mail]
     badge = BADGE_ENDPOINT in current_app.view_functions
-    return _no_store(
+    return no_store(
         Response(
             render_template(
                 "checkin/guests.html",
@@ -254,7 +249,7 @@ def _render_form(event, form, guest=None, status=200, **extra):
         state_of=guest_state,
         **extra,
     )
-    return _no_store(Response(page, status))
+    return no_store(Response(page, status))
 
 
 @bp.route("/guests/new", methods=["GET", "POST"])
@@ -347,7 +342,7 @@ def cancel_guest(slug, guest_id):
         checked_in=tickets.checked_in_time(guest),
         form=ActionForm(),
     )
-    return _no_store(Response(page))
+    return no_store(Response(page))
 
 
 @bp.post("/guests/<int:guest_id>/restore")
@@ -404,7 +399,7 @@ def delegations(slug):
         }
         for m in event.municipalities
     ]
-    return _no_store(Response(render_template("checkin/delegations.html", event=event, rows=rows, form=ActionForm())))
+    return no_store(Response(render_template("checkin/delegations.html", event=event, rows=rows, form=ActionForm())))
 
 
 # ---- attendance export --------------------------------------------------------------------------------
@@ -500,7 +495,7 @@ def _csv_download(text, filename):
         text.encode("utf-8"), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
     response.charset = "utf-8"
-    return _no_store(response)
+    return no_store(response)
 
 
 @bp.get("/attendance.csv")
@@ -536,7 +531,7 @@ def print_tickets(slug):
     label = _("QR-Code des Tickets")
     batch = chosen[(part - 1) * PRINT_BATCH : part * PRINT_BATCH]
     sheets = [tickets.ticket_view(g, label) for g in batch]
-    return _no_store(
+    return no_store(
         Response(
             render_template(
                 "checkin/tickets_print.html",
@@ -593,7 +588,7 @@ def _pending(slug, upload_id):
 
 def _render_import(event, form=None, preview=None, confirm=None, filename="", status=200):
     rows = preview.rows[:PREVIEW_ROWS] if preview else []
-    return _no_store(
+    return no_store(
         Response(
             render_template(
                 "checkin/guest_import.html",

@@ -13,3 +13,9 @@ _ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", ord("
 def json_script(value):
     """`value` as JSON text that is safe inside a <script type="application/json"> element."""
     return Markup(json.dumps(value, ensure_ascii=False).translate(_ESCAPES))
+
+
+def no_store(response):
+    """Pages and files with personal data stay out of every cache (the browser's and any proxy's)."""
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -5,6 +5,7 @@ class DomainError(Exception):
     """A refused request: `code` is stable for scripts, `message` is for people, `status` the HTTP status."""
 
     def __init__(self, code, message, status=400, **details):
+        message = str(message)  # a lazy_gettext text becomes the reader's language now
         super().__init__(message)
         self.code, self.message, self.status, self.details = code, message, status, details
 
@@ -14,8 +15,9 @@ class DomainError(Exception):
         return {"error": {"code": self.code, "message": self.message, **self.details}}
 
 
-def not_found(what):
-    return DomainError("not_found", f"{what} not found", 404)
+def not_found(message):
+    """404 `not_found`; `message` is a sentence for people in their language ("Diesen Gast gibt es nicht.")."""
+    return DomainError("not_found", str(message), 404)
 
 
 def unstorable(text):

@@ -4,6 +4,7 @@ times in its own time zone, and its public description."""
 from zoneinfo import ZoneInfo
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .errors import DomainError, not_found
@@ -16,7 +17,7 @@ def get_event(slug):
         db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() if isinstance(slug, str) else None
     )
     if event is None:
-        raise not_found("event")
+        raise not_found(_l("Diese Veranstaltung gibt es nicht."))
     return event
 
 

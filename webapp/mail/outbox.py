@@ -25,6 +25,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select, update
 
 from ..core.db import utcnow
@@ -87,7 +88,14 @@ def check_settings(config):
 def queue(event_id, kind, to_address, guest_id=None, mailing_id=None):
     """A message to send after the caller commits. Raises DomainError when mail is not set up."""
     if not enabled():
-        raise DomainError("mail_disabled", "E-mail is not set up on this server (SMTP_HOST, MAIL_FROM).", 409)
+        raise DomainError(
+            "mail_disabled",
+            _(
+                "Auf diesem Server ist der E-Mail-Versand nicht eingerichtet. Bitte die Technik bitten, ihn "
+                "einzurichten (SMTP_HOST, MAIL_FROM)."
+            ),
+            409,
+        )
     domain = sender()[1].rpartition("@")[2]
     row = OutboxMessage(
         event_id=event_id,

@@ -13,6 +13,7 @@ answer, and with the purge the device names and staff accounts as well.
 import copy
 from datetime import datetime, timezone
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from ..agenda.models import Announcement, Room, Session, Speaker, Topic
@@ -106,11 +107,15 @@ def guest_export(guest, ticket_url=None):
         "door_log": [
             {"at": _iso(s.at, event), "action": s.action, "result": s.result, "offline": s.offline} for s in scans
         ],
-        "notes": [
-            "interests_of_your_municipality are your municipality's answers on the matchmaking board, entered "
-            "by its delegates; they stay when you delete your data.",
-            "door_log: the scans of your ticket in the door's audit log; when you delete your data they stay "
-            "without any link to you.",
+        "notes": [  # in the guest's language; the keys they explain stay as they are
+            _(
+                "interests_of_your_municipality: die Antworten Ihrer Kommune auf dem Matchmaking-Board, "
+                "eingetragen von ihren Delegierten; sie bleiben, wenn Sie Ihre Daten löschen."
+            ),
+            _(
+                "door_log: die Scans Ihres Tickets im Protokoll des Einlasses; wenn Sie Ihre Daten löschen, "
+                "bleiben sie ohne jeden Bezug zu Ihnen."
+            ),
         ],
     }
 
@@ -167,7 +172,8 @@ def _drop_contacts(value, names):
 
 def _scrub_change_log(event, names=None):
     """Remove contact names from the board snapshots in the change log (what a reconnecting client is
-    replayed). Returns the number of change rows rewritten."""
+    replayed) and from the changes' facts (what the change log page words). Returns the number of change
+    rows rewritten."""
     rows = (
         db.session.execute(select(Change).where(Change.event_id == event.id, Change.kind.like("board.%")))
         .scalars()
@@ -176,18 +182,22 @@ def _scrub_change_log(event, names=None):
     changed = 0
     for row in rows:
         payload, removed = _drop_contacts(row.payload or {}, names)
+        details, removed_in_details = _drop_contacts(row.details, names) if row.details else (row.details, 0)
         if removed:
             row.payload = payload
+        if removed_in_details:
+            row.details = details
+        if removed or removed_in_details:
             changed += 1
     return changed
 
 
-def _record_board_change_if_needed(event, before, revision_before, summary):
+def _record_board_change_if_needed(event, before, revision_before, summary, details):
     """One revision if what the public board shows changed and nothing in this transaction said so yet."""
     after = board_json(event)
     current = db.session.execute(select(Event.revision).where(Event.id == event.id)).scalar_one()
     if after != before and current == revision_before:
-        record_change(event, "board.updated", summary, {"replace": {"board": after}}, actor="Datenschutz")
+        record_change(event, "board.updated", summary, {"replace": {"board": after}}, "Datenschutz", details)
 
 
 def delete_guest(guest):
@@ -213,7 +223,7 @@ def delete_guest(guest):
         move_up(event)  # a place on a full event goes to the waiting list
     touch_stats(event)
     guests_changed.send(event)  # re-plans the tables (one revision if they change)
-    _record_board_change_if_needed(event, before, revision_before, "Kontaktperson entfernt")
+    _record_board_change_if_needed(event, before, revision_before, "Kontaktperson entfernt", {"reason": "contact"})
     db.session.commit()
     return {
         "check_in": had_checkin,
@@ -322,7 +332,8 @@ def purge_event(event):
             )
         db.session.expire_all()
         touch_stats(event)
-        _record_board_change_if_needed(event, before, revision_before, "Personenbezogene Daten entfernt")
+        summary = "Personenbezogene Daten entfernt"
+        _record_board_change_if_needed(event, before, revision_before, summary, {"reason": "purge"})
         kept = kept_counts(event)
         db.session.commit()
     except Exception:

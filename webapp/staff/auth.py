@@ -11,6 +11,7 @@ from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_in, user_logged_out
 from flask_login.utils import decode_cookie
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -224,7 +225,7 @@ def revoke_token(staff, token_id, now=None):
     """Revoke one of the account's own bearer tokens (another account's token is not found)."""
     token = db.session.get(ApiToken, token_id) if isinstance(token_id, int) else None
     if token is None or token.staff_id != staff.id:
-        raise not_found("token")
+        raise not_found(_l("Diesen Zugangsschlüssel gibt es nicht."))
     token.revoked_at = token.revoked_at or now or utcnow()
     db.session.commit()
     return token
@@ -310,15 +311,17 @@ def api_staff(role="admin", event=None):
     if "Authorization" in request.headers:
         staff = bearer_staff()
         if staff is None:
-            raise DomainError("unauthorized", "invalid or revoked token", 401)
+            raise DomainError("unauthorized", _("Dieser API-Schlüssel ist ungültig oder widerrufen."), 401)
         return _require_role(staff, role, event)
     if not current_user.is_authenticated:
-        raise DomainError("unauthorized", "staff login or bearer token required", 401)
+        raise DomainError("unauthorized", _("Bitte als Teammitglied anmelden oder einen API-Schlüssel mitsenden."), 401)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         try:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
-        except (CSRFError, Exception) as exc:  # ValidationError from wtforms, CSRFError from flask_wtf
-            raise DomainError("csrf", f"CSRF token missing or invalid: {exc}", 403) from None
+        except (CSRFError, Exception):  # ValidationError from wtforms, CSRFError from flask_wtf
+            raise DomainError(
+                "csrf", _("Die Sitzung ist abgelaufen. Bitte die Seite neu laden und es noch einmal versuchen."), 403
+            ) from None
     return _require_role(current_user._get_current_object(), role, event)
 
 
@@ -327,7 +330,7 @@ def socket_staff(event, role="admin"):
     loads current_user anew for every event, through load_user, from the socket's copy of the session: a
     login ended over HTTP (logout, password change, disabled account) is refused at the next event."""
     if not current_user.is_authenticated:
-        raise DomainError("unauthorized", "staff login required", 401)
+        raise DomainError("unauthorized", _("Bitte als Teammitglied anmelden."), 401)
     return _require_role(current_user._get_current_object(), role, event)
 
 

@@ -1,6 +1,8 @@
 """Staff forms (Flask-WTF: every form carries a CSRF token)."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,9 +13,35 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from .auth import PASSWORD_MIN
+
+
+class Checkboxes(SelectMultipleField):
+    """A list of checkboxes; a value that is not one of them is refused in the visitor's language (WTForms' own
+    message for it has no German translation)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("widget", widgets.ListWidget(prefix_label=False))
+        kwargs.setdefault("option_widget", widgets.CheckboxInput())
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form):
+        if self.process_errors or not self.data:
+            return
+        offered = {self.coerce(choice.value) for choice in self._iter_choices_normalized()}
+        unknown = [str(value) for value in dict.fromkeys(self.data) if value not in offered]
+        if unknown:
+            names = ", ".join(_("„%(name)s“", name=value) for value in unknown)
+            raise ValidationError(
+                ngettext(
+                    "%(names)s steht nicht zur Auswahl.",
+                    "%(names)s stehen nicht zur Auswahl.",
+                    len(unknown),
+                    names=names,
+                )
+            )
 
 
 class LoginForm(FlaskForm):
@@ -73,12 +101,10 @@ class AccountForm(FlaskForm):
         ],
         default="scanner",
     )
-    events = SelectMultipleField(
+    events = Checkboxes(
         _l("Nur für diese Veranstaltungen"),
         description=_l(
             "Keine gewählt: für alle Veranstaltungen, mit der Rolle Organisation auch Konten und neue Veranstaltungen."
         ),
         choices=[],
-        widget=widgets.ListWidget(prefix_label=False),
-        option_widget=widgets.CheckboxInput(),
     )

@@ -3,8 +3,10 @@ and the language: German unless the visitor chose English (?lang=en, remembered 
 
 import re
 
-from flask import request
+from flask import current_app, has_request_context, request
 from flask_babel import get_locale
+
+from ..core.i18n import format_locale
 
 PUBLIC_API = re.compile(r"^/api/v1/events/[^/]+/(agenda|board|stats)$")
 CSP = (
@@ -15,9 +17,19 @@ CSP = (
 
 
 def select_locale():
-    """German unless the visitor chose English (?lang=en is remembered in a cookie by `install`)."""
+    """German unless the visitor chose English (?lang=en is remembered in a cookie by `install`); outside a
+    request (the CLI, background tasks) German."""
+    if not has_request_context():
+        return "de"
     chosen = request.args.get("lang") or request.cookies.get("lang")
-    return chosen if chosen in ("de", "en") else "de"
+    if chosen not in current_app.config["LANGUAGES"]:
+        chosen = "de"
+    return format_locale(chosen)
+
+
+def page_language():
+    """ "de" or "en" (the language, not the format locale): for lang attributes and stored preferences."""
+    return get_locale().language
 
 
 def install(app):
@@ -54,4 +66,5 @@ def install(app):
 
     @app.context_processor
     def language():
-        return {"lang": str(get_locale()), "other_lang": "en" if str(get_locale()) == "de" else "de"}
+        lang = page_language()
+        return {"lang": lang, "other_lang": "en" if lang == "de" else "de"}

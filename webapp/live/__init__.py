@@ -1,10 +1,12 @@
 """Live state shared by every area: per-event revisions, the change log, broadcast after commit, coalesced
 counters and the Socket.IO namespace `/live` (see docs/live.md). It knows no area: the areas give it their
-parts of the snapshot and the counters (`register_snapshot_part`, `register_stats`)."""
+parts of the snapshot and the counters (`register_snapshot_part`, `register_stats`), and how their kinds of
+change read in the change log (`register_change_text`)."""
 
 from ..core.extensions import socketio
-from . import fastsend, sockets, transport
+from . import change_texts, fastsend, sockets, transport
 from .broadcast import bind_app, register_stats  # noqa: F401
+from .change_texts import change_kind_label, change_text, register_change_actor, register_change_text  # noqa: F401
 from .protocol import NAMESPACE, room_for  # noqa: F401
 from .revisions import current_revision, install_listeners, record_change, register_snapshot_part, snapshot, touch_stats  # noqa: F401
 
@@ -28,3 +30,4 @@ def init_app(app):
     sockets.register()
     install_listeners()
     bind_app(app)
+    change_texts.install(app)

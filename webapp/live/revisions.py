@@ -19,8 +19,11 @@ _STATS = "live_stats"
 _snapshot_parts = []
 
 
-def record_change(event, kind, summary, payload, actor=""):
+def record_change(event, kind, summary, payload, actor="", details=None):
     """Bump the revision and log the change; call inside the transaction that makes the change.
+
+    `summary`: the German sentence the live `change` message carries; `details`: the change's typed facts
+    (small, JSON), from which the change log is written in the reader's language (live/change_texts.py).
 
     The UPDATE ... RETURNING takes the row's write lock (PostgreSQL) or the database write lock (SQLite),
     so two writers of the same event get consecutive revisions, never the same one."""
@@ -36,6 +39,7 @@ def record_change(event, kind, summary, payload, actor=""):
         summary=summary[:500],
         actor=actor[:120],
         payload=payload,
+        details=details,
         created_at=datetime.now(timezone.utc),
     )
     db.session.add(change)

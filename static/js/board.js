@@ -186,7 +186,7 @@ function renderPicture(board) {
   const svg = $("board-svg");
   if (!svg) return;
   const highlight = !onScreen && mine ? mine.city : null;
-  if (onScreen) drawBoard(svg, board, { view: "map", t, lang, fontSize: 34, linkScale: 1.5 });
+  if (onScreen) drawBoard(svg, board, { view: "map", t, lang, fontSize: 38, linkScale: 1.5 }); // ≥ 28 px at 1080p
   else drawBoard(svg, board, { view: picture, t, lang, highlight, fontSize: picture === "map" ? 36 : 24, width: 640 });
   for (const b of document.querySelectorAll("[data-picture]")) b.setAttribute("aria-pressed", b.dataset.picture === picture ? "true" : "false");
   const legendMap = $("legend-map");

@@ -8,10 +8,12 @@ export function fill(text, vars) {
 }
 
 /** t("key", {name: value}) from the dict the template built with _(); a missing key shows as itself.
+ * A [singular, plural] pair is chosen by vars.n ("und 1 weiterer Tisch" / "und 3 weitere Tische").
  * t.kind(kind) names a session kind from dict.kinds. */
 export function makeT(dict) {
   const strings = dict || {};
-  const t = (key, vars) => fill(strings[key] ?? key, vars);
+  const pick = (text, vars) => (Array.isArray(text) ? text[vars && vars.n === 1 ? 0 : 1] : text);
+  const t = (key, vars) => fill(pick(strings[key] ?? key, vars), vars);
   t.kind = (kind) => (strings.kinds && strings.kinds[kind]) || kind || "";
   return t;
 }

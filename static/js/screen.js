@@ -164,7 +164,8 @@ function render() {
   badge.render();
 }
 
-/** Items that do not fit get a one-line title, then are hidden: never a half-cut line on the wall. */
+/** Items that do not fit lose their speakers and marks (the title keeps its two lines), then are hidden:
+ * never a half-cut line on the wall. */
 function fit(box) {
   if (!box) return;
   const items = [...box.querySelectorAll(".item")];

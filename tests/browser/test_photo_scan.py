@@ -1,6 +1,6 @@
 """Scanning without camera access: the scanner opened over plain http under a LAN host name (not localhost,
 so not a secure context: no navigator.mediaDevices) offers "Foto aufnehmen"; a photo set on that input — the
-PNG of a ticket QR made by webapp.checkin.tickets.png_bytes, and a tilted JPEG "photo" of a badge — is
+PNG of a ticket QR made by webapp.core.qr.png_bytes, and a tilted JPEG "photo" of a badge — is
 decoded in the page with jsQR and checks the guest in the way a camera scan does. Headless Chromium maps the
 host name to the test server (--host-resolver-rules)."""
 
@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import LAUNCH_ARGS, PHONE, TIMEOUT_MS, chromium_path, need_browser, screenshot
 from tests.browser.test_checkin import guest_state, log_in, open_scanner
 from tests.helpers import SLUG, server_guest
-from webapp.checkin.tickets import png_bytes
+from webapp.core.qr import png_bytes
 
 pytestmark = pytest.mark.browser
 

@@ -40,7 +40,15 @@ def test_every_absolute_link_is_on_public_url(public_app):
     ical = client.get(f"/e/{SLUG}/agenda.ics", base_url="http://127.0.0.1:5000").get_data(as_text=True)
     assert f"{PUBLIC}/e/{SLUG}/" in ical and "127.0.0.1" not in ical
     screen = client.get(f"/e/{SLUG}/board/screen", base_url="http://127.0.0.1:5000").get_data(as_text=True)
-    assert f"<strong>{PUBLIC}/e/{SLUG}/board</strong>" in screen
+    from webapp.core import qr
+
+    # The projectors' QR codes and addresses in words: the board's, the agenda's (tests/browser/test_screens.py
+    # decodes them from the rendered page).
+    assert qr.inline_svg(f"{PUBLIC}/e/{SLUG}/board", "").split('d="')[1] in screen
+    assert "<span>treffpunkt.kaiserslautern.de/</span><span>e/</span><span>kl-2018/</span><span>board</span>" in screen
+    agenda_screen = client.get(f"/e/{SLUG}/screen", base_url="http://127.0.0.1:5000").get_data(as_text=True)
+    assert qr.inline_svg(f"{PUBLIC}/e/{SLUG}/", "").split('d="')[1] in agenda_screen
+    assert f'data-phone-url="{PUBLIC}/e/{SLUG}/"' in agenda_screen and "127.0.0.1" not in agenda_screen
 
 
 def test_without_public_url_links_name_the_request_address(client, auth):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tests.helpers import SLUG, make_staff
 from webapp.checkin import guests, tickets
+from webapp.core import qr
 from webapp.core.extensions import db
 from webapp.core.models import Event
 
@@ -124,7 +125,7 @@ def test_registered_guests_qr_decodes_to_the_ticket_url_which_checks_them_in(cli
 def test_svg_codes_decode_and_match_the_png(client):
     guest = register(client)
     url = ticket_url(guest)
-    expected = tickets.qr_matrix(url)
+    expected = qr.matrix(url)
     size = len(expected)
 
     png = client.get(f"/t/{guest.token}/qr.png").data
@@ -144,13 +145,13 @@ def test_svg_codes_decode_and_match_the_png(client):
 
 
 def test_error_correction_m_and_quiet_zone():
-    matrix = tickets.qr_matrix("http://localhost/t/" + "x" * 43)
+    matrix = qr.matrix("http://localhost/t/" + "x" * 43)
     for row in matrix[:4] + matrix[-4:]:
         assert not any(row)
     assert all(not any(r[:4]) and not any(r[-4:]) for r in matrix)
-    qr = tickets._qr("abc")
-    assert qr.error_correction == ERROR_CORRECT_M and qr.border == 4
-    assert len(matrix) == 17 + 4 * tickets._qr("http://localhost/t/" + "x" * 43).version + 8
+    code = qr.make("abc")
+    assert code.error_correction == ERROR_CORRECT_M and code.border == 4
+    assert len(matrix) == 17 + 4 * qr.make("http://localhost/t/" + "x" * 43).version + 8
     assert tickets.format_code("ABCDEFGH") == "ABCD EFGH"
 
 

@@ -24,6 +24,13 @@ describe("i18n", () => {
     assert.equal(makeT(null)("x", { a: 1 }), "x");
   });
 
+  test("a [singular, plural] pair is chosen by n", () => {
+    const tp = makeT({ more: ["und 1 weiterer Tisch", "und {n} weitere Tische"] });
+    assert.equal(tp("more", { n: 1 }), "und 1 weiterer Tisch");
+    assert.equal(tp("more", { n: 3 }), "und 3 weitere Tische");
+    assert.equal(tp("more", { n: 0 }), "und 0 weitere Tische");
+  });
+
   test("locales and numbers", () => {
     assert.equal(localeOf("en"), "en-GB");
     assert.equal(localeOf("de"), "de-DE");

@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..core import qr
 from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.extensions import csrf
@@ -124,7 +125,7 @@ def register(slug):
                 "organisation": form.organisation,
                 "role": form.role,
                 "email": form.email,
-            }.get(exc.message.split(" ", 1)[0], form.name)
+            }.get(exc.details.get("field"), form.name)
             field.errors = list(field.errors) + [exc.message]
         else:
             if guest.status == "waiting":
@@ -217,13 +218,13 @@ def ticket_checkin(token):
 @bp.get("/t/<token>/qr.svg")
 def qr_svg(token):
     guest = guest_or_404(token)
-    return Response(tickets.svg_bytes(guests.ticket_url(guest, external=True)), mimetype="image/svg+xml")
+    return Response(qr.svg_bytes(guests.ticket_url(guest, external=True)), mimetype="image/svg+xml")
 
 
 @bp.get("/t/<token>/qr.png")
 def qr_png(token):
     guest = guest_or_404(token)
-    return Response(tickets.png_bytes(guests.ticket_url(guest, external=True)), mimetype="image/png")
+    return Response(qr.png_bytes(guests.ticket_url(guest, external=True)), mimetype="image/png")
 
 
 @bp.get("/t/<token>/print")

@@ -13,9 +13,11 @@ from icalendar import Calendar
 from icalendar import Event as CalendarEvent
 from sqlalchemy import select
 
+from ..core import qr
 from ..core.db import utcnow
-from ..core.errors import DomainError
+from ..core.errors import DomainError, not_found
 from ..core.extensions import db
+from ..core.i18n import format_locale
 from ..mail import outbox
 from ..mail.models import OutboxMessage
 from . import guests, tickets
@@ -66,7 +68,7 @@ def build(row):
     if row.kind in TICKET_KINDS and guest.status != "registered":
         # Cancelled (or back on the waiting list) since the mail was queued: no ticket goes out.
         raise outbox.MailError(f"not sent: the guest is {guest.status} now", permanent=True)
-    with force_locale(guest.language or "de"):
+    with force_locale(format_locale(guest.language or "de")):
         return _message(row.kind, guest)
 
 
@@ -99,7 +101,7 @@ def _message(kind, guest):
     if context["with_ticket"]:
         html_part = message.get_payload()[1]
         html_part.add_related(
-            tickets.png_bytes(url, QR_BOX), maintype="image", subtype="png", cid="<ticket-qr>", filename="ticket-qr.png"
+            qr.png_bytes(url, QR_BOX), maintype="image", subtype="png", cid="<ticket-qr>", filename="ticket-qr.png"
         )
         message.add_attachment(
             event_calendar(event, url).decode(),
@@ -132,7 +134,9 @@ def ticket_recipients(event, which):
     """The registered guests with an address a mailing goes to: "all", "not_sent" (no ticket mail sent
     or on its way; failed ones count as not sent) or a list of guest ids of this event."""
     if which not in ("all", "not_sent") and not isinstance(which, list):
-        raise DomainError("invalid", 'guests must be "all", "not_sent" or a list of guest ids')
+        raise DomainError(
+            "invalid", _("„guests“ muss „all“, „not_sent“ oder eine Liste von Gast-IDs sein."), field="guests"
+        )
     # "not_sent" leaves out tickets sent or on their way; "all" and a list those on their way (a double
     # click on "Tickets senden" queues nothing twice).
     leave_out = ("pending", "sending", "sent") if which == "not_sent" else ("pending", "sending")
@@ -154,10 +158,12 @@ def parse_selection(data):
     which = data.get("guests", "not_sent") if isinstance(data, dict) else None
     if isinstance(which, list):
         if not which or len(which) > 10_000 or not all(isinstance(i, int) and not isinstance(i, bool) for i in which):
-            raise DomainError("invalid", "guests must be a non-empty list of guest ids (at most 10,000)")
+            raise DomainError("invalid", _("„guests“ muss eine Liste von 1 bis 10.000 Gast-IDs sein."), field="guests")
         return which
     if which not in ("all", "not_sent"):
-        raise DomainError("invalid", 'guests must be "all", "not_sent" or a list of guest ids')
+        raise DomainError(
+            "invalid", _("„guests“ muss „all“, „not_sent“ oder eine Liste von Gast-IDs sein."), field="guests"
+        )
     return which
 
 
@@ -174,7 +180,7 @@ def start_ticket_mailing(event, which, label=""):
 def get_mailing(event, mailing_id):
     mailing = db.session.get(outbox.Mailing, mailing_id)
     if mailing is None or mailing.event_id != event.id:
-        raise DomainError("not_found", "no such mailing", 404)
+        raise not_found(_("Diesen Versand gibt es nicht."))
     return mailing
 
 

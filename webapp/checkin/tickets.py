@@ -1,91 +1,29 @@
-"""Tickets: the QR code of a guest's ticket URL (SVG, PNG, and inline SVG for pages), the typed code as
+"""Tickets: the QR code of a guest's ticket URL, the typed code as
 people read it, and what the ticket page and the printed tickets show about a guest; badges.
 
 The ticket QR encodes the absolute ticket URL (`guests.ticket_url(guest, external=True)`), so any phone camera
 opens the guest's own page and the staff scanner reads the token out of it (service.find_guest).
 A badge is worn in view of everyone: its QR carries only the guest's badge check-in code ("TPB-" + badge_code),
 which checks the guest in at the door and opens no page; it shows no ticket code either.
-Error correction M (15 %: survives a scratched print or a glare spot) and the standard 4-module quiet zone.
+The codes themselves are drawn by core/qr.py.
 """
 
-import io
 from datetime import timezone
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import qrcode
 from flask_babel import format_date
-from markupsafe import Markup, escape
-from qrcode.constants import ERROR_CORRECT_M
-from qrcode.image.pure import PyPNGImage
-from qrcode.image.svg import SvgPathFillImage
 
 from ..agenda import domain
+from ..core.qr import inline_svg
 from . import guests
 from .models import BADGE_PREFIX
 
-BORDER = 4  # modules of quiet zone on each side (the QR standard's minimum)
-PNG_BOX = 10  # pixels per module of the PNG
 SIZES = ("a4", "badge")
 # A sheet of badge inserts: 2 columns × 5 rows of 90 × 55 mm on A4 (static/css/ticket.css, "badge sheets").
 SHEET_COLUMNS, SHEET_ROWS = 2, 5
 BADGES_PER_SHEET = SHEET_COLUMNS * SHEET_ROWS
 BADGE_MM = (90, 55)
 A4_MM = (210, 297)
-
-
-def _qr(text, box_size=PNG_BOX):
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=BORDER, box_size=box_size)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return qr
-
-
-def svg_bytes(text):
-    """A standalone SVG document (qrcode's SvgPathImage with a white background)."""
-    buf = io.BytesIO()
-    _qr(text).make_image(image_factory=SvgPathFillImage).save(buf)
-    return buf.getvalue()
-
-
-def png_bytes(text, box_size=PNG_BOX):
-    buf = io.BytesIO()
-    _qr(text, box_size).make_image(image_factory=PyPNGImage).save(buf)
-    return buf.getvalue()
-
-
-@lru_cache(maxsize=2048)
-def _path(text):
-    """The dark modules as one SVG path (horizontal runs), and the side length including the quiet zone."""
-    matrix = _qr(text).get_matrix()
-    parts = []
-    for y, row in enumerate(matrix):
-        x, n = 0, len(row)
-        while x < n:
-            if row[x]:
-                start = x
-                while x < n and row[x]:
-                    x += 1
-                parts.append(f"M{start} {y}h{x - start}v1h{start - x}z")
-            else:
-                x += 1
-    return "".join(parts), len(matrix)
-
-
-def inline_svg(text, label, css_class="qr"):
-    """An <svg> element for embedding in a page: scales to its CSS width, crisp edges, white quiet zone.
-    Presentation attributes only (no style attribute: the CSP forbids inline styles)."""
-    path, size = _path(text)
-    return Markup(
-        f'<svg class="{escape(css_class)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" '
-        f'role="img" aria-label="{escape(label)}" shape-rendering="crispEdges" preserveAspectRatio="xMidYMid meet">'
-        f'<rect width="{size}" height="{size}" fill="#ffffff"/><path fill="#000000" d="{path}"/></svg>'
-    )
-
-
-def qr_matrix(text):
-    """The module matrix (with quiet zone) as tuples of 0/1, for tests comparing the SVG with the PNG."""
-    return tuple(tuple(int(bool(v)) for v in row) for row in _qr(text).get_matrix())
 
 
 def format_code(code):

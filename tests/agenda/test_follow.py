@@ -333,13 +333,16 @@ def test_an_http_error_or_a_broken_file_is_recorded_and_changes_nothing(organise
     result = follow.pull(get_event(SLUG))
     assert result["status"] == "error" and result["code"] == "http" and result["detail"].startswith("500")
     page = organiser.get(f"/staff/e/{SLUG}/import").get_data(as_text=True)
-    assert "Fehler: Der Server antwortete mit „500 Internal Server Error“." in page
+    assert "Fehler: Der Server antwortete mit dem Fehler 500 statt mit der Datei." in page
+    english = organiser.get(f"/staff/e/{SLUG}/import?lang=en").get_data(as_text=True)
+    assert "Error: The server answered with error 500 instead of the file." in english
+    organiser.get(f"/staff/e/{SLUG}/import?lang=de")
 
     served.status, served.raw = 200, b'{"schedule": {"conference": '
     r = organiser.post(f"/staff/e/{SLUG}/import/follow/pull")
     assert r.status_code == 302
     page = organiser.get(f"/staff/e/{SLUG}/import").get_data(as_text=True)
-    assert "Fehler: Fehlerhaftes JSON in Zeile 1, Spalte" in page
+    assert "Fehler: Fehlerhaftes JSON in Zeile 1, Spalte 29." in page
     assert follow.follow_of(get_event(SLUG)).result["code"] == "invalid_schedule"
 
     served.raw = None
@@ -347,9 +350,16 @@ def test_an_http_error_or_a_broken_file_is_recorded_and_changes_nothing(organise
     del bad["schedule"]["conference"]["days"][1]["rooms"]["Tan Room"][0]["duration"]
     served.raw = json.dumps(bad).encode()
     result = follow.pull(get_event(SLUG))
-    assert result["detail"] == "day 2, room 'Tan Room', event 1 ('Advanced 24hour hub'): missing 'duration'"
+    assert result["detail"] == {  # kept as what and where, described in the language of whoever reads it
+        "problem": "missing",
+        "where": {"day": 2, "room": "Tan Room", "event": 1, "title": "Advanced 24hour hub"},
+        "params": {"field": "duration"},
+    }
     page = organiser.get(f"/staff/e/{SLUG}/import").get_data(as_text=True)
-    assert "Tag 2, Raum „Tan Room“, Programmpunkt 1 („Advanced 24hour hub“): „duration“ fehlt" in page
+    assert "Tag 2, Raum „Tan Room“, Programmpunkt 1 („Advanced 24hour hub“): „Dauer“ fehlt." in page
+    english = organiser.get(f"/staff/e/{SLUG}/import?lang=en").get_data(as_text=True)
+    assert "Day 2, room “Tan Room”, session 1 (“Advanced 24hour hub”): ‘Duration’ is missing." in english
+    organiser.get(f"/staff/e/{SLUG}/import?lang=de")
 
     assert everything_received(live) == []
     assert database_state() == state

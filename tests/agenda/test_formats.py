@@ -326,7 +326,7 @@ def bad_pretalx_without_start():
     day = document["schedule"]["conference"]["days"][1]
     room = next(iter(day["rooms"]))
     del day["rooms"][room][2]["start"], day["rooms"][room][2]["date"]
-    return json.dumps(document).encode(), f"day 2, room '{room}', event 3"
+    return json.dumps(document).encode(), "missing", f"Tag 2, Raum „{room}“, Programmpunkt 3"
 
 
 XXE = (
@@ -338,31 +338,39 @@ XXE = (
     b"<duration>00:30</duration><abstract/><track/></event></room></day></schedule>"
 )
 
+# (the file, the problem's stable key, the German message: outside a request the catalogue's own language)
 BAD_FILES = {
-    "broken json": (b'{"schedule": {"conference": ', "broken JSON at line 1"),
-    "broken xml": (b"<schedule><conference></schedule>", "broken XML"),
-    "json without schedule": (b'{"conference": {}}', "no top-level 'schedule'"),
-    "not a schedule": (b"BEGIN:VCALENDAR", "not a schedule file"),
-    "wrong xml root": (b"<html><body/></html>", "root element is <html>"),
-    "external entity": (XXE, "entity"),
+    "broken json": (b'{"schedule": {"conference": ', "broken_json", "Fehlerhaftes JSON in Zeile 1, Spalte 29."),
+    "broken xml": (b"<schedule><conference></schedule>", "broken_xml", "Fehlerhaftes XML in Zeile 1."),
+    "json without schedule": (b'{"conference": {}}', "no_schedule", "Es fehlt das Objekt „schedule“"),
+    "not a schedule": (b"BEGIN:VCALENDAR", "not_schedule", "Das ist keine Fahrplan-Datei"),
+    "wrong xml root": (b"<html><body/></html>", "xml_root", "Das Wurzelelement ist <html>, nicht <schedule>."),
+    "external entity": (XXE, "xml_entities", "XML mit Entity-Deklarationen"),
     "bad duration": (
         PRETALX.read_bytes().replace(b'"duration": "00:30"', b'"duration": "half an hour"', 1),
-        "day 1, room 'Gray Room', event 1 ('Focused 5thgeneration hardware'): 'duration' must be",
+        "not_hhmm",
+        "Tag 1, Raum „Gray Room“, Programmpunkt 1 („Focused 5thgeneration hardware“): „Dauer“ muss die Form "
+        "HH:MM haben, nicht „half an hour“.",
     ),
-    "unknown zone": (PRETALX.read_bytes().replace(b'"UTC"', b'"Mars/Olympus"'), "unknown time_zone_name"),
+    "unknown zone": (
+        PRETALX.read_bytes().replace(b'"UTC"', b'"Mars/Olympus"'),
+        "unknown_zone",
+        "Konferenzangaben: Die Zeitzone „Mars/Olympus“ ist unbekannt",
+    ),
 }
 
 
 @pytest.mark.parametrize("slug", [SLUG, "new-event"], ids=["existing", "new"])
 @pytest.mark.parametrize("name", [*BAD_FILES, "event without start"])
 def test_a_bad_file_is_refused_with_a_clear_message_and_changes_nothing(name, slug):
-    data, message = bad_pretalx_without_start() if name == "event without start" else BAD_FILES[name]
+    data, problem, message = bad_pretalx_without_start() if name == "event without start" else BAD_FILES[name]
     before = database_state()
     with pytest.raises(ImportError_) as refused:
         import_schedule(slug, data)
+    assert refused.value.code == "invalid_schedule" and refused.value.detail["problem"] == problem
     assert message in str(refused.value)
     if name == "event without start":
-        assert str(refused.value).endswith("missing 'start'")
+        assert str(refused.value).endswith("„Beginn“ fehlt.")
     assert database_state() == before
 
 
@@ -380,7 +388,7 @@ def test_a_failure_while_writing_leaves_the_event_as_it_was():
 
 
 def test_a_new_event_needs_a_usable_slug():
-    with pytest.raises(ImportError_, match="slug"):
+    with pytest.raises(ImportError_, match="Der Kurzname „Not A Slug!“ passt nicht"):
         import_schedule("Not A Slug!", PRETALX.read_bytes())
 
 
@@ -399,5 +407,5 @@ def test_cli_refuses_a_bad_file_with_the_message(app, tmp_path):
     bad.write_bytes(b'{"schedule": ')
     result = app.test_cli_runner().invoke(args=["schedule", "import", "kl-x", str(bad)])
     assert result.exit_code != 0
-    assert "broken JSON" in result.output
+    assert "Fehlerhaftes JSON in Zeile 1" in result.output
     assert db.session.execute(select(Event).filter_by(slug="kl-x")).scalar_one_or_none() is None

@@ -172,7 +172,9 @@ def test_a_delay_of_a_started_session_is_refused_by_the_api_with_the_overrun_to_
     assert r.status_code == 409
     error = r.json["error"]
     assert error["code"] == "session_started" and error["overrun_minutes"] == 10
-    assert "hat um 15:35 Uhr begonnen" in error["message"] and "overrun_minutes" in error["message"]
+    assert error["field"] == "delay_minutes"  # the message names no field key, only what to do instead
+    assert "hat um 15:35 Uhr begonnen" in error["message"] and "„überzieht“" in error["message"]
+    assert "_minutes" not in error["message"]
     assert rows() == before
     # Before its start a delay moves it, as ever; an overrun is refused then.
     clock("15:30")
@@ -206,7 +208,7 @@ def test_the_editor_offers_overrun_buttons_for_a_running_session_and_delay_butto
     page = editor.get(f"/staff/e/{SLUG}/").get_data(as_text=True)
     assert "überzieht um 10 min" in page and "bis 16:05" in page
     log = editor.get(f"/staff/e/{SLUG}/changes").get_data(as_text=True)
-    assert "überzieht um 10 min, endet um 16:05 Uhr; danach im Raum 10 min später: Park App" in log
+    assert "läuft 10 Minuten länger, bis 16:05 Uhr; danach 2 Programmpunkte 10 Minuten später: Park App" in log
     assert editor.post(f"/staff/e/{SLUG}/sessions/{bus.id}/overrun", data={"step": "7"}).status_code == 400
     assert revision() == 1
 

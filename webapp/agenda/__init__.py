@@ -3,9 +3,10 @@ editor, the API, the staff socket events, schedule import (CLI and the import pa
 and the demo event's agenda."""
 
 from ..core.extensions import add_background_task, csrf
+from ..core.validation import register_field_labels
 from ..live import register_snapshot_part
-from . import api, cli, domain, editor, follow, import_pages, pages, sockets
-from .labels import label
+from . import api, change_texts, cli, domain, editor, follow, import_pages, pages, sockets
+from .labels import FIELDS, label
 
 
 def init_app(app):
@@ -15,8 +16,10 @@ def init_app(app):
     csrf.exempt(import_pages.api)
     sockets.register()
     register_snapshot_part(domain.agenda_json)
+    change_texts.register()  # how its changes read in the change log, in either language
     # {{ s.kind | label('kind') }}: the translated label of a stored code (webapp/agenda/labels.py).
     app.add_template_filter(label, "label")
+    register_field_labels(FIELDS)
     cli.register(app)
     if not app.testing:
         import_pages.sweep(app)  # schedule uploads a crash or an abandoned preview left behind

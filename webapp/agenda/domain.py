@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -15,9 +16,10 @@ from ..core.errors import DomainError
 from ..core.events import event_json, local_iso
 from ..core.extensions import db
 from ..core.text import unique_slug
-from ..core.validation import aware_time, boolean, choice, of_event, refuse_unknown, require, text, whole_number
+from ..core.validation import aware_time, boolean, field_label, of_event, refuse_unknown, require, text, whole_number
 from ..live import record_change
-from .models import SESSION_KINDS, SESSION_STATUSES, SEVERITIES, Announcement, Room, Session, Speaker, Topic
+from .labels import GROUPS
+from .models import Announcement, Room, Session, Speaker, Topic
 from .signals import programme_changed, programme_changing
 
 MAX_DELAY = 24 * 60
@@ -41,7 +43,13 @@ def session_details():
 
 
 def get_session(event, session_id):
-    return of_event(Session, event, session_id, "session", options=session_details())
+    return of_event(
+        Session,
+        event,
+        session_id,
+        _l("Diesen Programmpunkt gibt es in dieser Veranstaltung nicht."),
+        options=session_details(),
+    )
 
 
 def expected_start(session):
@@ -131,11 +139,39 @@ def agenda_json(event):
 
 def _room(event, name):
     if not isinstance(name, str):
-        raise DomainError("invalid", "room must be a room name")
+        raise DomainError("invalid", _("„%(field)s“ muss ein Text sein.", field=field_label("room")), field="room")
     room = next((r for r in event.rooms if r.name == name or r.slug == name), None)
     if room is None:
-        raise DomainError("unknown_room", "room must be one of: " + ", ".join(r.name for r in event.rooms))
+        raise DomainError(
+            "unknown_room",
+            _(
+                "Den Raum „%(name)s“ gibt es in dieser Veranstaltung nicht. Räume: %(rooms)s",
+                name=name[:100],
+                rooms=", ".join(r.name for r in event.rooms),
+            ),
+            field="room",
+            choices=[r.name for r in event.rooms],
+        )
     return room
+
+
+def _labelled_choice(data, key, group):
+    """One of the codes of a label group (kind, status, severity): refused with the labels a person reads, the
+    codes for scripts in `choices`."""
+    codes, labels = GROUPS[group]
+    value = data[key]
+    if value not in codes:
+        raise DomainError(
+            "invalid",
+            _(
+                "„%(field)s“ muss einer dieser Werte sein: %(choices)s",
+                field=field_label(key),
+                choices=", ".join(str(labels[c]) for c in codes),
+            ),
+            field=key,
+            choices=list(codes),
+        )
+    return value
 
 
 SESSION_FIELDS = {
@@ -154,12 +190,33 @@ SESSION_FIELDS = {
     "topics",
 }
 SESSION_LANGUAGES = ("de", "en")
+LANGUAGE_NAMES = {"de": _l("Deutsch"), "en": _l("Englisch")}
 
 
-def _named(event_rows, values, key, what):
-    """Rows of the event named in a list (names, or slugs for topics); unknown names are refused."""
+def _language(data):
+    if data["language"] not in SESSION_LANGUAGES:
+        raise DomainError(
+            "invalid",
+            _(
+                "„%(field)s“ muss einer dieser Werte sein: %(choices)s",
+                field=field_label("language"),
+                choices=", ".join(str(LANGUAGE_NAMES[c]) for c in SESSION_LANGUAGES),
+            ),
+            field="language",
+            choices=list(SESSION_LANGUAGES),
+        )
+    return data["language"]
+
+
+def _named(event_rows, values, key, unknown_message):
+    """Rows of the event named in a list (names, or slugs for topics); unknown names are refused with
+    `unknown_message` (a lazy text with %(names)s)."""
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values) or len(values) > 50:
-        raise DomainError("invalid", f"{key} must be a list of names", field=key)
+        raise DomainError(
+            "invalid",
+            _("„%(field)s“ muss eine Liste von höchstens 50 Namen sein.", field=field_label(key)),
+            field=key,
+        )
     by_key = {}
     for row in event_rows:
         by_key[row.name.casefold()] = row
@@ -167,7 +224,7 @@ def _named(event_rows, values, key, what):
             by_key[row.slug] = row
     unknown = [v for v in values if v.strip().casefold() not in by_key]
     if unknown:
-        raise DomainError("invalid", _("Unbekannt: %(names)s", names=", ".join(unknown)) + f" ({what})", field=key)
+        raise DomainError("invalid", unknown_message % {"names": ", ".join(unknown)}, field=key)
     return list(dict.fromkeys(by_key[v.strip().casefold()] for v in values))
 
 
@@ -184,24 +241,26 @@ def parse_session_fields(event, data, required=()):
     if "room" in data:
         clean["room"] = _room(event, data["room"])
     if "status" in data:
-        clean["status"] = choice(data, "status", SESSION_STATUSES)
+        clean["status"] = _labelled_choice(data, "status", "status")
     if "title" in data:
         clean["title"] = text(data, "title", MAX_TITLE)
     if "abstract" in data:
         clean["abstract"] = text(data, "abstract", 5000, allow_empty=True)
     if "kind" in data:
-        clean["kind"] = choice(data, "kind", SESSION_KINDS)
+        clean["kind"] = _labelled_choice(data, "kind", "kind")
     for key in ("planned_start", "planned_end"):
         if key in data:
             clean[key] = aware_time(data, key)
     if "shift_following" in data:
         clean["shift_following"] = boolean(data, "shift_following")
     if "language" in data:
-        clean["language"] = choice(data, "language", SESSION_LANGUAGES)
+        clean["language"] = _language(data)
     if "speakers" in data:
-        clean["speakers"] = _named(event.speakers, data["speakers"], "speakers", _("Mitwirkende"))
+        clean["speakers"] = _named(
+            event.speakers, data["speakers"], "speakers", _l("Diese Mitwirkenden gibt es nicht: %(names)s")
+        )
     if "topics" in data:
-        clean["topics"] = _named(event.topics, data["topics"], "topics", _("Themen"))
+        clean["topics"] = _named(event.topics, data["topics"], "topics", _l("Diese Themen gibt es nicht: %(names)s"))
     return clean
 
 
@@ -231,6 +290,44 @@ def _describe(session, before, kind):
     if kind == "session.restored":
         return f"{title}: findet wieder statt"
     return f"{title}: geändert"
+
+
+# session_json's keys as the change log names what was edited (agenda/change_texts.py words them)
+_EDITED_FIELDS = {
+    "title": "title",
+    "abstract": "abstract",
+    "kind": "kind",
+    "language": "language",
+    "planned_start": "time",
+    "planned_end": "time",
+    "start": "time",
+    "end": "time",
+    "delay_minutes": "time",
+    "overrun_minutes": "time",
+    "room": "room",
+    "planned_room": "room",
+    "speakers": "speakers",
+    "topics": "topics",
+}
+
+
+def _facts(before, after, kind, changed, shift):
+    """The typed facts of a session's change, for the change log in the reader's language: titles, rooms,
+    local times ("15:45"), minutes, and the titles of the following sessions moved with it."""
+    facts = {"title": after["title"], "room": after["room"]}
+    if kind == "session.delayed":
+        facts.update({"from": before["start"][11:16], "to": after["start"][11:16], "minutes": after["delay_minutes"]})
+    elif kind == "session.overrun":
+        facts.update({"minutes": after["overrun_minutes"], "end": after["end"][11:16]})
+    elif kind == "session.moved":
+        facts.update({"from": before["room"], "to": after["room"]})
+    elif kind == "session.edited":
+        facts["fields"] = list(dict.fromkeys(f for k, f in _EDITED_FIELDS.items() if after[k] != before[k]))
+        if after["title"] != before["title"]:
+            facts["renamed_from"] = before["title"]
+    if len(changed) > 1:
+        facts.update({"following": [s.title for s in changed[1:]], "shift": shift})
+    return facts
 
 
 def following_in_room(session):
@@ -289,10 +386,9 @@ def _check_timing(session, fields, now):
             "session_started",
             _(
                 "„%(title)s“ hat um %(time)s Uhr begonnen; eine Verspätung würde den Beginn verschieben. "
-                "Für ein späteres Ende „überzieht“ verwenden (overrun_minutes: %(overrun)d).",
+                "Für ein späteres Ende bitte „überzieht“ verwenden.",
                 title=session.title,
                 time=_clock(expected_start(session), session),
-                overrun=overrun,
             ),
             409,
             field="delay_minutes",
@@ -304,7 +400,7 @@ def _check_timing(session, fields, now):
             "not_started",
             _(
                 "„%(title)s“ hat noch nicht begonnen: Überziehen geht erst, wenn der Programmpunkt läuft. "
-                "Eine Verspätung (delay_minutes) verschiebt ihn.",
+                "Eine Verspätung verschiebt ihn.",
                 title=session.title,
             ),
             409,
@@ -320,7 +416,7 @@ def _bump_sequence(session):
     session.sequence = (session.sequence or 0) + 1
 
 
-def update_session(event, session, fields, actor="", now=None, summary=None):
+def update_session(event, session, fields, actor="", now=None, summary=None, details=None):
     """Apply clean fields (from parse_session_fields) to a session. Returns the Change, or None if the
     request changed nothing (then the revision stays). Commits.
 
@@ -328,7 +424,7 @@ def update_session(event, session, fields, actor="", now=None, summary=None):
     is refused (`session_started`, 409, naming the overrun that would move its end instead), an overrun of one
     that has not begun too (`not_started`). With `shift_following`, a delay moves the later sessions of the
     room that day by as much, an overrun those that would start before its new end. `summary`: the change
-    log's words instead of the generated ones."""
+    log's words instead of the generated ones, `details`: facts added to the generated ones."""
     now = now or utcnow()
     shift = fields.pop("shift_following", False)
     _check_timing(session, fields, now)
@@ -388,12 +484,13 @@ def update_session(event, session, fields, actor="", now=None, summary=None):
     for other in changed[1:]:
         _bump_sequence(other)
     kind = _change_kind(before, after)
+    facts = {**_facts(before, after, kind, changed, overrun_delta or delta), **(details or {})}
     summary = summary or _describe(session, before, kind)
     if len(changed) > 1 and kind == "session.overrun":
         summary += f"; danach im Raum {overrun_delta} min später: " + ", ".join(s.title for s in changed[1:])
     elif len(changed) > 1:
         summary += f" (+{len(changed) - 1} folgende)"
-    change = record_change(event, kind, summary, {"sessions": [session_json(s) for s in changed]}, actor)
+    change = record_change(event, kind, summary, {"sessions": [session_json(s) for s in changed]}, actor, facts)
     db.session.commit()
     return change
 
@@ -456,14 +553,12 @@ def end_session_now(event, session, shift_following=False, actor="", now=None):
     overrun = _overrun_within_bounds(round((end - without_overrun).total_seconds() / 60))
     fields = {"overrun_minutes": overrun, "shift_following": shift_following}
     summary = f"{session.title}: beendet um {_clock(end, session)} Uhr"
-    return update_session(event, session, fields, actor=actor, now=now, summary=summary)
+    return update_session(event, session, fields, actor=actor, now=now, summary=summary, details={"ended": True})
 
 
 def create_session(event, fields, actor=""):
     """Add a session (title, planned_start, planned_end required; room optional). Commits."""
-    for key in ("title", "planned_start", "planned_end"):
-        if key not in fields:
-            raise DomainError("invalid", f"missing field: {key}")
+    require(fields, ("title", "planned_start", "planned_end"))
     if fields["planned_end"] <= fields["planned_start"]:
         raise DomainError("invalid", _("Das Ende muss nach dem Beginn liegen."), field="planned_end")
     session = Session(
@@ -485,8 +580,14 @@ def create_session(event, fields, actor=""):
     session.topics = list(fields.get("topics", ()))
     db.session.add(session)
     db.session.flush()
+    shown = session_json(session)
     change = record_change(
-        event, "session.added", f"{session.title}: neu im Programm", {"sessions": [session_json(session)]}, actor
+        event,
+        "session.added",
+        f"{session.title}: neu im Programm",
+        {"sessions": [shown]},
+        actor,
+        {"title": session.title, "start": shown["start"], "room": shown["room"]},
     )
     db.session.commit()
     return session, change
@@ -494,11 +595,10 @@ def create_session(event, fields, actor=""):
 
 def parse_announcement(data):
     refuse_unknown(data, {"text", "severity", "expires_at", "expires_in_minutes"})
-    if "text" not in data:
-        raise DomainError("invalid", "missing field: text")
+    require(data, ["text"])
     clean = {"text": text(data, "text", MAX_TEXT), "severity": "info", "expires_at": None}
     if "severity" in data:
-        clean["severity"] = choice(data, "severity", SEVERITIES)
+        clean["severity"] = _labelled_choice(data, "severity", "severity")
     if "expires_at" in data and data["expires_at"] is not None:
         clean["expires_at"] = aware_time(data, "expires_at")
     if "expires_in_minutes" in data:
@@ -514,14 +614,19 @@ def add_announcement(event, text, severity="info", expires_at=None, actor=""):
     db.session.add(announcement)
     db.session.flush()
     change = record_change(
-        event, "announcement.added", text[:200], {"announcements": [announcement_json(announcement)]}, actor
+        event,
+        "announcement.added",
+        text[:200],
+        {"announcements": [announcement_json(announcement)]},
+        actor,
+        {"text": text[:200]},
     )
     db.session.commit()
     return announcement, change
 
 
 def withdraw_announcement(event, announcement_id, actor=""):
-    announcement = of_event(Announcement, event, announcement_id, "announcement")
+    announcement = of_event(Announcement, event, announcement_id, _l("Diese Durchsage gibt es nicht."))
     if announcement.withdrawn:
         return None
     announcement.withdrawn = True
@@ -531,6 +636,7 @@ def withdraw_announcement(event, announcement_id, actor=""):
         announcement.text[:200],
         {"announcements": [announcement_json(announcement)]},
         actor,
+        {"text": announcement.text[:200]},
     )
     db.session.commit()
     return change
@@ -567,7 +673,9 @@ def add_room(event, name, actor=""):
     )
     db.session.add(room)
     db.session.flush()
-    change = record_change(event, "room.added", f"Neuer Raum: {name}", {"replace": {"rooms": rooms_part(event)}}, actor)
+    change = record_change(
+        event, "room.added", f"Neuer Raum: {name}", {"replace": {"rooms": rooms_part(event)}}, actor, {"name": name}
+    )
     db.session.commit()
     return room, change
 
@@ -596,6 +704,7 @@ def remove_session(event, session, actor=""):
         f"{title}: aus dem Programm genommen",  # summaries are stored in German, as every change's
         {"replace": {"sessions": [session_json(s) for s in event.sessions]}},
         actor,
+        {"title": title},
     )
     programme_changed.send(event)  # the board re-plans the tables held in that session (same transaction)
     db.session.commit()
@@ -656,14 +765,14 @@ def _shift_local(moment, days, source_tz, target_tz):
     return local.replace(tzinfo=target_tz).astimezone(timezone.utc)
 
 
-def _programme_change(event, kind, summary, actor, rooms=False, commit=True):
+def _programme_change(event, kind, summary, actor, rooms=False, commit=True, details=None):
     """One live change whose `replace` carries the sessions (and rooms) as they are now."""
     db.session.flush()
     db.session.expire(event, ["sessions", "rooms"])
     part = {"sessions": [session_json(s) for s in event.sessions]}
     if rooms:
         part["rooms"] = rooms_part(event)
-    change = record_change(event, kind, summary, {"replace": part}, actor)
+    change = record_change(event, kind, summary, {"replace": part}, actor, details)
     if commit:
         db.session.commit()
     return change
@@ -676,7 +785,9 @@ def rename_room(event, room, name, actor=""):
     for session in event.sessions:  # their calendar entries name the room
         if session.room_id == room.id:
             _bump_sequence(session)
-    return _programme_change(event, "room.renamed", f"Raum {old} heißt jetzt {name}", actor, rooms=True)
+    return _programme_change(
+        event, "room.renamed", f"Raum {old} heißt jetzt {name}", actor, rooms=True, details={"from": old, "to": name}
+    )
 
 
 def move_room(event, room, step, actor=""):
@@ -689,7 +800,14 @@ def move_room(event, room, step, actor=""):
     rooms[i], rooms[j] = rooms[j], rooms[i]
     for position, r in enumerate(rooms):
         r.position = position
-    return _programme_change(event, "room.moved", f"Reihenfolge der Räume: {room.name}", actor, rooms=True)
+    return _programme_change(
+        event,
+        "room.moved",
+        f"Reihenfolge der Räume: {room.name}",
+        actor,
+        rooms=True,
+        details={"name": room.name, "step": j - i, "position": j + 1},
+    )
 
 
 def remove_room(event, room, actor=""):
@@ -708,7 +826,7 @@ def remove_room(event, room, actor=""):
         )
     name = room.name
     db.session.delete(room)
-    return _programme_change(event, "room.removed", f"Raum entfernt: {name}", actor, rooms=True)
+    return _programme_change(event, "room.removed", f"Raum entfernt: {name}", actor, rooms=True, details={"name": name})
 
 
 def rename_topic(event, topic, name, actor=""):
@@ -716,7 +834,14 @@ def rename_topic(event, topic, name, actor=""):
         raise DomainError("conflict", _("Ein Thema „%(name)s“ gibt es schon.", name=name), 409, field="name")
     programme_changing.send(event)  # the board shows topic names too
     old, topic.name = topic.name, name
-    change = _programme_change(event, "topic.renamed", f"Thema {old} heißt jetzt {name}", actor, commit=False)
+    change = _programme_change(
+        event,
+        "topic.renamed",
+        f"Thema {old} heißt jetzt {name}",
+        actor,
+        commit=False,
+        details={"from": old, "to": name},
+    )
     programme_changed.send(event)
     db.session.commit()
     return change
@@ -797,7 +922,9 @@ def update_speaker(event, speaker, name, role="", actor=""):
     old = speaker.name
     speaker.name, speaker.role = name, role
     if old != name and any(speaker in s.speakers for s in event.sessions):
-        return _programme_change(event, "speaker.renamed", f"{old} heißt jetzt {name}", actor)
+        return _programme_change(
+            event, "speaker.renamed", f"{old} heißt jetzt {name}", actor, details={"from": old, "to": name}
+        )
     db.session.commit()
     return None
 
@@ -810,6 +937,8 @@ def remove_speaker(event, speaker, actor=""):
         session.speakers.remove(speaker)
     db.session.delete(speaker)
     if on:
-        return _programme_change(event, "speaker.removed", f"{name} wirkt nicht mehr mit", actor)
+        return _programme_change(
+            event, "speaker.removed", f"{name} wirkt nicht mehr mit", actor, details={"name": name, "sessions": len(on)}
+        )
     db.session.commit()
     return None

@@ -17,6 +17,7 @@ from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.extensions import db
 from ..core.validation import of_event
+from ..live import change_text
 from ..live.models import Change
 from ..staff.auth import actor_name, staff_required
 from ..staff.forms import ActionForm
@@ -112,7 +113,7 @@ def _apply(event, session_id, data, now=None):
         change = domain.update_session(
             event, session, domain.parse_session_fields(event, data), actor=actor_name(current_user), now=now
         )
-        flash(change.summary if change else _("Keine Änderung."), "ok")
+        flash(change_text(change) if change else _("Keine Änderung."), "ok")
         _warn_overlaps(session)
     except DomainError as exc:
         flash(exc.message, "error")
@@ -181,7 +182,7 @@ def _overrun(event, session, step, shift, now, converted=False):
             ),
             "warning",
         )
-    flash(change.summary if change else _("Keine Änderung."), "ok")
+    flash(change_text(change) if change else _("Keine Änderung."), "ok")
     _warn_overlaps(session)
 
 
@@ -285,7 +286,7 @@ def session_form(slug, session_id=None):
                 session, change = domain.create_session(event, fields, actor=actor_name(current_user))
             else:
                 change = domain.update_session(event, session, fields, actor=actor_name(current_user))
-            flash(change.summary if change else _("Keine Änderung."), "ok")
+            flash(change_text(change) if change else _("Keine Änderung."), "ok")
             _warn_overlaps(session)
             return redirect(url_for(".editor", slug=slug) + f"#s{session.id}")
         except DomainError as exc:
@@ -297,11 +298,19 @@ def session_form(slug, session_id=None):
     )
 
 
-# The API's field names on the session form (a refusal is shown at the field it is about).
+# The API's field names on the session form (a refusal is shown at the field it is about: an end before the
+# start, or an overrun that would make it so, at the end).
 FORM_FIELD = {
-    "planned_start": "start",
-    "planned_end": "end",
+    "title": "title",
+    "kind": "kind",
     "room": "room",
+    "planned_start": "start",
+    "delay_minutes": "start",
+    "planned_end": "end",
+    "overrun_minutes": "end",
+    "status": "status",
+    "language": "language",
+    "abstract": "abstract",
     "speakers": "speakers",
     "topics": "topics",
 }
@@ -322,7 +331,7 @@ def remove_session(slug, session_id):
         remove.confirm.errors = [_("Bitte bestätigen Sie, dass der Programmpunkt entfallen soll.")]
         return render_template("staff/session_form.html", event=event, form=form, session=session, remove=remove), 400
     change = domain.remove_session(event, session, actor=actor_name(current_user))
-    flash(change.summary, "ok")
+    flash(change_text(change), "ok")
     return redirect(url_for(".editor", slug=slug))
 
 
@@ -340,7 +349,10 @@ def announcements(slug):
             flash(_("Durchsage veröffentlicht."), "ok")
             return redirect(url_for(".announcements", slug=slug))
         except DomainError as exc:
-            form.text.errors = list(form.text.errors) + [exc.message]
+            db.session.rollback()
+            key = exc.details.get("field")
+            field = {"severity": form.severity, "expires_in_minutes": form.expires_in_minutes}.get(key, form.text)
+            field.errors = list(field.errors) + [exc.message]
     active = {a.id for a in domain.active_announcements(event)}
     return render_template(
         "staff/announcements.html",

@@ -14,6 +14,8 @@ editor stays until the file changes that session's time, room or state."""
 
 import hashlib
 import json
+import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -24,6 +26,7 @@ from http.client import HTTPException
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from ..core.config import VERSION
@@ -31,13 +34,13 @@ from ..core.cooperative import paced
 from ..core.db import UTCDateTime, utcnow
 from ..core.dbhealth import report_loop_failure
 from ..core.errors import DomainError
-from ..core.events import event_json, get_event
+from ..core.events import event_json, get_event, local_iso
 from ..core.extensions import db, socketio
 from ..core.models import Event
 from ..core.text import slugify
 from ..live import current_revision, record_change
 from .domain import expected_end, expected_start, rooms_part, session_details, session_json
-from .imports import ImportError_, apply_plan, parse_schedule, plan_import
+from .imports import ImportError_, apply_plan, describe_problem, parse_schedule, plan_import
 from .models import Room, Session, Speaker, Topic
 from .signals import programme_changed, programme_changing
 
@@ -106,12 +109,50 @@ def follow_of(event):
 # ---- fetching -----------------------------------------------------------------------------------------------
 
 
-class FetchError(DomainError):
-    """The URL could not be read. `code`: bad_url, http, timeout, too_large, unreachable, redirect; the message
-    (English, technical) is shown after the German sentence for the code."""
+def _unreachable(detail):
+    sentences = {
+        "name": lambda: _("Die Adresse ist nicht erreichbar: Den Namen des Servers gibt es nicht."),
+        "refused": lambda: _("Die Adresse ist nicht erreichbar: Der Server nimmt keine Verbindung an."),
+        "tls": lambda: _(
+            "Die Adresse ist nicht erreichbar: Eine sichere Verbindung (HTTPS) kam nicht zustande, z. B. wegen "
+            "eines ungültigen Zertifikats."
+        ),
+        "broken": lambda: _("Die Verbindung zum Server ist abgebrochen."),
+    }
+    return sentences[detail]() if detail in sentences else _("Die Adresse ist nicht erreichbar.")
 
-    def __init__(self, code, message=""):
-        super().__init__(code, message, 422)
+
+def fetch_error(code, detail=""):
+    """What went wrong with a followed or fetched URL (FetchError, ImportError_ or a refused sync; `detail` as
+    stored with the last result) as a sentence in the reader's language."""
+    sentences = {
+        "bad_url": lambda: _(
+            "Bitte eine vollständige Adresse angeben, die mit http:// oder https:// beginnt (ohne Benutzername "
+            "und Passwort)."
+        ),
+        "http": lambda: _(
+            "Der Server antwortete mit dem Fehler %(status)s statt mit der Datei.",
+            status=str(detail).split(" ", 1)[0][:3] or "?",
+        ),
+        "timeout": lambda: _("Der Server hat nicht innerhalb von %(seconds)s Sekunden geantwortet.", seconds=TIMEOUT),
+        "too_large": lambda: _("Die Datei ist größer als 8 MiB."),
+        "unreachable": lambda: _unreachable(detail),
+        "redirect": lambda: _("Die Adresse leitet auf eine Adresse um, die nicht mit http:// oder https:// beginnt."),
+        "invalid_schedule": lambda: describe_problem(detail),
+        "busy": lambda: _("Das Programm wurde währenddessen mehrfach geändert; bitte noch einmal abrufen."),
+        "not_following": lambda: _("Diese Veranstaltung folgt keiner Adresse."),
+    }
+    return sentences[code]() if code in sentences else str(detail or "")
+
+
+class FetchError(DomainError):
+    """The URL could not be read. `code`: bad_url, http, timeout, too_large, unreachable, redirect; `detail`
+    (technical: the URL, the HTTP status, the kind of network failure) is kept with a followed URL's result;
+    the message is the sentence for people (fetch_error)."""
+
+    def __init__(self, code, detail=""):
+        self.detail = detail
+        super().__init__(code, fetch_error(code, detail), 422)
 
 
 def check_url(url):
@@ -193,7 +234,7 @@ def fetch(url, etag="", last_modified="", timeout=TIMEOUT, limit=MAX_BODY):
                 if size > limit:
                     raise FetchError("too_large", f"more than {limit} bytes")
                 if time.monotonic() > deadline:
-                    raise FetchError("timeout", f"{timeout} s")
+                    raise FetchError("timeout", timeout)
                 chunks.append(chunk)
             return Fetched(
                 b"".join(chunks),
@@ -208,12 +249,25 @@ def fetch(url, etag="", last_modified="", timeout=TIMEOUT, limit=MAX_BODY):
         raise FetchError("http", f"{exc.code} {exc.reason}"[:200]) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
-            raise FetchError("timeout", f"{timeout} s") from None
-        raise FetchError("unreachable", str(exc.reason)[:200]) from None
+            raise FetchError("timeout", timeout) from None
+        raise FetchError("unreachable", _network_failure(exc.reason)) from None
     except TimeoutError:
-        raise FetchError("timeout", f"{timeout} s") from None
+        raise FetchError("timeout", timeout) from None
     except (HTTPException, OSError, ValueError) as exc:
-        raise FetchError("unreachable", str(exc)[:200] or type(exc).__name__) from None
+        raise FetchError("unreachable", _network_failure(exc)) from None
+
+
+def _network_failure(reason):
+    """What kind of failure it was (FetchError "unreachable"'s detail): name, refused, tls, broken or other."""
+    if isinstance(reason, socket.gaierror):
+        return "name"
+    if isinstance(reason, ConnectionRefusedError):
+        return "refused"
+    if isinstance(reason, ssl.SSLError):
+        return "tls"
+    if isinstance(reason, (ConnectionError, HTTPException)):
+        return "broken"
+    return "other"
 
 
 # ---- comparing a planned session with the one in the database ----------------------------------------------
@@ -302,6 +356,23 @@ def _summary(kind, before, session, differences, tz):
         return f"{title}: findet wieder statt"
     names = ", ".join(dict.fromkeys(FIELD_NAMES[k] for k in differences if k in FIELD_NAMES))
     return f"{title}: geändert ({names})" if names else f"{title}: geändert"
+
+
+def _details(kind, before, session, differences, tz):
+    """The typed facts of a change from the file, for the change log in the reader's language
+    (agenda/change_texts.py): planned times as local ISO times, rooms, what else changed."""
+    facts = {"title": session.title}
+    if kind == "session.delayed":
+        facts["planned_from"] = [local_iso(before["planned_start"], tz), local_iso(before["planned_end"], tz)]
+        facts["planned_to"] = [local_iso(session.planned_start, tz), local_iso(session.planned_end, tz)]
+    elif kind == "session.moved":
+        facts.update({"from": before["room"], "to": session.room.name if session.room else None})
+    elif kind == "session.edited":
+        fields = ("time" if k.startswith("planned_") else k for k in differences if k in FIELD_NAMES)
+        facts["fields"] = list(dict.fromkeys(fields))
+        if "title" in differences:
+            facts["renamed_from"] = before["title"]
+    return facts
 
 
 # ---- the preview of a whole import --------------------------------------------------------------------------
@@ -535,11 +606,11 @@ def _write(event, work, actor):
         extra["event"] = event_json(event)
     changes = []
 
-    def record(kind, summary, payload):
+    def record(kind, summary, payload, details):
         if extra:
             payload["replace"] = {**payload.get("replace", {}), **extra}
             extra.clear()
-        changes.append(record_change(event, kind, summary, payload, actor))
+        changes.append(record_change(event, kind, summary, payload, actor, details))
 
     order = {p["guid"]: n for n, p in enumerate(work.plan.sessions)}
     writes = [("changed", s, p, d) for s, p, d in work.changed] + [("added", None, p, None) for p in work.added]
@@ -550,7 +621,12 @@ def _write(event, work, actor):
             if session_json(session) == shown:
                 continue
             kind = change_kind(differences, session.status)
-            record(kind, _summary(kind, before, session, differences, tz), {"sessions": [session_json(session)]})
+            record(
+                kind,
+                _summary(kind, before, session, differences, tz),
+                {"sessions": [session_json(session)]},
+                _details(kind, before, session, differences, tz),
+            )
         else:
             session = Session(
                 event=event,
@@ -569,7 +645,9 @@ def _write(event, work, actor):
             session.topics = [topics[planned["topic"]]] if planned["topic"] else []
             db.session.add(session)
             db.session.flush()
-            record("session.added", f"{session.title}: neu im Programm", {"sessions": [session_json(session)]})
+            shown = session_json(session)
+            facts = {"title": session.title, "start": shown["start"], "room": shown["room"]}
+            record("session.added", f"{session.title}: neu im Programm", {"sessions": [shown]}, facts)
     if work.removed:
         _remove(event, work.removed, record)
     return changes
@@ -596,7 +674,8 @@ def _remove(event, removed, record):
             if len(batch) == 1
             else f"{len(batch)} Programmpunkte aus dem Programm genommen"
         )
-        record("session.removed", summary, {"replace": {"sessions": left}})
+        facts = {"title": batch[0].title} if len(batch) == 1 else {"count": len(batch)}
+        record("session.removed", summary, {"replace": {"sessions": left}}, facts)
     db.session.flush()
     programme_changed.send(event)  # the board re-plans tables held in those sessions (same transaction)
 
@@ -617,7 +696,7 @@ def sync_schedule(event, parsed, actor="", last_file=(), before_commit=None):
     nothing changed) and the ImportPlan it followed. If the event changes while the work is worked out, it is
     worked out again."""
     last_file = tuple(last_file) or (set(), set())
-    for _ in range(RETRIES):
+    for _attempt in range(RETRIES):
         work = _work_out(event, parsed, last_file)
         if work.empty:
             db.session.rollback()
@@ -634,7 +713,7 @@ def sync_schedule(event, parsed, actor="", last_file=(), before_commit=None):
         except Exception:
             db.session.rollback()
             raise
-    raise DomainError("busy", "the programme kept changing while the schedule was applied; try again", 409)
+    raise DomainError("busy", fetch_error("busy"), 409)
 
 
 # ---- following: set up, pull, stop ------------------------------------------------------------------------------
@@ -664,7 +743,7 @@ def follow_url(event, url, actor=""):
     fetched = fetch(url)
     parsed = parse_schedule(fetched.body)
     plan = plan_import(event.slug, parsed)
-    _, counts = apply_plan(plan, actor)
+    _event, counts = apply_plan(plan, actor)
     save_follow(event, url, fetched, plan, actor, _result("imported", changes=counts["sessions"]))
     db.session.commit()
     return follow_of(event), counts
@@ -685,7 +764,7 @@ def pull(event, actor=AUTO_ACTOR, now=None):
     checked (the background task's round)."""
     follow = follow_of(event)
     if follow is None:
-        raise DomainError("not_following", "this event follows no schedule URL", 404)
+        raise DomainError("not_following", fetch_error("not_following"), 404)
     follow_id, url, etag, modified, known_hash = (
         follow.id,
         follow.url,
@@ -726,7 +805,8 @@ def pull(event, actor=AUTO_ACTOR, now=None):
                 store("unchanged", fetched, plan)
     except (FetchError, ImportError_, DomainError) as exc:
         db.session.rollback()
-        store("error", code=exc.code, detail=exc.message[:500])
+        detail = getattr(exc, "detail", None)  # described in the reader's language when shown (fetch_error)
+        store("error", code=exc.code, detail=detail if detail is not None else exc.message[:500])
     db.session.commit()
     follow = db.session.get(ScheduleFollow, follow_id)
     return follow.result if follow is not None else {"status": "stopped"}

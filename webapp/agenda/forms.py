@@ -7,14 +7,13 @@ from wtforms import (
     DateTimeLocalField,
     IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
-    widgets,
 )
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..staff.forms import Checkboxes
 from .labels import choices
 
 
@@ -28,15 +27,8 @@ class SessionForm(FlaskForm):
     language = SelectField(
         _l("Sprache"), choices=[SelectChoice("de", _l("Deutsch")), SelectChoice("en", _l("Englisch"))], default="de"
     )
-    speakers = SelectMultipleField(
-        _l("Mitwirkende"),
-        choices=[],
-        widget=widgets.ListWidget(prefix_label=False),
-        option_widget=widgets.CheckboxInput(),
-    )
-    topics = SelectMultipleField(
-        _l("Themen"), choices=[], widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput()
-    )
+    speakers = Checkboxes(_l("Mitwirkende"), choices=[])
+    topics = Checkboxes(_l("Themen"), choices=[])
     abstract = TextAreaField(_l("Beschreibung"), validators=[Optional(), Length(max=5000)])
 
 

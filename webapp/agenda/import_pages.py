@@ -29,7 +29,7 @@ from wtforms.validators import Length, Optional
 from ..core.errors import DomainError
 from ..core.events import event_or_404, get_event
 from ..core.extensions import db
-from ..core.validation import API_PREFIX, json_body, refuse_unknown, require
+from ..core.validation import API_PREFIX, field_label, json_body, refuse_unknown, require
 from ..staff.auth import actor_name, api_staff, staff_required
 from ..staff.forms import ActionForm
 from . import follow
@@ -112,161 +112,6 @@ def _discard(event, token):
 
 # ---- messages in the visitor's language ---------------------------------------------------------------------
 
-WHERE = re.compile(
-    r"(?:conference(?:, room (?P<croom>\d+))?"
-    r"|day (?P<day>\d+)(?:, room '(?P<room>.*?)')?"
-    r"(?:, event (?P<event>\d+)(?: \(line (?P<line>\d+)\))?)?(?: \('(?P<title>.*)'\))?)"
-    r"(?:, person (?P<person>\d+))?"
-)
-PROBLEMS = [
-    (r"missing '(?P<key>[^']+)'(?: \(.*\))?", lambda **p: _("„%(key)s“ fehlt", **p)),
-    (r"'(?P<key>[^']+)' must be text", lambda **p: _("„%(key)s“ muss ein Text sein", **p)),
-    (
-        r"'(?P<key>[^']+)' contains a NUL character or broken Unicode",
-        lambda **p: _("„%(key)s“ enthält ein NUL-Zeichen oder ungültiges Unicode", **p),
-    ),
-    (r"unknown time_zone_name '(?P<value>.*)'", lambda **p: _("unbekannte Zeitzone „%(value)s“", **p)),
-    (
-        r"'(?P<key>[^']+)' is not an ISO 8601 date-time: '(?P<value>.*)'",
-        lambda **p: _("„%(key)s“ ist kein Zeitpunkt nach ISO 8601: „%(value)s“", **p),
-    ),
-    (
-        r"'(?P<key>[^']+)' is not an ISO 8601 date: '(?P<value>.*)'",
-        lambda **p: _("„%(key)s“ ist kein Datum nach ISO 8601: „%(value)s“", **p),
-    ),
-    (
-        r"'(?P<key>[^']+)' must be HH:MM, not '(?P<value>.*)'",
-        lambda **p: _("„%(key)s“ muss die Form HH:MM haben, nicht „%(value)s“", **p),
-    ),
-    (
-        r"'start' without a date \(neither the event nor its day has one\)",
-        lambda: _("„start“ ohne Datum (weder der Programmpunkt noch sein Tag hat eines)"),
-    ),
-    (r"it must end after it starts", lambda: _("das Ende muss nach dem Beginn liegen")),
-    (r"'persons' must be a list", lambda: _("„persons“ muss eine Liste sein")),
-    (r"must be an object with a name", lambda: _("muss ein Objekt mit einem Namen sein")),
-    (r"must be a list of events", lambda: _("muss eine Liste von Programmpunkten sein")),
-    (r"must be an object", lambda: _("muss ein Objekt sein")),
-    (
-        r"no events and no 'start'/'end' to take the event's times from",
-        lambda: _("keine Programmpunkte und weder „start“ noch „end“, aus denen sich die Zeiten ergeben"),
-    ),
-]
-WHOLE = [
-    (r"expected the file's bytes", lambda: _("Die Datei konnte nicht gelesen werden.")),
-    (
-        r"not a schedule file: .*",
-        lambda: _(
-            "Das ist keine Fahrplan-Datei: erwartet wird eine schedule.json (c3voc/pretalx) oder eine "
-            "schedule.xml (frab)."
-        ),
-    ),
-    (
-        r"the file is nested too deeply to be a schedule",
-        lambda: _("Die Datei ist zu tief verschachtelt, um ein Fahrplan zu sein."),
-    ),
-    (
-        r"a date, time or duration is out of range \(years 1 to 9999\)",
-        lambda: _("Ein Datum, eine Uhrzeit oder eine Dauer liegt außerhalb des Möglichen (Jahre 1 bis 9999)."),
-    ),
-    (
-        r"the file does not have the structure of a schedule \((?P<detail>.*)\)",
-        lambda **p: _("Die Datei hat nicht den Aufbau eines Fahrplans (%(detail)s).", **p),
-    ),
-    (
-        r"broken JSON at line (?P<line>\d+), column (?P<column>\d+): (?P<detail>.*)",
-        lambda **p: _("Fehlerhaftes JSON in Zeile %(line)s, Spalte %(column)s: %(detail)s", **p),
-    ),
-    (
-        r"broken JSON: not UTF-8 text \((?P<detail>.*)\)",
-        lambda **p: _("Fehlerhaftes JSON: kein UTF-8-Text (%(detail)s)", **p),
-    ),
-    (
-        r"not a schedule\.json: there is no top-level 'schedule' object",
-        lambda: _("Keine schedule.json: es fehlt das Objekt „schedule“ auf oberster Ebene."),
-    ),
-    (
-        r"not a schedule\.json: 'schedule' has no 'conference' object",
-        lambda: _("Keine schedule.json: „schedule“ enthält kein Objekt „conference“."),
-    ),
-    (
-        r"broken XML at line (?P<line>\d+): (?P<detail>.*)",
-        lambda **p: _("Fehlerhaftes XML in Zeile %(line)s: %(detail)s", **p),
-    ),
-    (
-        r"XML with entity declarations .* is not accepted",
-        lambda: _("XML mit Entity-Deklarationen (<!ENTITY …>) wird nicht angenommen."),
-    ),
-    (
-        r"not a frab schedule\.xml: the root element is <(?P<tag>.*)>, not <schedule>",
-        lambda **p: _("Keine frab-schedule.xml: das Wurzelelement ist <%(tag)s>, nicht <schedule>.", **p),
-    ),
-    (
-        r"not a frab schedule\.xml: <schedule> has no <conference>",
-        lambda: _("Keine frab-schedule.xml: <schedule> enthält kein <conference>."),
-    ),
-]
-
-
-def _place(where):
-    """'day 2, room 'Curie', event 3 ('Opening')' in the visitor's language; None if it is not such a place."""
-    match = WHERE.fullmatch(where)
-    if match is None:
-        return None
-    p = match.groupdict()
-    if p["day"] is None:
-        parts = [_("Konferenzangaben")]
-        if p["croom"]:
-            parts.append(_("Raum %(n)s der Raumliste", n=p["croom"]))
-    else:
-        parts = [_("Tag %(n)s", n=p["day"])]
-        if p["room"] is not None:
-            parts.append(_("Raum „%(name)s“", name=p["room"]))
-        if p["event"]:
-            event = _("Programmpunkt %(n)s", n=p["event"])
-            if p["line"]:
-                event += " (" + _("Zeile %(n)s", n=p["line"]) + ")"
-            if p["title"] is not None:
-                event += f" („{p['title']}“)"
-            parts.append(event)
-    if p["person"]:
-        parts.append(_("Person %(n)s", n=p["person"]))
-    return ", ".join(parts)
-
-
-def schedule_error(message):
-    """An imports.ImportError_ message (English, with where the problem is) in the visitor's language; a
-    message this does not know stays as it is."""
-    for pattern, say in WHOLE:
-        match = re.fullmatch(pattern, message, re.S)
-        if match:
-            return say(**match.groupdict())
-    for pattern, say in PROBLEMS:
-        match = re.fullmatch(rf"(?P<where>.+?): {pattern}", message, re.S)
-        if match:
-            params = match.groupdict()
-            place = _place(params.pop("where"))
-            if place is not None:
-                return f"{place}: {say(**params)}"
-    return message
-
-
-def fetch_error(code, detail=""):
-    sentences = {
-        "bad_url": lambda: _(
-            "Bitte eine vollständige Adresse angeben, die mit http:// oder https:// beginnt (ohne Benutzername "
-            "und Passwort)."
-        ),
-        "http": lambda: _("Der Server antwortete mit „%(detail)s“.", detail=detail),
-        "timeout": lambda: _("Der Server hat nicht innerhalb von %(seconds)s Sekunden geantwortet.", seconds=10),
-        "too_large": lambda: _("Die Datei ist größer als 8 MiB."),
-        "unreachable": lambda: _("Die Adresse ist nicht erreichbar: %(detail)s", detail=detail),
-        "redirect": lambda: _("Die Adresse leitet auf eine Adresse um, die nicht mit http:// oder https:// beginnt."),
-        "invalid_schedule": lambda: schedule_error(detail),
-        "busy": lambda: _("Das Programm wurde währenddessen mehrfach geändert; bitte noch einmal abrufen."),
-    }
-    return sentences[code]() if code in sentences else detail
-
 
 def describe_result(result):
     """What the last pull did, as the page and the flash message say it."""
@@ -280,7 +125,7 @@ def describe_result(result):
     if status == "unchanged":
         return _("unverändert")
     if status == "error":
-        return _("Fehler: %(message)s", message=fetch_error(result.get("code"), result.get("detail", "")))
+        return _("Fehler: %(message)s", message=follow.fetch_error(result.get("code"), result.get("detail", "")))
     return ""
 
 
@@ -336,7 +181,7 @@ def import_page(slug):
         try:
             fetched = follow.fetch(url)
         except follow.FetchError as exc:
-            return _refuse(event, form, "url", fetch_error(exc.code, exc.message))
+            return _refuse(event, form, "url", exc.message)
         data, meta["source"] = fetched.body, url
         meta.update(etag=fetched.etag, last_modified=fetched.last_modified)
     else:
@@ -344,15 +189,40 @@ def import_page(slug):
         meta["source"] = os.path.basename(upload.filename or "")[:120]
         if len(data) > MAX_BYTES:
             return _refuse(event, form, "file", _("Die Datei ist größer als 8 MiB."))
+    # A one-off import leaves out the sessions the file gets wrong (the button says how many); a followed
+    # address must be right as a whole, as every later pull reads it whole.
+    meta["skip_bad"] = not meta["follow"]
     try:
-        plan = plan_import(slug, parse_schedule(data))
+        parsed = parse_schedule(data, skip_bad=meta["skip_bad"])
+        plan = plan_import(slug, parsed)
         preview = follow.preview_plan(plan, event)
     except ImportError_ as exc:
         field = "url" if url else "file"
-        return _refuse(event, form, field, _("Nichts übernommen. %(error)s", error=schedule_error(exc.message)))
+        return _refuse(event, form, field, _("Nichts übernommen. %(error)s", error=exc.message))
     meta["digest"] = preview.digest
     token = _keep(event, data, meta)
-    return _page(event, form, preview=preview, meta=meta, confirm=ConfirmForm(formdata=None, token=token))
+    return _page(event, form, **_preview(preview, parsed, plan, meta, token))
+
+
+def _preview(preview, parsed, plan, meta, token):
+    """What the preview shows: the plan's differences, the sessions left out and the button that says what
+    pressing it does ("36 Programmpunkte übernehmen, 1 fehlerhaften überspringen")."""
+    skipped = len(parsed.skipped)
+    take = ngettext("%(num)d Programmpunkt übernehmen", "%(num)d Programmpunkte übernehmen", len(plan.sessions))
+    if skipped:
+        take = ngettext(
+            "%(take)s, %(num)d fehlerhaften überspringen",
+            "%(take)s, %(num)d fehlerhafte überspringen",
+            skipped,
+            take=take,
+        )
+    return {
+        "preview": preview,
+        "meta": meta,
+        "confirm": ConfirmForm(formdata=None, token=token),
+        "skipped": [exc.message for exc in parsed.skipped],
+        "apply_label": take if not preview.empty else _("Nur folgen"),
+    }
 
 
 @bp.post("/e/<slug>/import/apply")
@@ -374,20 +244,14 @@ def apply(slug):
         flash(_("Dieser Import läuft schon."), "error")
         return redirect(url_for(".import_page", slug=slug))
     data = claimed.read_bytes()
-    plan = plan_import(slug, parse_schedule(data))  # the same file: it parsed for the preview
+    parsed = parse_schedule(data, skip_bad=meta.get("skip_bad", False))  # the same file: it parsed for the preview
+    plan = plan_import(slug, parsed)
     preview = follow.preview_plan(plan, event)
     if preview.digest != meta.get("digest"):
         os.replace(claimed, data_path)
         meta["digest"] = preview.digest
         data_path.with_suffix(".json").write_text(json.dumps(meta))
-        return _page(
-            event,
-            preview=preview,
-            meta=meta,
-            confirm=ConfirmForm(formdata=None, token=token),
-            replanned=True,
-            status=409,
-        )
+        return _page(event, replanned=True, status=409, **_preview(preview, parsed, plan, meta, token))
     actor = actor_name(current_user)
     try:
         if meta.get("follow"):
@@ -401,20 +265,31 @@ def apply(slug):
     except DomainError as exc:
         db.session.rollback()
         os.replace(claimed, data_path)
-        flash(fetch_error(exc.code, exc.message), "error")
+        flash(exc.message, "error")
         return redirect(url_for(".import_page", slug=slug))
     _discard(event, token)
     if preview.empty:
         flash(_("Das Programm entsprach schon der Datei; nichts geändert."), "ok")
     else:
         counts = plan.counts
+        rooms = ngettext("%(num)d Raum", "%(num)d Räumen", counts["rooms"])
         flash(
-            _(
-                "Programm übernommen: %(sessions)s Programmpunkte in %(rooms)s Räumen.",
-                sessions=counts["sessions"],
-                rooms=counts["rooms"],
+            ngettext(
+                "Programm übernommen: %(num)d Programmpunkt in %(rooms)s.",
+                "Programm übernommen: %(num)d Programmpunkte in %(rooms)s.",
+                counts["sessions"],
+                rooms=rooms,
             ),
             "ok",
+        )
+    if parsed.skipped:
+        flash(
+            ngettext(
+                "%(num)d fehlerhafter Programmpunkt der Datei wurde übersprungen.",
+                "%(num)d fehlerhafte Programmpunkte der Datei wurden übersprungen.",
+                len(parsed.skipped),
+            ),
+            "warning",
         )
     if meta.get("follow"):
         flash(_("Treffpunkt folgt jetzt dieser Adresse: %(url)s", url=meta["url"]), "ok")
@@ -497,7 +372,12 @@ def api_import(slug):
         return jsonify({"preview": preview_json(preview), "revision": preview.revision})
     expect = request.args.get("expect")
     if expect is not None and expect != preview.digest:
-        raise DomainError("conflict", "the programme changed since that preview", 409, preview=preview_json(preview))
+        raise DomainError(
+            "conflict",
+            _("Das Programm wurde seit dieser Vorschau geändert; bitte die neue Vorschau prüfen."),
+            409,
+            preview=preview_json(preview),
+        )
     if preview.empty:
         return jsonify({"counts": plan.counts, "revision": event.revision, "changed": False})
     event, counts = apply_plan(plan, actor_name(staff))
@@ -519,7 +399,7 @@ def api_follow(slug):
     refuse_unknown(data, {"url"})
     require(data, ["url"])
     if not isinstance(data["url"], str):
-        raise DomainError("invalid", "url must be text", field="url")
+        raise DomainError("invalid", _("„%(field)s“ muss ein Text sein.", field=field_label("url")), field="url")
     row, counts = follow.follow_url(event, data["url"], actor=actor_name(staff))
     return jsonify({"follow": follow_json(row), "counts": counts, "revision": get_event(slug).revision})
 

@@ -13,6 +13,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -69,11 +71,130 @@ START = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
 MAX = {"title": 300, "name": 100, "speaker": 200, "role": 300, "topic": 200, "slug": 100, "language": 8}
 
 
-class ImportError_(DomainError):
-    """A file we cannot import; the message says what is wrong and where, for the person who uploaded it."""
+# What a file's keys are called in messages (the organiser reads "Dauer", not "duration").
+FILE_FIELDS = {
+    "title": _l("Titel"),
+    "date": _l("Datum"),
+    "start": _l("Beginn"),
+    "end": _l("Ende"),
+    "duration": _l("Dauer"),
+    "abstract": _l("Kurzbeschreibung"),
+    "description": _l("Beschreibung"),
+    "guid": _l("Kennung (GUID)"),
+    "room": _l("Raum"),
+    "track": _l("Track"),
+    "type": _l("Art"),
+    "language": _l("Sprache"),
+    "state": _l("Status"),
+    "name": _l("Name"),
+    "role": _l("Funktion"),
+    "persons": _l("Liste der Personen"),
+    "day start": _l("Beginn des Tages"),
+    "time_zone_name": _l("Zeitzone"),
+    "days": _l("Liste der Tage"),
+}
 
-    def __init__(self, message):
-        super().__init__("invalid_schedule", message)
+# Each problem a file can have, as a sentence in the reader's language (params: `field`, a FILE_FIELDS key,
+# and the problem's own values).
+PROBLEMS = {
+    "missing": lambda p: _("„%(field)s“ fehlt.", field=p["field"]),
+    "not_text": lambda p: _("„%(field)s“ muss ein Text sein.", field=p["field"]),
+    "bad_text": lambda p: _(
+        "„%(field)s“ enthält Zeichen, die nicht gespeichert werden können (Nullzeichen oder fehlerhaftes Unicode).",
+        field=p["field"],
+    ),
+    "not_list": lambda p: _("„%(field)s“ muss eine Liste sein.", field=p["field"]),
+    "not_datetime": lambda p: _(
+        "„%(field)s“ ist kein Zeitpunkt nach ISO 8601: „%(value)s“.", field=p["field"], value=p["value"]
+    ),
+    "not_date": lambda p: _(
+        "„%(field)s“ ist kein Datum nach ISO 8601: „%(value)s“.", field=p["field"], value=p["value"]
+    ),
+    "not_hhmm": lambda p: _(
+        "„%(field)s“ muss die Form HH:MM haben, nicht „%(value)s“.", field=p["field"], value=p["value"]
+    ),
+    "unknown_zone": lambda p: _("Die Zeitzone „%(value)s“ ist unbekannt (z. B. Europe/Berlin).", value=p["value"]),
+    "start_without_date": lambda p: _("Der Beginn hat kein Datum, und auch sein Tag nennt keines."),
+    "ends_before_start": lambda p: _("Das Ende muss nach dem Beginn liegen."),
+    "person_not_object": lambda p: _("Eine Person muss ein Objekt mit einem Namen sein."),
+    "events_not_list": lambda p: _("Die Programmpunkte eines Raums müssen eine Liste sein."),
+    "event_not_object": lambda p: _("Ein Programmpunkt muss ein Objekt sein."),
+    "day_without_rooms": lambda p: _("Der Tag hat keine Räume (erwartet: Raumnamen mit ihren Programmpunkten)."),
+    "no_times": lambda p: _(
+        "Die Datei hat keine Programmpunkte und nennt weder Beginn noch Ende, aus denen sich die Zeiten der "
+        "Veranstaltung ergeben."
+    ),
+    "out_of_range": lambda p: _(
+        "Ein Datum, eine Uhrzeit oder eine Dauer liegt außerhalb des Möglichen (Jahre 1 bis 9999)."
+    ),
+    "not_bytes": lambda p: _("Die Datei konnte nicht gelesen werden."),
+    "not_schedule": lambda p: _(
+        "Das ist keine Fahrplan-Datei: erwartet wird eine schedule.json (c3voc/pretalx) oder eine schedule.xml (frab)."
+    ),
+    "too_deep": lambda p: _("Die Datei ist zu tief verschachtelt, um ein Fahrplan zu sein."),
+    "bad_structure": lambda p: _("Die Datei hat nicht den Aufbau eines Fahrplans."),
+    "broken_json": lambda p: _("Fehlerhaftes JSON in Zeile %(line)d, Spalte %(column)d.", **p),
+    "not_utf8": lambda p: _("Fehlerhaftes JSON: Die Datei ist kein UTF-8-Text."),
+    "no_schedule": lambda p: _("Keine schedule.json: Es fehlt das Objekt „schedule“ auf oberster Ebene."),
+    "no_conference": lambda p: _("Keine schedule.json: „schedule“ enthält kein Objekt „conference“."),
+    "broken_xml": lambda p: _("Fehlerhaftes XML in Zeile %(line)d.", **p),
+    "xml_entities": lambda p: _("XML mit Entity-Deklarationen (<!ENTITY …>) wird nicht angenommen."),
+    "xml_root": lambda p: _("Keine frab-schedule.xml: Das Wurzelelement ist <%(tag)s>, nicht <schedule>.", **p),
+    "xml_no_conference": lambda p: _("Keine frab-schedule.xml: <schedule> enthält kein <conference>."),
+    "bad_slug": lambda p: _(
+        "Der Kurzname „%(slug)s“ passt nicht: 2 bis 64 Kleinbuchstaben, Ziffern, „-“ oder „_“.", **p
+    ),
+}
+CONFERENCE = {"conference": True}
+
+
+def place(where):
+    """Where in the file, in the reader's language: "Tag 2, Raum „Tan Room“, Programmpunkt 2 („Opening“)"."""
+    if not where:
+        return ""
+    if "day" not in where:
+        parts = [_("Konferenzangaben")]
+        if where.get("conference_room"):
+            parts.append(_("Raum %(n)s der Raumliste", n=where["conference_room"]))
+    else:
+        parts = [_("Tag %(n)s", n=where["day"])]
+        if "room" in where:
+            parts.append(_("Raum „%(name)s“", name=where["room"]))
+        if "event" in where:
+            event = _("Programmpunkt %(n)s", n=where["event"])
+            if where.get("line"):
+                event = _("%(event)s (Zeile %(n)s)", event=event, n=where["line"])
+            if "title" in where:
+                event = _("%(event)s („%(title)s“)", event=event, title=where["title"])
+            parts.append(event)
+    if where.get("person"):
+        parts.append(_("Person %(n)s", n=where["person"]))
+    return ", ".join(parts)
+
+
+def describe_problem(detail):
+    """ImportError_.detail (as stored with a followed URL's last result) as a sentence in the reader's language."""
+    if not isinstance(detail, dict) or detail.get("problem") not in PROBLEMS:
+        return str(detail or "")
+    params = dict(detail.get("params") or {})
+    if "field" in params:
+        params["field"] = str(FILE_FIELDS.get(params["field"], params["field"]))
+    try:
+        sentence = PROBLEMS[detail["problem"]](params)
+    except (KeyError, TypeError, ValueError):  # a stored detail of another version
+        return ""
+    where = place(detail.get("where") or {})
+    return f"{where}: {sentence}" if where else sentence
+
+
+class ImportError_(DomainError):
+    """A file we cannot import: `problem` (a key of PROBLEMS) with its `params`, `where` in the file (day, room,
+    event, line, title, person, or the conference). `detail` keeps them to be described later in another
+    language (a followed URL's last result); the message is the sentence in the language of now."""
+
+    def __init__(self, problem, where=None, **params):
+        self.detail = {"problem": problem, "where": dict(where or {}), "params": params}
+        super().__init__("invalid_schedule", describe_problem(self.detail))
 
 
 # ---- reading the file into plain records --------------------------------------------------------------
@@ -102,36 +223,52 @@ class ParsedSchedule:
     end: datetime | None
     rooms: list = field(default_factory=list)  # names in file order
     sessions: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # ImportError_ of the sessions left out (skip_bad)
 
 
-def parse_schedule(data):
-    """JSON or XML, told apart by the first character."""
+def parse_schedule(data, skip_bad=False):
+    """JSON or XML, told apart by the first character. With `skip_bad`, a session the file gets wrong is left
+    out (its ImportError_ in `skipped`) instead of refusing the file; a problem of the file itself, its
+    conference or a day always refuses it."""
     if not isinstance(data, (bytes, bytearray)):
-        raise ImportError_("expected the file's bytes")
+        raise ImportError_("not_bytes")
     head = bytes(data[:1024]).lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith((b"{", b"<")):
-        raise ImportError_("not a schedule file: expected a c3voc/pretalx schedule.json or a frab schedule.xml")
+        raise ImportError_("not_schedule")
     # What a hostile or broken file can still provoke deep inside the parsers becomes a clear refusal.
     try:
-        return _parse_json(data) if head.startswith(b"{") else _parse_xml(data)
+        return _parse_json(data, skip_bad) if head.startswith(b"{") else _parse_xml(data, skip_bad)
     except RecursionError:
-        raise ImportError_("the file is nested too deeply to be a schedule") from None
+        raise ImportError_("too_deep") from None
     except OverflowError:
-        raise ImportError_("a date, time or duration is out of range (years 1 to 9999)") from None
-    except (TypeError, AttributeError, KeyError) as exc:
-        raise ImportError_(f"the file does not have the structure of a schedule ({exc})") from None
+        raise ImportError_("out_of_range") from None
+    except (TypeError, AttributeError, KeyError):
+        raise ImportError_("bad_structure") from None
+
+
+def _add_session(parsed, skip_bad, where, make, *args):
+    """parsed.sessions gets make(*args, where)'s session; with `skip_bad` a refused one goes to parsed.skipped."""
+    try:
+        try:
+            parsed.sessions.append(make(*args, where))
+        except OverflowError:
+            raise ImportError_("out_of_range", where) from None
+    except ImportError_ as exc:
+        if not skip_bad:
+            raise
+        parsed.skipped.append(exc)
 
 
 def _text(value, where, key, required=False):
     """A text field: missing/None is '' (or an error if required); numbers are accepted as text."""
     if value is None or value == "":
         if required:
-            raise ImportError_(f"{where}: missing '{key}'")
+            raise ImportError_("missing", where, field=key)
         return ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ImportError_(f"{where}: '{key}' must be text")
+        raise ImportError_("not_text", where, field=key)
     if unstorable(str(value)):
-        raise ImportError_(f"{where}: '{key}' contains a NUL character or broken Unicode")
+        raise ImportError_("bad_text", where, field=key)
     return str(value).strip()
 
 
@@ -140,7 +277,7 @@ def _zone(name):
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ImportError_(f"conference: unknown time_zone_name '{name[:60]}'") from None
+        raise ImportError_("unknown_zone", CONFERENCE, value=name[:60]) from None
     return name
 
 
@@ -149,7 +286,7 @@ def _datetime(value, tz, where, key):
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ImportError_(f"{where}: '{key}' is not an ISO 8601 date-time: '{value[:40]}'") from None
+        raise ImportError_("not_datetime", where, field=key, value=value[:40]) from None
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=ZoneInfo(tz))
     parsed.astimezone(timezone.utc)  # stored in UTC: OverflowError (a clear refusal above) if it does not fit
     return parsed
@@ -159,7 +296,7 @@ def _date(value, where, key):
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ImportError_(f"{where}: '{key}' is not an ISO 8601 date: '{value[:40]}'") from None
+        raise ImportError_("not_date", where, field=key, value=value[:40]) from None
 
 
 def _is_date(value):
@@ -171,42 +308,42 @@ def _conference_bound(value, tz, key, end=False):
     if not value:
         return None
     if _is_date(value):
-        day = _date(value, "conference", key) + timedelta(days=1 if end else 0)
+        day = _date(value, CONFERENCE, key) + timedelta(days=1 if end else 0)
         return datetime.combine(day, time(), ZoneInfo(tz))
-    return _datetime(value, tz, "conference", key)
+    return _datetime(value, tz, CONFERENCE, key)
 
 
-def _session(raw, where, day_date, day_start, tz):
+def _session(raw, day_date, day_start, tz, where):
     """Check one event record (c3voc field names, values as text) and turn it into a ParsedSession."""
     title = _text(raw.get("title"), where, "title", required=True)
-    where = f"{where} ('{title[:40]}')"
+    where = {**where, "title": title[:40]}
     date_text, start_text = _text(raw.get("date"), where, "date"), _text(raw.get("start"), where, "start")
     if date_text and "T" in date_text:
         start = _datetime(date_text, tz, where, "date")
     elif start_text:
         match = START.fullmatch(start_text)
         if not match:
-            raise ImportError_(f"{where}: 'start' must be HH:MM, not '{start_text[:20]}'")
+            raise ImportError_("not_hhmm", where, field="start", value=start_text[:20])
         on = _date(date_text, where, "date") if _is_date(date_text) else day_date
         if on is None:
-            raise ImportError_(f"{where}: 'start' without a date (neither the event nor its day has one)")
+            raise ImportError_("start_without_date", where)
         start = datetime.combine(on, time(int(match[1]), int(match[2])), ZoneInfo(tz))
         if not date_text and day_start and start < day_start:  # after midnight of a day that runs into the night
             start += timedelta(days=1)
     else:
-        raise ImportError_(f"{where}: missing 'start'")
+        raise ImportError_("missing", where, field="start")
     end_text, duration_text = _text(raw.get("end"), where, "end"), _text(raw.get("duration"), where, "duration")
     if end_text:
         end = _datetime(end_text, tz, where, "end")
     elif duration_text:
         match = DURATION.fullmatch(duration_text)
         if not match:
-            raise ImportError_(f"{where}: 'duration' must be HH:MM, not '{duration_text[:20]}'")
+            raise ImportError_("not_hhmm", where, field="duration", value=duration_text[:20])
         end = start + timedelta(hours=int(match[1]), minutes=int(match[2]), seconds=int(match[3] or 0))
     else:
-        raise ImportError_(f"{where}: missing 'duration'")
+        raise ImportError_("missing", where, field="duration")
     if end <= start:
-        raise ImportError_(f"{where}: it must end after it starts")
+        raise ImportError_("ends_before_start", where)
     start.astimezone(timezone.utc), end.astimezone(timezone.utc)  # stored in UTC: OverflowError if out of range
     tick()
     abstract, description = (
@@ -215,7 +352,7 @@ def _session(raw, where, day_date, day_start, tz):
     )
     persons = raw.get("persons") or []
     if not isinstance(persons, list):
-        raise ImportError_(f"{where}: 'persons' must be a list")
+        raise ImportError_("not_list", where, field="persons")
     return ParsedSession(
         guid=_text(raw.get("guid"), where, "guid") or None,
         title=title[: MAX["title"]],
@@ -226,7 +363,7 @@ def _session(raw, where, day_date, day_start, tz):
         kind=kind_for(_text(raw.get("type"), where, "type")),
         language=_text(raw.get("language"), where, "language")[: MAX["language"]],
         abstract="\n\n".join(t for t in (abstract, description if description != abstract else "") if t),
-        persons=[_person(p, f"{where}, person {n}") for n, p in enumerate(persons, 1)],
+        persons=[_person(p, {**where, "person": n}) for n, p in enumerate(persons, 1)],
         status=STATES.get(_text(raw.get("state") or raw.get("status"), where, "state").lower()),
     )
 
@@ -238,7 +375,7 @@ def _room_name(name):
 
 def _person(raw, where):
     if not isinstance(raw, dict):
-        raise ImportError_(f"{where}: must be an object with a name")
+        raise ImportError_("person_not_object", where)
     name = _text(raw.get("public_name") or raw.get("name"), where, "name", required=True)
     return name[: MAX["speaker"]], _text(raw.get("role"), where, "role")[: MAX["role"]]
 
@@ -251,52 +388,59 @@ def kind_for(type_name):
     return name if name in SESSION_KINDS else KIND_ALIASES.get(name, "other")
 
 
-def _parse_json(data):
+def _parse_json(data, skip_bad=False):
     try:
         document = json.loads(data)
     except json.JSONDecodeError as exc:
-        raise ImportError_(f"broken JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
-    except ValueError as exc:  # bytes that are not UTF-8/16/32
-        raise ImportError_(f"broken JSON: not UTF-8 text ({exc})") from None
+        raise ImportError_("broken_json", line=exc.lineno, column=exc.colno) from None
+    except ValueError:  # bytes that are not UTF-8/16/32
+        raise ImportError_("not_utf8") from None
     schedule = document.get("schedule") if isinstance(document, dict) else None
     if not isinstance(schedule, dict):
-        raise ImportError_("not a schedule.json: there is no top-level 'schedule' object")
+        raise ImportError_("no_schedule")
     conference = schedule.get("conference")
     if not isinstance(conference, dict):
-        raise ImportError_("not a schedule.json: 'schedule' has no 'conference' object")
-    tz = _zone(_text(conference.get("time_zone_name"), "conference", "time_zone_name"))
+        raise ImportError_("no_conference")
+    tz = _zone(_text(conference.get("time_zone_name"), CONFERENCE, "time_zone_name"))
     parsed = ParsedSchedule(
-        title=_text(conference.get("title"), "conference", "title", required=True),
+        title=_text(conference.get("title"), CONFERENCE, "title", required=True),
         timezone=tz,
-        start=_conference_bound(_text(conference.get("start"), "conference", "start"), tz, "start"),
-        end=_conference_bound(_text(conference.get("end"), "conference", "end"), tz, "end", end=True),
+        start=_conference_bound(_text(conference.get("start"), CONFERENCE, "start"), tz, "start"),
+        end=_conference_bound(_text(conference.get("end"), CONFERENCE, "end"), tz, "end", end=True),
     )
     for n, room in enumerate(conference.get("rooms") or [], 1):
         parsed.rooms.append(
             _room_name(
                 _text(
-                    room.get("name") if isinstance(room, dict) else None, f"conference, room {n}", "name", required=True
+                    room.get("name") if isinstance(room, dict) else None,
+                    {**CONFERENCE, "conference_room": n},
+                    "name",
+                    required=True,
                 )
             )
         )
     days = conference.get("days")
     if not isinstance(days, list):
-        raise ImportError_("conference: missing 'days' (a list)")
+        raise ImportError_("missing" if days is None else "not_list", CONFERENCE, field="days")
     for day_number, day in enumerate(days, 1):
-        where = f"day {day_number}"
+        where = {"day": day_number}
         if not isinstance(day, dict) or not isinstance(day.get("rooms"), dict):
-            raise ImportError_(f"{where}: missing 'rooms' (an object of room name -> events)")
+            raise ImportError_("day_without_rooms", where)
         day_date, day_start = _day_bounds(day.get("date"), day.get("day_start"), tz, where)
         for room, events in day["rooms"].items():
             if not isinstance(events, list):
-                raise ImportError_(f"{where}, room '{room}': must be a list of events")
+                raise ImportError_("events_not_list", {**where, "room": room[:100]})
             parsed.rooms.append(_room_name(room))
             for n, raw in enumerate(events, 1):
-                event_where = f"{where}, room '{room}', event {n}"
-                if not isinstance(raw, dict):
-                    raise ImportError_(f"{event_where}: must be an object")
-                parsed.sessions.append(_session({**raw, "room": room}, event_where, day_date, day_start, tz))
+                event_where = {**where, "room": room[:100], "event": n}
+                _add_session(parsed, skip_bad, event_where, _json_session, raw, room, day_date, day_start, tz)
     return parsed
+
+
+def _json_session(raw, room, day_date, day_start, tz, where):
+    if not isinstance(raw, dict):
+        raise ImportError_("event_not_object", where)
+    return _session({**raw, "room": room}, day_date, day_start, tz, where)
 
 
 def _day_bounds(date_value, start_value, tz, where):
@@ -321,28 +465,28 @@ def _safe_xml_parser():
     )
 
 
-def _parse_xml(data):
+def _parse_xml(data, skip_bad=False):
     try:
         root = etree.fromstring(bytes(data), parser=_safe_xml_parser())
     except etree.XMLSyntaxError as exc:
-        raise ImportError_(f"broken XML at line {exc.lineno}: {exc.msg}") from None
+        raise ImportError_("broken_xml", line=exc.lineno or 1) from None
     dtd = root.getroottree().docinfo.internalDTD
     if dtd is not None and any(True for _ in dtd.iterentities()):
-        raise ImportError_("XML with entity declarations (<!ENTITY …>) is not accepted")
+        raise ImportError_("xml_entities")
     if root.tag != "schedule":
-        raise ImportError_(f"not a frab schedule.xml: the root element is <{root.tag}>, not <schedule>")
+        raise ImportError_("xml_root", tag=str(root.tag)[:60])
     conference = root.find("conference")
     if conference is None:
-        raise ImportError_("not a frab schedule.xml: <schedule> has no <conference>")
+        raise ImportError_("xml_no_conference")
     tz = _zone(conference.findtext("time_zone_name", "").strip())
     parsed = ParsedSchedule(
-        title=_text(conference.findtext("title"), "conference", "title", required=True),
+        title=_text(conference.findtext("title"), CONFERENCE, "title", required=True),
         timezone=tz,
         start=_conference_bound(conference.findtext("start", "").strip(), tz, "start"),
         end=_conference_bound(conference.findtext("end", "").strip(), tz, "end", end=True),
     )
     for day_number, day in enumerate(root.iterfind("day"), 1):
-        where = f"day {day_number}"
+        where = {"day": day_number}
         day_date, day_start = _day_bounds(day.get("date"), day.get("start"), tz, where)
         for room in day.iterfind("room"):
             name = room.get("name", "")
@@ -354,8 +498,8 @@ def _parse_xml(data):
                     room=name or raw.get("room", ""),
                     persons=[{"name": p.text or ""} for p in element.iterfind("persons/person")],
                 )
-                event_where = f"{where}, room '{name}', event {n} (line {element.sourceline})"
-                parsed.sessions.append(_session(raw, event_where, day_date, day_start, tz))
+                event_where = {**where, "room": name[:100], "event": n, "line": element.sourceline}
+                _add_session(parsed, skip_bad, event_where, _session, raw, day_date, day_start, tz)
     return parsed
 
 
@@ -379,7 +523,7 @@ def _span(parsed):
     starts = [s.start for s in parsed.sessions] or [t for t in [parsed.start] if t]
     ends = [s.end for s in parsed.sessions] or [t for t in [parsed.end] if t]
     if not starts or not ends:
-        raise ImportError_("conference: no events and no 'start'/'end' to take the event's times from")
+        raise ImportError_("no_times")
     return min(starts), max(max(ends), min(starts) + timedelta(minutes=1))
 
 
@@ -471,7 +615,7 @@ def plan_import(slug, parsed, progress=None):
     progress = progress or (lambda done, total: None)
     event = db.session.execute(select(Event.id, Event.title, Event.timezone).filter_by(slug=slug)).first()
     if event is None and (not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug)):
-        raise ImportError_(f"event slug '{str(slug)[:70]}' must be 2 to 64 lowercase letters, digits, '-' or '_'")
+        raise ImportError_("bad_slug", slug=str(slug)[:70])
     event_id = event.id if event else None
     plan = ImportPlan(
         slug=slug,
@@ -672,7 +816,12 @@ def apply_plan(plan, actor=""):
             counts = plan.counts
             summary = f"Programm neu eingelesen: {counts['sessions']} Programmpunkte in {counts['rooms']} Räumen"
             record_change(
-                event, "agenda.imported", summary, {"replace": _agenda_after(event, plan, payloads, session_ids)}, actor
+                event,
+                "agenda.imported",
+                summary,
+                {"replace": _agenda_after(event, plan, payloads, session_ids)},
+                actor,
+                {"sessions": counts["sessions"], "rooms": counts["rooms"]},
             )
         db.session.commit()
     except Exception:

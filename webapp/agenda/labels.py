@@ -43,3 +43,33 @@ def choices(group):
     options are translated when the form is rendered, in the visitor's language."""
     codes, labels = GROUPS[group]
     return [SelectChoice(value=code, label=labels.get(code, code)) for code in codes]
+
+
+# What the forms call the fields the agenda checks (core.validation.field_label: „Beginn“ muss …), registered
+# in init_app. The keys are those of the API and the socket events.
+FIELDS = {
+    "title": _l("Titel"),
+    "abstract": _l("Beschreibung"),
+    "kind": _l("Art"),
+    "room": _l("Raum"),
+    "status": _l("Status"),
+    "language": _l("Sprache"),
+    "planned_start": _l("Beginn"),
+    "planned_end": _l("Ende"),
+    "delay_minutes": _l("Verspätung in Minuten"),
+    "overrun_minutes": _l("Überziehen in Minuten"),
+    "shift_following": _l("Folgende Programmpunkte verschieben"),
+    "speakers": _l("Mitwirkende"),
+    "topics": _l("Themen"),
+    "text": _l("Text"),
+    "severity": _l("Dringlichkeit"),
+    "expires_at": _l("Läuft ab um"),
+    "expires_in_minutes": _l("Läuft ab nach Minuten"),
+    "name": _l("Name"),
+    "role": _l("Funktion"),
+    "phrase": _l("Formulierung mit bestimmtem Artikel"),
+    "phrase_indefinite": _l("Formulierung mit unbestimmtem Artikel"),
+    "phrase_en": _l("Englische Formulierung"),
+    "url": _l("Adresse"),
+    "id": _l("Programmpunkt"),
+}

@@ -5,8 +5,10 @@ import json
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
+from ..core import qr
 from ..core.events import event_or_404
 from ..core.html import json_script
+from ..core.urls import external_url
 from ..live import snapshot
 from . import exports
 
@@ -24,9 +26,16 @@ def agenda(slug):
     return _page("agenda/agenda.html", event_or_404(slug))
 
 
+def _screen(event, room):
+    # The QR opens the phone agenda at the address phones reach (PUBLIC_URL when it is set).
+    phone_url = external_url("agenda_pages.agenda", slug=event.slug)
+    code = qr.inline_svg(phone_url, _("QR-Code: das Programm auf dem Handy öffnen"), "qr")
+    return _page("agenda/screen.html", event, room=room, phone_url=phone_url, qr=code)
+
+
 @bp.get("/e/<slug>/screen")
 def screen(slug):
-    return _page("agenda/screen.html", event_or_404(slug), room=None)
+    return _screen(event_or_404(slug), None)
 
 
 @bp.get("/e/<slug>/screen/<room_slug>")
@@ -35,7 +44,7 @@ def door_screen(slug, room_slug):
     room = next((r for r in event.rooms if r.slug == room_slug or r.name == room_slug), None)
     if room is None:
         abort(404)
-    return _page("agenda/screen.html", event, room=room)
+    return _screen(event, room)
 
 
 @bp.get("/e/<slug>/manifest.webmanifest")

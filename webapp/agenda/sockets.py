@@ -1,6 +1,8 @@
 """Staff events of the agenda on /live: the same domain functions as the API, for staff logged in by
 session. Anonymous connections get {error} and change nothing."""
 
+from flask_babel import gettext as _
+
 from ..core.errors import DomainError
 from ..core.events import get_event
 from ..core.extensions import db, socketio
@@ -15,7 +17,7 @@ def _staff_call(handler, data):
         event = get_event(connected_event_slug())
         staff = socket_staff(event)
         if not isinstance(data, dict):
-            raise DomainError("invalid", "expected an object")
+            raise DomainError("invalid", _("Erwartet wird ein JSON-Objekt."))
         return handler(event, data, actor_name(staff))
     except DomainError as exc:
         db.session.rollback()

@@ -2,12 +2,14 @@
 token, and staff edits of any municipality."""
 
 from flask import Blueprint, jsonify
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..core.errors import MAX_ID, DomainError, not_found
 from ..core.events import get_event
 from ..core.extensions import db
-from ..core.validation import API_PREFIX, json_body
+from ..core.validation import API_PREFIX, field_label, json_body
 from ..staff.auth import actor_name, api_staff
 from . import board, scoring, sentences
 from .models import Interest, MeetingRequest
@@ -19,7 +21,7 @@ bp = Blueprint("matchmaking_api", __name__, url_prefix=API_PREFIX)
 def public_board(slug):
     event = get_event(slug)
     if not event.board_enabled:
-        raise DomainError("not_found", "this event uses no matchmaking board", 404)
+        raise DomainError("not_found", _("Diese Veranstaltung hat kein Matchmaking-Board."), 404)
     revision = event.revision
     return jsonify({"revision": revision, **board.board_json(event)})
 
@@ -70,7 +72,11 @@ def put_interests(token):
     data = json_body()
     version = data.pop("version", None)
     if version is not None and not valid_version(version):
-        raise DomainError("invalid", "version must be the whole number GET …/interests answered")
+        raise DomainError(
+            "invalid",
+            _("Der Stand der Angaben fehlt oder ist ungültig. Bitte die Seite neu laden."),
+            field="version",
+        )
     consent, interests, contact = board.parse_interests(guest.event, data)
     board.set_interests(
         guest.event,
@@ -93,7 +99,8 @@ def request_meeting(token):
     guest = board.delegate(token)
     data = json_body()
     if not isinstance(data.get("with"), str) or not isinstance(data.get("topic"), str):
-        raise DomainError("invalid", "with (a municipality) and topic (a topic slug) are required")
+        missing = "with" if not isinstance(data.get("with"), str) else "topic"
+        raise DomainError("invalid", _("Bitte eine Kommune und ein Thema wählen."), field=missing)
     request = board.request_meeting(
         guest.event, guest, data["with"], data["topic"], actor=f"Delegierte/r {guest.municipality.name}"
     )
@@ -105,8 +112,10 @@ def answer_meeting(token, request_id):
     guest = board.delegate(token)
     accept = json_body().get("accept")
     if not isinstance(accept, bool):
-        raise DomainError("invalid", "accept must be true or false")
-    request, _ = board.answer_meeting(
+        raise DomainError(
+            "invalid", _("„%(field)s“ muss true oder false sein.", field=field_label("accept")), field="accept"
+        )
+    request, _change = board.answer_meeting(
         guest.event, guest, request_id, accept, actor=f"Delegierte/r {guest.municipality.name}"
     )
     return jsonify({"id": request.id, "status": request.status, **delegate_view(guest)})
@@ -118,7 +127,7 @@ def staff_put_interests(slug, municipality):
     event = get_event(slug)
     target = next((m for m in event.municipalities if municipality in (m.slug, m.name)), None)
     if target is None:
-        raise not_found("municipality")
-    consent, interests, _ = board.parse_interests(event, json_body())
+        raise not_found(_l("Diese Kommune gibt es nicht."))
+    consent, interests, _contact = board.parse_interests(event, json_body())
     board.set_interests(event, target, consent, interests, actor=actor_name(staff))
     return jsonify({"revision": event.revision, **board.board_json(event)})

@@ -4,6 +4,7 @@ of what the board shows is one live revision (webapp.live)."""
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..agenda.domain import expected_start
@@ -14,13 +15,16 @@ from ..core.errors import DomainError, not_found
 from ..core.events import local_iso
 from ..core.extensions import db
 from ..core.models import Municipality
-from ..core.validation import boolean, of_event, refuse_unknown, require
+from ..core.validation import boolean, field_label, of_event, refuse_unknown, require
 from ..live import record_change
 from . import planner, scoring, sentences
 from .models import STAGES, Interest, MeetingRequest, TableAssignment
 
 MAX_INTERESTS = 60
 MEETING_BONUS = 10.0  # an accepted meeting request outweighs any suggestion
+
+# A stage as a person reads it (the delegate page's words).
+STAGE_LABELS = {"runs": _l("im Betrieb"), "plans": _l("in Planung"), "interested": _l("interessiert")}
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -118,22 +122,58 @@ def parse_interests(event, data):
     consent = boolean(data, "consent")
     items = data.get("interests", [])
     if not isinstance(items, list) or len(items) > MAX_INTERESTS:
-        raise DomainError("invalid", f"interests must be a list of at most {MAX_INTERESTS}")
+        raise DomainError(
+            "invalid",
+            _(
+                "„%(field)s“ muss eine Liste mit höchstens %(max)d Einträgen sein.",
+                field=field_label("interests"),
+                max=MAX_INTERESTS,
+            ),
+            field="interests",
+        )
     topics = {t.slug: t for t in event.topics}
     clean = {}
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict) or set(item) - {"topic", "stage", "note"}:
-            raise DomainError("invalid", f"interest {n}: expected {{topic, stage, note?}}")
+            raise DomainError(
+                "invalid", _("Eintrag %(n)d: erwartet werden ein Thema, ein Stand und auf Wunsch eine Notiz.", n=n)
+            )
         topic = topics.get(item.get("topic"))
         if topic is None:
-            raise DomainError("unknown_topic", f"interest {n}: topic must be one of: " + ", ".join(sorted(topics)))
+            raise DomainError(
+                "unknown_topic",
+                _(
+                    "Eintrag %(n)d: Dieses Thema gibt es nicht. Themen: %(topics)s",
+                    n=n,
+                    topics=", ".join(t.name for t in event.topics),
+                ),
+                field="topic",
+                choices=sorted(topics),
+            )
         if item.get("stage") not in STAGES:
-            raise DomainError("invalid", f"interest {n}: stage must be one of: " + ", ".join(STAGES))
+            raise DomainError(
+                "invalid",
+                _(
+                    "Eintrag %(n)d: Der Stand muss einer dieser Werte sein: %(choices)s",
+                    n=n,
+                    choices=", ".join(str(STAGE_LABELS[s]) for s in STAGES),
+                ),
+                field="stage",
+                choices=list(STAGES),
+            )
         note = item.get("note", "")
         if not isinstance(note, str) or len(note) > 200:
-            raise DomainError("invalid", f"interest {n}: note must be text of at most 200 characters")
+            raise DomainError(
+                "invalid",
+                _("Eintrag %(n)d: Die Notiz muss ein Text von höchstens 200 Zeichen sein.", n=n),
+                field="note",
+            )
         if topic.id in clean:
-            raise DomainError("invalid", f"interest {n}: topic {topic.slug} is listed twice")
+            raise DomainError(
+                "invalid",
+                _("Eintrag %(n)d: Das Thema „%(topic)s“ steht schon weiter oben.", n=n, topic=topic.name),
+                field="topic",
+            )
         clean[topic.id] = (item["stage"], " ".join(note.split()))
     contact = boolean(data, "contact") if "contact" in data else False
     return consent, clean, contact
@@ -212,6 +252,7 @@ def set_interests(event, municipality, consent, interests, contact_guest=None, a
         f"{municipality.name}: {len(interests)} Themen, {what}",
         {"replace": {"board": after}},
         actor,
+        {"municipality": municipality.name, "topics": len(interests), "on_board": bool(consent)},
     )
     db.session.commit()
     return change
@@ -226,9 +267,11 @@ def delegate(token):
         else None
     )
     if guest is None or guest.status != "registered":
-        raise not_found("ticket")
+        raise not_found(_l("Dieses Ticket gibt es nicht."))
     if guest.municipality is None:
-        raise DomainError("no_municipality", "this ticket's municipality is not one of the event's", 409)
+        raise DomainError(
+            "no_municipality", _("Die Kommune dieses Tickets nimmt an dieser Veranstaltung nicht teil."), 409
+        )
     if not guest.is_delegate:
         raise DomainError(
             "not_confirmed",
@@ -258,12 +301,14 @@ def confirm_with_invite_code(guest, code):
 def request_meeting(event, guest, other_slug, topic_slug, actor=""):
     other = next((m for m in event.municipalities if m.slug == other_slug or m.name == other_slug), None)
     topic = next((t for t in event.topics if t.slug == topic_slug), None)
-    if other is None or topic is None:
-        raise DomainError("invalid", "unknown municipality or topic")
+    if other is None:
+        raise DomainError("invalid", _("Diese Kommune nimmt an dieser Veranstaltung nicht teil."), field="with")
+    if topic is None:
+        raise DomainError("invalid", _("Dieses Thema gibt es nicht."), field="topic")
     if other.id == guest.municipality_id:
-        raise DomainError("invalid", "a municipality cannot meet itself")
+        raise DomainError("invalid", _("Mit der eigenen Kommune lässt sich kein Gespräch vereinbaren."), field="with")
     if not other.board_consent:
-        raise DomainError("invalid", "that municipality is not on the board")
+        raise DomainError("invalid", _("%(city)s ist nicht auf dem Board.", city=other.name), field="with")
     pair = {guest.municipality_id, other.id}
     open_requests = db.session.execute(
         select(MeetingRequest).where(
@@ -286,18 +331,27 @@ def request_meeting(event, guest, other_slug, topic_slug, actor=""):
     db.session.add(request)
     # A revision without board content: the invited delegates' pages see it live and fetch their view.
     record_change(
-        event, "meeting.requested", f"Anfrage {guest.municipality.name} → {other.name}: {topic.name}", {}, actor
+        event,
+        "meeting.requested",
+        f"Anfrage {guest.municipality.name} → {other.name}: {topic.name}",
+        {},
+        actor,
+        {"from": guest.municipality.name, "to": other.name, "topic": topic.name},
     )
     db.session.commit()
     return request
 
 
 def answer_meeting(event, guest, request_id, accept, actor=""):
-    request = of_event(MeetingRequest, event, request_id, "meeting request")
+    request = of_event(MeetingRequest, event, request_id, _l("Diese Gesprächsanfrage gibt es nicht."))
     if request.to_id != guest.municipality_id:
-        raise DomainError("forbidden", "only the invited municipality can answer", 403)
+        raise DomainError("forbidden", _("Antworten kann nur die eingeladene Kommune."), 403)
     if request.status != "requested":
-        raise DomainError("invalid", f"already {request.status}", 409)
+        already = {
+            "accepted": _l("Diese Anfrage ist schon angenommen."),
+            "declined": _l("Diese Anfrage ist schon abgelehnt."),
+        }
+        raise DomainError("invalid", already.get(request.status, _l("Diese Anfrage ist schon beantwortet.")), 409)
     request.status = "accepted" if accept else "declined"
     request.answered_at = datetime.now(timezone.utc)
     db.session.flush()
@@ -310,6 +364,12 @@ def answer_meeting(event, guest, request_id, accept, actor=""):
             f"Treffen {request.from_municipality.name} – {request.to_municipality.name}",
             {"replace": {"board": board_json(event)}},
             actor,
+            {
+                "reason": "meeting",
+                "from": request.from_municipality.name,
+                "to": request.to_municipality.name,
+                "topic": request.topic.name,
+            },
         )
     db.session.commit()
     return request, change
@@ -322,7 +382,8 @@ def refresh_plan(event, **_):
     replan(event)
     after = plan_json(event)
     if after != before:
-        record_change(event, "board.planned", "Tischplan angepasst", {"replace": {"board": board_json(event)}})
+        board = {"replace": {"board": board_json(event)}}
+        record_change(event, "board.planned", "Tischplan angepasst", board, details={"reason": "plan"})
 
 
 _NOTED = "board_before_programme_change"
@@ -343,7 +404,9 @@ def board_after_programme_change(event, **_):
     replan(event)
     after = board_json(event)
     if after != before:
-        record_change(event, "board.updated", "Board nach Programmänderung angepasst", {"replace": {"board": after}})
+        board = {"replace": {"board": after}}
+        summary = "Board nach Programmänderung angepasst"
+        record_change(event, "board.updated", summary, board, details={"reason": "programme"})
 
 
 def networking_slots(event):

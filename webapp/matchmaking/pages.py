@@ -18,10 +18,12 @@ from wtforms.validators import DataRequired, Length
 
 from ..checkin import tickets
 from ..checkin.guests import guest_by_token
+from ..core import qr
 from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.extensions import csrf, db
 from ..core.html import json_script
+from ..core.urls import external_url
 from ..live import snapshot
 from . import board, scoring, sentences
 from .api import delegate_view
@@ -66,8 +68,9 @@ def _strings():
         "graph_label": _("Netz aus Kommunen und Themen: {n} Kommunen, {m} Themen"),
         "host": _("Gastgeberin"),
         "tables_at": _("{session}, {time} Uhr"),
-        "more_matches": _("und {n} weitere Verbindungen"),
-        "more_tables": _("und {n} weitere Tische"),
+        # [singular, plural]: the page picks by n (static/js/i18n.js)
+        "more_matches": [_("und 1 weitere Verbindung"), _("und {n} weitere Verbindungen")],
+        "more_tables": [_("und 1 weiterer Tisch"), _("und {n} weitere Tische")],
         "show_all": _("Alle {n} Verbindungen zeigen"),
         "new_link": _("Neue Verbindung"),
         "more_new": _("(und {n} weitere)"),
@@ -75,16 +78,16 @@ def _strings():
     }
 
 
-def _public_page(template, event):
+def _public_page(template, event, **extra):
     if not event.board_enabled:
         abort(404)  # this meeting uses no board
     state = json_script(snapshot(event))
-    return render_template(template, event=event, state=state, strings=_strings(), score_rule=_score_rule())
+    return render_template(template, event=event, state=state, strings=_strings(), score_rule=_score_rule(), **extra)
 
 
 def _score_rule():
     """How the points are counted, in one line in the page's language (from scoring.PAIR_WEIGHTS)."""
-    return sentences.score_rule(str(get_locale()), scoring.PAIR_WEIGHTS)
+    return sentences.score_rule(get_locale().language, scoring.PAIR_WEIGHTS)
 
 
 @bp.get("/e/<slug>/board")
@@ -94,7 +97,11 @@ def public_board(slug):
 
 @bp.get("/e/<slug>/board/screen")
 def board_screen(slug):
-    return _public_page("matchmaking/screen.html", event_or_404(slug))
+    event = event_or_404(slug)
+    # The QR opens the public board at the address phones reach (PUBLIC_URL when it is set).
+    board_url = external_url("matchmaking_pages.public_board", slug=event.slug)
+    code = qr.inline_svg(board_url, _("QR-Code: das Board auf dem Handy öffnen"), "qr")
+    return _public_page("matchmaking/screen.html", event, board_url=board_url, qr=code)
 
 
 # ---- a delegate's own pages ------------------------------------------------------------------------

@@ -46,6 +46,13 @@ LANGUAGES = ("de", "en")
 _RANK = {stage: i for i, stage in enumerate(STAGES)}  # runs, plans, interested: the experienced first
 # Babel's locale per page language: British English (as the pages' dates).
 _LOCALES = {"de": "de", "en": "en_GB"}
+
+
+def _locale(lang):
+    """Babel's locale for a page language; a language without its own (a test's pseudo-locale) writes German."""
+    return _LOCALES.get(lang, "de")
+
+
 # The indefinite article's pronoun: "Trier plant eine", "… einen", "… eines".
 _PRONOUNS = {"ein": "eines", "eine": "eine", "einen": "einen"}
 
@@ -115,7 +122,7 @@ def _ordered(city_a, stage_a, city_b, stage_b):
 
 def number(value, lang):
     """5.5 as the language writes it ("5,5" / "5.5"), whole numbers without decimals."""
-    return format_decimal(round(value, 2), locale=_LOCALES[lang])
+    return format_decimal(round(value, 2), locale=_locale(lang))
 
 
 def _words(words, topic):
@@ -164,7 +171,7 @@ class Wording:
             "%(score)s Punkte: %(parts)s",
             count,
             score=number(total, self.lang),
-            parts=format_list(parts, locale=_LOCALES[self.lang]),
+            parts=format_list(parts, locale=_locale(self.lang)),
         )
 
 

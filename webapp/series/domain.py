@@ -163,8 +163,14 @@ def update_event(event, fields, actor=""):
     after = event_json(event)
     change = None
     if after != before:
+        fields = [key for key in after if after[key] != before[key]]
         change = record_change(
-            event, "event.edited", f"Veranstaltung geändert: {event.title}", {"replace": {"event": after}}, actor
+            event,
+            "event.edited",
+            f"Veranstaltung geändert: {event.title}",
+            {"replace": {"event": after}},
+            actor,
+            {"title": event.title, "fields": fields},
         )
     db.session.commit()
     return change

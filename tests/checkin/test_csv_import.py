@@ -144,13 +144,16 @@ def test_a_bad_row_blocks_the_import_unless_skipped():
     p = csv_import.parse(csv_bytes(lines), event)
     assert p.counts() == {"rows": 5, "good": 2, "bad": 3, "duplicates": 0}
     assert p.errors == [
-        "Zeile 3: name must not be empty",
-        "Zeile 5: email is not an e-mail address",
-        "Zeile 6: city is longer than 120 characters",
+        "Zeile 3: Bitte einen Namen angeben (oder Vor- und Nachname).",
+        "Zeile 5: „keine-adresse“ ist keine E-Mail-Adresse.",
+        "Zeile 6: „Kommune“ darf höchstens 120 Zeichen lang sein.",
     ]
     with pytest.raises(DomainError) as exc:
         csv_import.apply(event, p, skip_bad_rows=False)
-    assert "Zeile 3: name must not be empty" in exc.value.message and exc.value.code == "invalid_rows"
+    assert exc.value.message.startswith(
+        "3 fehlerhafte Zeilen, nichts importiert: Zeile 3: Bitte einen Namen angeben (oder Vor- und Nachname)."
+    )
+    assert exc.value.code == "invalid_rows"
     assert count() == 0
 
     calls = []
@@ -284,17 +287,29 @@ def test_import_page_upload_preview_confirm(admin, tmp_path):
     assert r.status_code == 302 and count() == 3
 
 
-def test_import_page_bad_rows_need_the_skip_checkbox(admin):
+def test_import_page_button_says_it_skips_the_bad_rows(admin):
     lines = ["Name;Kommune", "Gut;Trier", ";Mayen", "Auch Gut;Koblenz"]
     r = upload(admin, csv_bytes(lines))
     body = r.get_data(as_text=True)
-    assert "Zeile 3: name must not be empty" in body and "Fehlerhafte Zeilen überspringen" in body
+    assert "Zeile 3: Bitte einen Namen angeben (oder Vor- und Nachname)." in body
+    button = re.search(
+        r'<button type="submit" class="primary" name="skip_bad_rows" value="y"[^>]*>([^<]*)</button>', body
+    )
+    assert button and button.group(1) == "2 Gäste importieren, 1 fehlerhafte Zeile überspringen"
+    # Without the button's value (an old tab, a script) the bad row still blocks the import.
     ident = upload_id(r)
     r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": ident})
-    assert r.status_code == 422 and "nichts importiert" in r.get_data(as_text=True)
+    assert r.status_code == 422 and "1 fehlerhafte Zeile, nichts importiert" in r.get_data(as_text=True)
     assert count() == 0
     r = admin.post(f"/staff/e/{SLUG}/guests/import/confirm", data={"upload_id": ident, "skip_bad_rows": "y"})
     assert r.status_code == 302 and names() == ["Auch Gut", "Gut"]
+    assert "2 Gäste importiert; 1 fehlerhafte Zeile übersprungen." in admin.get(r.location).get_data(as_text=True)
+
+
+def test_import_page_offers_no_import_when_no_row_is_good(admin):
+    r = upload(admin, csv_bytes(["Name;Kommune", ";Mayen"]))
+    body = r.get_data(as_text=True)
+    assert "Keine Zeile lässt sich importieren." in body and "importieren, 1 fehlerhafte" not in body
 
 
 def test_import_page_file_errors_and_tampering(admin, client, tmp_path):
@@ -392,8 +407,8 @@ def test_cli_bad_rows_exit_non_zero_and_write_nothing_unless_skipped(app, tmp_pa
     path.write_bytes(csv_bytes(["Name;Kommune;E-Mail", "Gut;Trier;", ";Mayen;", "Gut Zwei;Mayen;x"]))
     r = run_cli(app, SLUG, str(path))
     assert r.exit_code == 1 and count() == 0
-    assert "Zeile 3: name must not be empty" in r.output
-    assert "Zeile 4: email is not an e-mail address" in r.output
+    assert "Zeile 3: Bitte einen Namen angeben (oder Vor- und Nachname)." in r.output
+    assert "Zeile 4: „x“ ist keine E-Mail-Adresse." in r.output
     r = run_cli(app, SLUG, str(path), "--dry-run", "--skip-bad-rows")
     assert r.exit_code == 0 and count() == 0
     r = run_cli(app, SLUG, str(path), "--skip-bad-rows")

@@ -70,13 +70,15 @@ def test_name_is_composed_from_its_parts_and_kept_when_given(app):
     ]
     with pytest.raises(DomainError) as exc:
         guests.parse_guest({"title": "Dr.", "city": "Trier"})  # a title is no name
-    assert exc.value.message == "name must not be empty"
+    assert exc.value.message == "Bitte einen Namen angeben (oder Vor- und Nachname)." and exc.value.details == {
+        "field": "name"
+    }
     with pytest.raises(DomainError) as exc:
         guests.parse_guest({"name": "X", "title": "D" * 41})
-    assert exc.value.message == "title is longer than 40 characters"
+    assert exc.value.message == "„Titel“ darf höchstens 40 Zeichen lang sein." and exc.value.details["field"] == "title"
     with pytest.raises(DomainError) as exc:
         guests.parse_guest({"name": "X", "notes": "n" * (guests.NOTES_MAX + 1)})
-    assert exc.value.message.startswith("notes is longer than")
+    assert exc.value.message == f"„Notizen“ darf höchstens {guests.NOTES_MAX} Zeichen lang sein."
     assert guests.parse_guest({"name": "X", "notes": "Zeile 1\n  Zeile 2  "})["notes"] == "Zeile 1\n  Zeile 2"
 
 
@@ -233,7 +235,7 @@ def test_csv_headers_in_english_and_any_case_or_umlaut_spelling():
     assert preview.rows[0].fields["name"] == "Käthe Muster-Groß" and preview.rows[0].fields["given_name"] == "Käthe"
     # An unknown language is a bad row, with the field's message.
     preview = csv_import.parse("Name;Sprache\nKäthe Muster;Klingonisch\n".encode())
-    assert preview.rows[0].error == "language must be one of: de, en"
+    assert preview.rows[0].error == "„Sprache“ muss einer dieser Werte sein: de, en"
 
 
 def test_import_preview_shows_the_name_parts(office):

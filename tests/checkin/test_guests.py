@@ -196,7 +196,10 @@ def test_add_and_edit_guest(admin):
     r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/edit", data={"name": "", "city": "Trier"})
     assert r.status_code == 422 and "Bitte einen Namen angeben." in r.get_data(as_text=True)
     r = admin.post(f"/staff/e/{SLUG}/guests/{guest.id}/edit", data={"name": "X", "email": "kaputt"})
-    assert r.status_code == 422 and "email is not an e-mail address" in r.get_data(as_text=True)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422 and "„kaputt“ ist keine E-Mail-Adresse." in body
+    # at the E-Mail field, not under the name
+    assert '<span class="error" id="email-err">„kaputt“ ist keine E-Mail-Adresse.</span>' in body
     db.session.refresh(guest)
     assert guest.name == "Neu Gast-Geändert"
     assert admin.get(f"/staff/e/{SLUG}/guests/99999/edit").status_code == 404

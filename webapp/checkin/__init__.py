@@ -1,6 +1,7 @@
 """QR check-in: guests and tickets, one check-in function, the scanner, offline sync, live arrivals."""
 
 from ..core.extensions import csrf
+from ..core.validation import register_field_labels
 from ..live import register_stats
 from ..staff.auth import refuse_enabling
 from ..staff.team import account_owner
@@ -10,6 +11,7 @@ from . import (
     calendar,
     cli,
     devices,
+    guests,
     kiosk,
     mailings,
     pages,
@@ -29,6 +31,7 @@ def init_app(app):
     csrf.exempt(api.bp)
     csrf.exempt(mailings.api)
     ticket_mail.init_app(app)
+    register_field_labels(guests.FIELD_LABELS)
     register_stats(arrival_stats)
     refuse_enabling(app, devices.revoked_device_reason)
     account_owner(app, devices.device_label)  # paired phones are managed on the devices page

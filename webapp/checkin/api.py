@@ -4,6 +4,7 @@ import hashlib
 import hmac
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
 
 from ..core.errors import DomainError
 from ..core.events import get_event
@@ -26,7 +27,7 @@ def door_staff(slug):
     event = get_event(slug)
     device = device_of(staff)
     if device is not None and device.event_id != event.id:
-        raise DomainError("forbidden", "this device is paired for another event", 403)
+        raise DomainError("forbidden", _("Dieses Gerät ist für eine andere Veranstaltung gekoppelt."), 403)
     return staff, event
 
 
@@ -55,7 +56,9 @@ def list_guests(slug):
         return jsonify({"guests": [guests.guest_admin_json(g) for g in found]})
     # Door accounts look people up by name to let them in, not to browse the list.
     if len(query) < DOOR_SEARCH_MIN:
-        raise DomainError("invalid", f"type at least {DOOR_SEARCH_MIN} characters of a name")
+        raise DomainError(
+            "invalid", _("Bitte mindestens %(n)d Zeichen des Namens eingeben.", n=DOOR_SEARCH_MIN), field="q"
+        )
     found = guests.search_guests(event, query, limit=DOOR_SEARCH_LIMIT)
     return jsonify({"guests": [guests.door_json(g) for g in found]})
 
@@ -84,7 +87,9 @@ def check_in_batch(slug):
     staff, event = door_staff(slug)
     scans = json_body().get("scans")
     if not isinstance(scans, list) or not 1 <= len(scans) <= MAX_BATCH:
-        raise DomainError("invalid", f"scans must be a list of 1 to {MAX_BATCH} scans")
+        raise DomainError(
+            "invalid", _("„scans“ muss eine Liste von 1 bis %(max)d Scans sein.", max=MAX_BATCH), field="scans"
+        )
     parsed = [service.parse_scan(scan) for scan in scans]  # all valid, or none applied
     answers = service.check_in_batch(event, parsed, device=actor_name(staff), staff_id=staff.id)
     return jsonify({"answers": answers})
@@ -95,7 +100,11 @@ def undo(slug, checkin_id):
     staff, event = door_staff(slug)
     nonce = json_body().get("nonce")
     if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
-        raise DomainError("invalid", "nonce must be 1 to 64 characters")
+        raise DomainError(
+            "invalid",
+            _("„nonce“ muss eine vom Gerät erzeugte Kennung aus 1 bis 64 Zeichen sein (am besten eine UUID)."),
+            field="nonce",
+        )
     return jsonify(service.undo_check_in(event, checkin_id, nonce, device=actor_name(staff), staff_id=staff.id))
 
 

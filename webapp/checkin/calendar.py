@@ -10,6 +10,7 @@ the event's revision, so a subscribed calendar sees a delay, a move or a cancell
 import secrets
 
 from flask import Blueprint, Response, abort, jsonify
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -33,9 +34,13 @@ def favourite_ids(guest):
 def set_favourites(guest, session_ids):
     """The guest's starred sessions become exactly these (sessions of other events are refused). Commits."""
     if not isinstance(session_ids, list) or len(session_ids) > MAX_FAVOURITES:
-        raise DomainError("invalid", f"sessions must be a list of at most {MAX_FAVOURITES} session ids")
+        raise DomainError(
+            "invalid",
+            _("„sessions“ muss eine Liste von höchstens %(max)d Programmpunkt-IDs sein.", max=MAX_FAVOURITES),
+            field="sessions",
+        )
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in session_ids):
-        raise DomainError("invalid", "sessions must be a list of session ids")
+        raise DomainError("invalid", _("„sessions“ muss eine Liste von Programmpunkt-IDs sein."), field="sessions")
     wanted = set(session_ids)
     known = set(
         db.session.execute(
@@ -43,14 +48,21 @@ def set_favourites(guest, session_ids):
         ).scalars()
     )
     if wanted - known:
-        raise DomainError("invalid", "unknown session ids for this event", unknown=sorted(wanted - known))
+        raise DomainError(
+            "invalid",
+            _("Diese Programmpunkte gibt es in dieser Veranstaltung nicht."),
+            field="sessions",
+            unknown=sorted(wanted - known),
+        )
     db.session.execute(delete(Favourite).where(Favourite.guest_id == guest.id))
     db.session.add_all(Favourite(guest_id=guest.id, session_id=i) for i in sorted(wanted))
     try:
         db.session.commit()
     except IntegrityError:  # two phones of the guest sent theirs at the same moment: the other one won
         db.session.rollback()
-        raise DomainError("conflict", "favourites changed at the same time; send them again", 409) from None
+        raise DomainError(
+            "conflict", _("Die Merkliste wurde gleichzeitig woanders geändert. Bitte noch einmal senden."), 409
+        ) from None
     return sorted(wanted)
 
 

@@ -25,6 +25,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import insert, select
 
 from ..core.cooperative import paced
@@ -134,7 +136,7 @@ class Row:
     line: int  # line of the file where the record ends (= the Excel row for one-line cells)
     fields: dict  # cleaned fields (or the raw ones when `error` is set)
     error: str | None = None
-    duplicate_of: str | None = None  # "Zeile 3" (earlier in the file) or "vorhanden" (already a guest)
+    duplicate_of: str | None = None  # "wie Zeile 3" (earlier in the file) or "schon angemeldet" (a guest)
 
     @property
     def ok(self):
@@ -147,9 +149,9 @@ class Row:
     @property
     def message(self):
         if self.error:
-            return f"Zeile {self.line}: {self.error}"
+            return _("Zeile %(line)d: %(error)s", line=self.line, error=self.error)
         if self.duplicate_of:
-            return f"Zeile {self.line}: doppelt ({self.duplicate_of})"
+            return _("Zeile %(line)d: doppelt (%(reason)s)", line=self.line, reason=self.duplicate_of)
         return ""
 
 
@@ -242,7 +244,7 @@ def detect_delimiter(text):
     best, best_score = ";", None
     for delimiter in DELIMITERS:
         try:
-            records = [r for _, r in _records(text, delimiter, limit=60) if not _blank(r)]
+            records = [r for _line, r in _records(text, delimiter, limit=60) if not _blank(r)]
         except csv.Error:
             continue
         if not records:
@@ -285,11 +287,11 @@ def parse(data, event=None):
     are flagged as duplicates too. Writes nothing."""
     preview = Preview()
     if not data or not data.strip():
-        preview.file_errors.append("Die Datei ist leer.")
+        preview.file_errors.append(_("Die Datei ist leer."))
         return preview
     text, preview.encoding = decode(data)
     if "\x00" in text:
-        preview.file_errors.append("Das ist keine CSV-Datei (Binärdaten). Bitte in Excel als CSV speichern.")
+        preview.file_errors.append(_("Das ist keine CSV-Datei (Binärdaten). Bitte in Excel als CSV speichern."))
         return preview
     lines = text.split("\n", 1)
     hint = re.fullmatch(r'"?sep=([;,\t])"?[ \r]*', lines[0], re.IGNORECASE)
@@ -303,23 +305,27 @@ def parse(data, event=None):
     try:
         records = [(n + line_offset, r) for n, r in _records(text, preview.delimiter) if not _blank(r)]
     except csv.Error as exc:
-        preview.file_errors.append(f"Die Datei lässt sich nicht als CSV lesen: {exc}")
+        preview.file_errors.append(_("Die Datei lässt sich nicht als CSV lesen: %(reason)s", reason=exc))
         return preview
     if not records:
-        preview.file_errors.append("Die Datei ist leer.")
+        preview.file_errors.append(_("Die Datei ist leer."))
         return preview
-    (_, header), records = records[0], records[1:]
+    (_line, header), records = records[0], records[1:]
     preview.columns = map_headers(header)
     preview.unknown_headers = [h for h, key in preview.columns if key is None and h]
-    index = {key: i for i, (_, key) in enumerate(preview.columns) if key}
+    index = {key: i for i, (_header, key) in enumerate(preview.columns) if key}
     if not (set(NAME_KEYS) & set(index)):
-        found = ", ".join(repr(h) for h, _ in preview.columns) or "-"
+        found = ", ".join(repr(h) for h, _key in preview.columns) or "-"
         preview.file_errors.append(
-            f"Keine Namensspalte gefunden (erwartet: „Name“ oder „Vorname“ und „Nachname“). Gefundene Spalten: {found}"
+            _(
+                "Keine Namensspalte gefunden (erwartet: „Name“ oder „Vorname“ und „Nachname“). "
+                "Gefundene Spalten: %(found)s",
+                found=found,
+            )
         )
         return preview
     if len(records) > MAX_ROWS:
-        preview.file_errors.append(f"Zu viele Zeilen: {len(records)} (höchstens {MAX_ROWS}).")
+        preview.file_errors.append(_("Zu viele Zeilen: %(rows)d (höchstens %(max)d).", rows=len(records), max=MAX_ROWS))
         return preview
 
     cities = _canonical_cities(event) if event is not None else {}
@@ -356,9 +362,9 @@ def parse(data, event=None):
         city = cities.get(_key_text(clean.get("city", "")), clean.get("city", ""))
         key = (_key_text(clean["name"]), _key_text(city))
         if key in first_line:
-            row.duplicate_of = f"wie Zeile {first_line[key]}"
+            row.duplicate_of = _("wie Zeile %(line)d", line=first_line[key])
         elif key in seen:
-            row.duplicate_of = "schon angemeldet"
+            row.duplicate_of = _("schon angemeldet")
         else:
             first_line[key] = line
         preview.rows.append(row)
@@ -374,8 +380,15 @@ def apply(event, preview, skip_bad_rows=False, progress=None):
     bad = preview.bad_rows
     if bad and not skip_bad_rows:
         shown = "; ".join(r.message for r in bad[:SHOWN_ERRORS])
-        more = f" (und {len(bad) - SHOWN_ERRORS} weitere)" if len(bad) > SHOWN_ERRORS else ""
-        raise DomainError("invalid_rows", f"{len(bad)} fehlerhafte Zeile(n), nichts importiert: {shown}{more}", 422)
+        if len(bad) > SHOWN_ERRORS:
+            shown += " " + _("(und %(num)d weitere)", num=len(bad) - SHOWN_ERRORS)
+        message = ngettext(
+            "%(num)d fehlerhafte Zeile, nichts importiert: %(rows)s",
+            "%(num)d fehlerhafte Zeilen, nichts importiert: %(rows)s",
+            len(bad),
+            rows=shown,
+        )
+        raise DomainError("invalid_rows", message, 422)
     rows = preview.good_rows
     total = len(rows)
     step = max(1, total // 100)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import qrcode
 import qrcode.image.svg
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -109,7 +110,7 @@ def new_pairing_code(event, device, now=None):
 
 
 def get_device(event, device_id):
-    return of_event(Device, event, device_id, "device")
+    return of_event(Device, event, device_id, _l("Dieses Gerät gibt es nicht."))
 
 
 def device_for_code(code, now=None):
@@ -274,9 +275,9 @@ def conflicts(event):
 
 def mark_reviewed(event, scan_id, actor, staff_id=None):
     """Note in the audit log that staff looked at a conflict (idempotent: one review row per conflict)."""
-    scan = of_event(Scan, event, scan_id, "conflict")
+    scan = of_event(Scan, event, scan_id, _l("Diesen Konflikt gibt es nicht."))
     if not scan.conflict:
-        raise not_found("conflict")
+        raise not_found(_l("Diesen Konflikt gibt es nicht."))
     nonce = f"{REVIEW_PREFIX}{scan.id}"
     if db.session.execute(select(Scan.id).filter_by(event_id=event.id, nonce=nonce)).first():
         return False

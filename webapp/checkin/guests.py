@@ -6,6 +6,8 @@ import unicodedata
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -16,7 +18,7 @@ from ..core.extensions import db
 from ..core.models import Event, new_invite_code
 from ..core.text import compact_key, fold_umlauts
 from ..core.urls import external_url
-from ..core.validation import boolean, choice, of_event, refuse_unknown, text
+from ..core.validation import boolean, choice, field_label, of_event, refuse_unknown, text
 from ..live import touch_stats
 from ..mail.models import OutboxMessage
 from .models import GUEST_STATUSES, Guest, new_code, new_token
@@ -69,6 +71,35 @@ def compose_name(title="", given_name="", family_name=""):
     return " ".join(part for part in (title, given_name, family_name) if part)
 
 
+# What the guest forms, the API and the CSV import call each field (messages name it: "Bitte „Ort“ ausfüllen.").
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "salutation": _l("Anrede"),
+    "title": _l("Titel"),
+    "given_name": _l("Vorname"),
+    "family_name": _l("Nachname"),
+    "city": _l("Kommune"),
+    "organisation": _l("Organisation"),
+    "role": _l("Funktion"),
+    "email": _l("E-Mail"),
+    "notes": _l("Notizen"),
+    "language": _l("Sprache"),
+    "consent_contact": _l("Kontakt erlaubt"),
+    "delegate": _l("Delegierte/r"),
+    "status": _l("Status"),
+}
+
+
+def _name_missing():
+    return DomainError("invalid", _("Bitte einen Namen angeben (oder Vor- und Nachname)."), field="name")
+
+
+def _name_too_long():
+    return DomainError(
+        "invalid", _("Der Name darf höchstens %(max)d Zeichen lang sein.", max=FIELDS["name"]), field="name"
+    )
+
+
 def parse_guest(data, required=("name",)):
     """Clean guest fields from a JSON object or form; unknown keys are refused. A new guest's name left out
     (or empty) is composed of title, given and family name; a name alone keeps the parts empty. A change
@@ -89,15 +120,19 @@ def parse_guest(data, required=("name",)):
         if "name" in required:
             clean["name"] = compose_name(*(clean.get(key, "") for key in NAME_PARTS))
             if len(clean["name"]) > FIELDS["name"]:
-                raise DomainError("invalid", f"name is longer than {FIELDS['name']} characters")
+                raise _name_too_long()
         # else: an emptied name stays "", and update_guest makes it of the guest's parts with these
     for key in required:
         if not clean.get(key):
-            raise DomainError("invalid", f"{key} must not be empty")
+            if key == "name":
+                raise _name_missing()
+            raise DomainError("invalid", _("Bitte „%(field)s“ ausfüllen.", field=field_label(key)), field=key)
     if "name" in clean and not clean["name"] and not (clean.get("given_name") or clean.get("family_name")):
-        raise DomainError("invalid", "name must not be empty")
+        raise _name_missing()
     if clean.get("email") and ("@" not in clean["email"] or " " in clean["email"]):
-        raise DomainError("invalid", "email is not an e-mail address")
+        raise DomainError(
+            "invalid", _("„%(email)s“ ist keine E-Mail-Adresse.", email=clean["email"][:60]), field="email"
+        )
     for key in ("consent_contact", "delegate"):
         if key in data:
             clean[key] = boolean(data, key)
@@ -326,7 +361,9 @@ def create_guest(event, fields, source="staff"):
         guest.status = "waiting"
     if source == "self":
         if has_request_context():
-            guest.language = str(get_locale() or "de")  # her mails come in the language she registered in
+            guest.language = (
+                get_locale().language if get_locale() else "de"
+            )  # her mails come in the language she registered in
         db.session.flush()
         guest_registered.send(event, guest=guest)  # e.g. the ticket mail, queued in this transaction
     commit_guest_change(event)
@@ -410,9 +447,9 @@ def _follow_name_parts(guest, fields):
     if not derived:
         return fields
     if not new:
-        raise DomainError("invalid", "name must not be empty")
+        raise _name_missing()
     if len(new) > FIELDS["name"]:
-        raise DomainError("invalid", f"name is longer than {FIELDS['name']} characters")
+        raise _name_too_long()
     return {**fields, "name": new}
 
 
@@ -437,7 +474,7 @@ def update_guest(event, guest, fields):
 
 
 def get_guest(event, guest_id):
-    return of_event(Guest, event, guest_id, "guest")
+    return of_event(Guest, event, guest_id, _l("Diesen Gast gibt es in dieser Veranstaltung nicht."))
 
 
 def guest_by_token(token):

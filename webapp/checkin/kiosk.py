@@ -22,6 +22,7 @@ from time import monotonic
 
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 from sqlalchemy import select
 
@@ -93,7 +94,7 @@ class Throttle:
         """Count a failure; returns the seconds until the next try (0: at once)."""
         now = monotonic()
         with self._lock:
-            count, _ = self._count(key, now)
+            count, _last = self._count(key, now)
             self._state[key] = (count + 1, now)
             return math.ceil(self._pause(count + 1))
 
@@ -274,11 +275,15 @@ def kiosk(slug):
 @bp.get("/places.json")
 @staff_required(role=None)  # anonymous: the login page, as every /staff/ route
 def places_json(slug):
-    _, event, _ = _door(slug, request.args.get("device"))
+    _staff, event, _device = _door(slug, request.args.get("device"))
     return jsonify({"places": places(event)})
 
 
 # ---- checking in ---------------------------------------------------------------------------------------
+
+
+# What the kiosk form calls its fields, for the messages ("place" is the municipality typed at the door).
+_KIOSK_LABELS = {"code": _l("Code"), "name": _l("Name"), "place": _l("Kommune")}
 
 
 def _text(data, key, limit):
@@ -286,7 +291,11 @@ def _text(data, key, limit):
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > limit:
-        raise DomainError("invalid", f"{key} must be a text of at most {limit} characters")
+        raise DomainError(
+            "invalid",
+            _("„%(field)s“ muss ein Text von höchstens %(max)d Zeichen sein.", field=_KIOSK_LABELS[key], max=limit),
+            field=key,
+        )
     return squash(value) or None
 
 
@@ -321,11 +330,15 @@ def check_in(slug):
     staff, event, device = _door(slug, data.get("device"))
     nonce = data.get("nonce")
     if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
-        raise DomainError("invalid", "nonce must be a client-made id of 1 to 64 characters (a UUID is best)")
+        raise DomainError(
+            "invalid",
+            _("„nonce“ muss eine vom Gerät erzeugte Kennung aus 1 bis 64 Zeichen sein (am besten eine UUID)."),
+            field="nonce",
+        )
     code = _text(data, "code", service.MAX_INPUT)
     name, place = _text(data, "name", NAME_MAX), _text(data, "place", NAME_MAX)
     if not code and not (name and place):
-        raise DomainError("invalid", "send code, or name and place")
+        raise DomainError("invalid", _("Bitte den Code scannen oder Name und Kommune eingeben."), field="code")
     throttle, key = _throttles()["checkin"], f"staff:{staff.id}"
     limited = guessable(code) if code else True
     if limited and (wait := throttle.wait(key)):

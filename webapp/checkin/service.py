@@ -6,6 +6,8 @@ import re
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -93,9 +95,17 @@ def _answer(result, guest=None, checkin=None):
 def parse_scan(data):
     code, nonce = expect_object(data).get("code"), data.get("nonce")
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_INPUT:
-        raise DomainError("invalid", f"code must be the scanned text or typed code (1 to {MAX_INPUT} characters)")
+        raise DomainError(
+            "invalid",
+            _("Bitte den gescannten oder getippten Code senden (1 bis %(max)d Zeichen).", max=MAX_INPUT),
+            field="code",
+        )
     if not isinstance(nonce, str) or not 1 <= len(nonce) <= 64:
-        raise DomainError("invalid", "nonce must be a client-made id of 1 to 64 characters (a UUID is best)")
+        raise DomainError(
+            "invalid",
+            _("„nonce“ muss eine vom Gerät erzeugte Kennung aus 1 bis 64 Zeichen sein (am besten eine UUID)."),
+            field="nonce",
+        )
     scanned_at = aware_time(data, "scanned_at") if data.get("scanned_at") is not None else None
     return code, nonce, scanned_at
 
@@ -141,7 +151,11 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
             and earlier.guest_id != _guest_in(event, guest)
             and earlier.input != DELETED
         ):
-            raise DomainError("nonce_reused", "this nonce was used for another scan; make a new one for each scan", 409)
+            raise DomainError(
+                "nonce_reused",
+                _("Diese „nonce“ gehört schon zu einem anderen Scan; bitte für jeden Scan eine neue erzeugen."),
+                409,
+            )
         return earlier.response
     now = datetime.now(timezone.utc)
     scanned_at = plausible_scan_time(event, scanned_at, now)
@@ -215,10 +229,12 @@ def check_in_batch(event, scans, device, staff_id=None):
 def undo_check_in(event, checkin_id, nonce, device, staff_id=None, now=None):
     """Take back a check-in made less than UNDO_SECONDS ago (a wrong guest admitted). Logged."""
     now = now or datetime.now(timezone.utc)
-    checkin = of_event(CheckIn, event, checkin_id, "check-in")
+    checkin = of_event(CheckIn, event, checkin_id, _l("Diesen Check-in gibt es nicht."))
     # Measured from when the server stored it: an offline scan's device time says nothing about that.
     if not timedelta(0) <= now - checkin.recorded_at <= timedelta(seconds=UNDO_SECONDS):
-        raise DomainError("too_late", f"a check-in can be undone within {UNDO_SECONDS} seconds only", 409)
+        raise DomainError(
+            "too_late", _("Ein Check-in lässt sich nur %(n)d Sekunden lang zurücknehmen.", n=UNDO_SECONDS), 409
+        )
     guest = checkin.guest
     db.session.delete(checkin)
     db.session.add(
@@ -239,5 +255,5 @@ def undo_check_in(event, checkin_id, nonce, device, staff_id=None, now=None):
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise DomainError("invalid", "this nonce was used already") from None
+        raise DomainError("invalid", _("Diese „nonce“ wurde schon verwendet."), field="nonce") from None
     return {"result": "undone", "guest": guest_json(guest)}

@@ -23,6 +23,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -49,19 +50,7 @@ STATUS_LABELS = {
     "checked_in": _l("eingecheckt"),
 }
 PREVIEW_ROWS = 50
-COLUMN_LABELS = {
-    "name": _l("Name"),
-    "salutation": _l("Anrede"),
-    "title": _l("Titel"),
-    "given_name": _l("Vorname"),
-    "family_name": _l("Nachname"),
-    "notes": _l("Notizen"),
-    "language": _l("Sprache"),
-    "city": _l("Kommune"),
-    "organisation": _l("Organisation"),
-    "role": _l("Funktion"),
-    "email": _l("E-Mail"),
-}
+COLUMN_LABELS = guests.FIELD_LABELS
 LIST_LIMIT = 500  # rows on the guest list page; search or filter for the rest
 PRINT_BATCH = 200  # tickets per print page: ~1 s to make, and a print job a browser handles well
 
@@ -227,7 +216,7 @@ def _form_fields(form):
 
 
 def _field_error(form, exc):
-    field = getattr(form, exc.message.split(" ", 1)[0], None)
+    field = getattr(form, exc.details.get("field") or "name", None)
     field = field if field is not None and hasattr(field, "errors") else form.name
     field.errors = list(field.errors) + [exc.message]
 
@@ -663,15 +652,24 @@ def import_confirm(slug):
         return _render_import(event, preview=preview, confirm=confirm, filename=filename, status=422)
     claimed.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
-    flash(
-        _(
-            "%(n)s Gäste importiert; %(bad)s fehlerhafte und %(dup)s doppelte Zeilen übersprungen.",
-            n=counts["imported"],
-            bad=counts["skipped_bad"],
-            dup=counts["skipped_duplicates"],
-        ),
-        "ok",
-    )
+    done = [ngettext("%(num)d Gast importiert", "%(num)d Gäste importiert", counts["imported"])]
+    if counts["skipped_bad"]:
+        done.append(
+            ngettext(
+                "%(num)d fehlerhafte Zeile übersprungen",
+                "%(num)d fehlerhafte Zeilen übersprungen",
+                counts["skipped_bad"],
+            )
+        )
+    if counts["skipped_duplicates"]:
+        done.append(
+            ngettext(
+                "%(num)d doppelte Zeile übersprungen",
+                "%(num)d doppelte Zeilen übersprungen",
+                counts["skipped_duplicates"],
+            )
+        )
+    flash("; ".join(done) + ".", "ok")
     return redirect(url_for(".guests", slug=slug))
 
 

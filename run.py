@@ -1,7 +1,8 @@
 """Serve Treffpunkt: `python run.py` (what `make run` does). Settings from webapp/core/config.py.
 
 This is the one place that knows the async server: it monkey-patches before anything else is imported,
-raises the open-file limit and eventlet's connection cap, sets eventlet's socket timeout (SERVER_SOCKET_TIMEOUT),
+raises the open-file limit, eventlet's connection cap and the listen backlog (reconnect storms), sets eventlet's
+socket timeout (SERVER_SOCKET_TIMEOUT),
 writes the access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
 screens."""
 
@@ -36,6 +37,11 @@ from webapp.core.models import Event  # noqa: E402
 from webapp.core.urls import lan_addresses, startup_lines  # noqa: E402
 
 MAX_CONNECTIONS = 10_000
+# Connections the kernel queues before the server accepts them. Eventlet's default of 50 (Flask-SocketIO
+# keeps it) drops the SYNs of a reconnect storm: after a Wi-Fi drop 5,000 phones retry within about a
+# second, and a dropped SYN waits 1, 3, 7 … s for its retransmission (the bench's reconnect row: 35 s until
+# all were back, instead of 14 s). Node's default is 511; the kernel caps it at net.core.somaxconn.
+LISTEN_BACKLOG = 4096
 MIN_SOCKET_TIMEOUT = 25.0  # SERVER_SOCKET_TIMEOUT must stay above the 20 s Socket.IO ping interval
 
 
@@ -64,6 +70,8 @@ def main():
         if timeout > 0:  # a silent connection (idle keep-alive, half a request) is closed after this long;
             # live websockets hear a ping every 20 s and answer it, so they are never silent that long
             kwargs["socket_timeout"] = max(timeout, MIN_SOCKET_TIMEOUT)
+    if ASYNC_MODE == "gevent":
+        kwargs["backlog"] = LISTEN_BACKLOG  # gevent's default is 256
     if ASYNC_MODE == "threading":  # Werkzeug logs every request line itself (tokens included)
         import logging
 
@@ -72,7 +80,24 @@ def main():
         from webapp.live.transport import install_access_log
 
         install_access_log(app)
-    socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True, **kwargs)
+    if ASYNC_MODE == "eventlet":
+        serve_eventlet(app, host, port, cert, key, kwargs)
+    else:
+        socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True, **kwargs)
+
+
+def serve_eventlet(app, host, port, cert, key, kwargs):
+    """What socketio.run does for eventlet, with a listen backlog for reconnect storms (LISTEN_BACKLOG)."""
+    import socket
+
+    import eventlet.wsgi
+
+    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+    if kwargs.pop("certfile", None):
+        kwargs.pop("keyfile", None)
+        listener = eventlet.wrap_ssl(listener, certfile=cert, keyfile=key, server_side=True)
+    eventlet.wsgi.server(listener, app, log_output=False, **kwargs)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ class ServerProcess:
         }
         self.proc = None
         self.log_path = self.workdir / "server.log"
+        self.verify = True  # for HTTPS (CERT_FILE): the certificate to trust
 
     def flask(self, *args):
         """Run `flask --app wsgi ARGS` against this server's database; returns stdout."""
@@ -74,7 +75,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                if requests.get(self.base_url + "/healthz", timeout=1).ok:
+                if requests.get(self.base_url + "/healthz", timeout=1, verify=self.verify).ok:
                     return self
             except requests.RequestException:
                 time.sleep(0.1)

@@ -122,11 +122,15 @@ def replay_messages(event, rows):
     return messages
 
 
-def changes_since(event_id, since, limit):
-    """The changes after `since`, in order, or None if more than `limit` or if any is missing."""
-    current = current_revision(event_id)
+def changes_since(event_id, since, limit, current=None):
+    """The changes after `since`, in order, or None if more than `limit` or if any is missing. `current`:
+    the event's revision if the caller has just read it (saves the query)."""
+    if current is None:
+        current = current_revision(event_id)
     if since is None or since < 0 or since > current or current - since > limit:
         return None
+    if since == current:
+        return []
     rows = (
         db.session.execute(
             select(Change).where(Change.event_id == event_id, Change.revision > since).order_by(Change.revision)

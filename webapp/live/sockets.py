@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, join_room, rooms
+from sqlalchemy import select
 
 from ..core.errors import unstorable
 from ..core.extensions import db, socketio
@@ -37,15 +38,18 @@ def _since(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def catch_up_messages(event, since):
-    """What a client at revision `since` is owed: the changes it missed, or one snapshot; then `synced`."""
-    rows = changes_since(event.id, _since(since), current_app.config["LIVE_MAX_REPLAY"])
+def catch_up_messages(head, since):
+    """What a client at revision `since` is owed: the changes it missed, or one snapshot; then `synced`.
+    `head`: the event's (id, revision) as just read. A client that is up to date (the usual reconnect after a
+    Wi-Fi drop) costs no further query; the event's row is loaded only for a snapshot or a replay."""
+    event_id, current = head
+    rows = changes_since(event_id, _since(since), current_app.config["LIVE_MAX_REPLAY"], current=current)
     if rows is None:
-        state = snapshot(event)
+        state = snapshot(db.session.get(Event, event_id))
         messages = [("snapshot", state)]
         revision = state["revision"]
     else:
-        messages = [("change", message) for message in replay_messages(event, rows)]
+        messages = [("change", m) for m in replay_messages(db.session.get(Event, event_id), rows)] if rows else []
         revision = rows[-1].revision if rows else since
     messages.append(("synced", {"revision": revision, "server_time": datetime.now(timezone.utc).isoformat()}))
     return messages
@@ -63,22 +67,23 @@ def connected_event_slug():
     return next((r[len(prefix) :] for r in rooms() if r.startswith(prefix)), None)
 
 
-def _find_event(slug):
+def _event_head(slug):
+    """(id, revision) of the event with this slug, or None: one small query, no ORM object."""
     if not isinstance(slug, str) or len(slug) > 64 or unstorable(slug):
         return None
-    return db.session.execute(db.select(Event).filter_by(slug=slug)).scalar_one_or_none()
+    return db.session.execute(select(Event.id, Event.revision).where(Event.slug == slug)).one_or_none()
 
 
 def on_connect(auth):
     auth = auth if isinstance(auth, dict) else {}
     slug = auth.get("event")
-    event = _find_event(slug)
-    if event is None:
+    head = _event_head(slug)
+    if head is None:
         # CONNECT_ERROR data: {"message": "unknown event", "data": {"code": "unknown_event"}}
         raise ConnectionRefusedError("unknown event", {"code": "unknown_event"})
     ensure_heartbeat(current_app._get_current_object())
     join_room(room_for(slug))
-    messages = catch_up_messages(event, auth.get("since"))
+    messages = catch_up_messages(head, auth.get("since"))
     stats = connect_stats_message(slug)  # counters start with the totals; later ones come coalesced
     if stats is not None:
         messages.append(("stats", stats))
@@ -105,12 +110,12 @@ def on_sync(data):
     if not _allowed(sid):
         return {"error": {"code": "rate_limited", "message": "too many sync requests; the next heartbeat will tell"}}
     slug = connected_event_slug()
-    event = _find_event(slug) if slug else None
-    if event is None:
+    head = _event_head(slug) if slug else None
+    if head is None:
         return {"error": {"code": "not_connected", "message": "connect with an event first"}}
     _catching_up.add(sid)
     try:
-        messages = catch_up_messages(event, data.get("since") if isinstance(data, dict) else None)
+        messages = catch_up_messages(head, data.get("since") if isinstance(data, dict) else None)
         db.session.rollback()
         send_to(sid, messages)
     finally:

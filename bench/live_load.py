@@ -6,7 +6,11 @@ fan-out: N clients connected; staff changes at a steady rate; each change must r
   server CPU per delivered message (CPU time of the window ÷ messages delivered; heartbeats, pings and the
   staff request itself included, for every server alike) and memory per connection.
 storm: 2,000 clients connected; 20 ticket scans per second for 60 s: scan answer time, how long until every
-  client shows the final count, server CPU."""
+  client shows the final count, server CPU.
+reconnect: N clients connected, the server killed (SIGKILL, as a crash or a power cut) and started again, one
+  change made at once while the phones are away; the phones come back with socket.io's default back-off:
+  time from the first close until every phone is at the current revision. The Node reference restarts the
+  same way, its phones reconnect and then get the broadcast they missed (it keeps no history to catch up)."""
 
 import json
 import subprocess
@@ -26,6 +30,7 @@ def run_clients(server, config, progress, timeout, on_phase=None):
     proc = subprocess.Popen(
         ["node", "load-client.mjs", json.dumps(config)],
         cwd=NODE_DIR,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -40,7 +45,10 @@ def run_clients(server, config, progress, timeout, on_phase=None):
             if kind == "phase":
                 marks[msg["phase"]] = (time.monotonic(), cpu_seconds(server.pid), rss_bytes(server.pid))
                 if on_phase:
-                    on_phase(msg["phase"], server)
+                    answer = on_phase(msg["phase"], server)
+                    if answer is not None:  # the client waits for it on stdin
+                        proc.stdin.write(json.dumps(answer) + "\n")
+                        proc.stdin.flush()
             elif kind == "progress":
                 if "message" in msg:
                     progress(f"  {server.name}: {msg['message']}")
@@ -62,13 +70,16 @@ def run_clients(server, config, progress, timeout, on_phase=None):
         raise RuntimeError(
             f"load client failed or ran longer than {timeout:.0f} s: {error or proc.stderr.read()[-2000:]}"
         )
+    if config.get("drop") == "server":  # the process was replaced: no CPU window across two processes
+        marks["measured"] = marks["measuring"]
     (t0, cpu0, _), (t1, cpu1, _) = marks["measuring"], marks["measured"]
+    result["drop"] = config.get("drop")
     rss_connected = marks["connected"][2]
     result.update(
         server=server.name,
         server_cpu_s=round(cpu1 - cpu0, 3),
         window_s=round(t1 - t0, 2),
-        server_cpu_share=round((cpu1 - cpu0) / (t1 - t0), 3),
+        server_cpu_share=round((cpu1 - cpu0) / (t1 - t0), 3) if t1 > t0 else None,
         rss_idle_mb=round(rss_idle / 2**20, 1),
         rss_connected_mb=round(rss_connected / 2**20, 1),
         memory_per_connection_kb=round((rss_connected - rss_idle) / 1024 / max(result["clients"], 1), 1),
@@ -102,6 +113,35 @@ def fanout(server, clients, changes, rate, progress, payload=None, on_phase=None
         round(result["server_cpu_s"] / result["changes"] * 1e3, 2) if result["changes"] else None
     )
     return result
+
+
+def reconnect(server, clients, progress, payload=None, drop="server"):
+    """Connect `clients`, then drop them all at once — drop="server": kill and restart the server; "client":
+    every client closes its connection (a Wi-Fi outage) — and measure how soon every client is current."""
+    config = {"mode": "reconnect", "drop": drop, "clients": clients, "concurrency": 100, "drainMs": 90000}
+    if server.name == "node":
+        config.update(target="reference", since=None, payload=payload)
+    else:
+        agenda = server.agenda()
+        config.update(target="treffpunkt", since=agenda["revision"])
+        session = next(s["id"] for s in agenda["sessions"] if s["status"] == "scheduled")
+
+    def on_phase(phase, server):
+        if phase != "drop":
+            return None
+        answer = {}
+        if drop == "server":
+            t0 = time.monotonic()
+            server.stop(kill=True)
+            server.start()
+            answer["restart_s"] = round(time.monotonic() - t0, 2)
+        if server.name != "node":  # the change the phones missed while away
+            answer["revision"] = server.api(
+                "PATCH", f"/api/v1/events/{EVENT}/sessions/{session}", json={"delay_minutes": 5}
+            ).json()["revision"]
+        return answer
+
+    return run_clients(server, config, progress, timeout=180 + clients / 20, on_phase=on_phase)
 
 
 def storm(server, clients, rate, seconds, progress):

@@ -154,6 +154,35 @@ def run_storm(clients, rate, seconds, workdir):
     return runs
 
 
+def run_reconnect(sizes, workdir, message_bytes=744):
+    """The reconnect storm at each size, Treffpunkt (eventlet) and the Node reference in turn."""
+    runs = []
+    for clients, drop, kind in ((c, d, k) for c in sizes for d in ("client", "server") for k in ("eventlet", "node")):
+        how = "all clients drop at once" if drop == "client" else "server killed and restarted"
+        progress(f"reconnect storm: {clients} clients on {kind}, {how}")
+        server = start(kind, Path(tempfile.mkdtemp(dir=workdir)))
+        try:
+            result = live_load.reconnect(server, clients, progress, payload=reference_payload(message_bytes), drop=drop)
+        finally:
+            server.stop()
+        runs.append(result)
+        progress(
+            f"  {result['current']}/{result['clients']} current after {fmt(result['all_current_s'])} s"
+            f" (restart {fmt(result.get('restart_s'))} s, connect {fmt(result['connect_s'])} s)"
+        )
+    for run in runs:
+        node = next(
+            (r for r in runs if r["server"] == "node" and (r["clients"], r["drop"]) == (run["clients"], run["drop"])),
+            None,
+        )
+        run["ratio_to_node"] = (
+            round(run["all_current_s"] / node["all_current_s"], 2)
+            if node and node["all_current_s"] and run["all_current_s"]
+            else None
+        )
+    return runs
+
+
 def run_pages():
     import page_weight
 
@@ -253,6 +282,40 @@ def report(results):
                 for r in results["storm"]
             ],
         )
+    if results.get("reconnect"):
+        print("Reconnect storm: every client dropped at once (Wi-Fi outage) or the server killed and restarted;")
+        print("a change made while they are away; socket.io's default back-off. From the first close to all current.")
+        print_table(
+            [
+                "clients",
+                "drop",
+                "server",
+                "first connect s",
+                "restart s",
+                "back p50 s",
+                "back p99 s",
+                "failed attempts",
+                "current",
+                "all current s",
+                "vs Node",
+            ],
+            [
+                [
+                    f"{r['clients']:,}",
+                    "Wi-Fi" if r["drop"] == "client" else "restart",
+                    r["server"],
+                    fmt(r["connect_s"]),
+                    fmt(r.get("restart_s"), 2),
+                    fmt(r["back"]["p50_ms"] and r["back"]["p50_ms"] / 1000, 2),
+                    fmt(r["back"]["p99_ms"] and r["back"]["p99_ms"] / 1000, 2),
+                    r["failed_attempts"],
+                    f"{r['current']:,}/{r['clients']:,}",
+                    fmt(r["all_current_s"], 2),
+                    fmt(r["ratio_to_node"], 2),
+                ]
+                for r in results["reconnect"]
+            ],
+        )
     pages = results.get("pages") or {}
     if pages.get("pages"):
         import page_weight
@@ -322,7 +385,10 @@ def plot(results, path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 clients, a 10-s storm")
-    parser.add_argument("--only", default="fanout,storm,pages", help="comma list of fanout, storm, pages")
+    parser.add_argument(
+        "--only", default="fanout,storm,reconnect,pages", help="comma list of fanout, storm, reconnect, pages"
+    )
+    parser.add_argument("--reconnect-sizes", help="reconnect storm client counts (default 2000,5000; quick 1000)")
     parser.add_argument("--sizes", help="fan-out client counts, e.g. 100,2000")
     parser.add_argument("--changes", type=int, default=20, help="changes per fan-out run (default 20)")
     parser.add_argument("--rate", type=float, default=2.0, help="changes per second (default 2)")
@@ -346,7 +412,7 @@ def main(argv=None):
             "repeat_at_2000": args.repeat,
         },
     }
-    if parts & {"fanout", "storm"}:
+    if parts & {"fanout", "storm", "reconnect"}:
         results["machine"]["node"] = node_ready(progress)
     with tempfile.TemporaryDirectory(prefix="treffpunkt-bench-") as workdir:
         if "fanout" in parts:
@@ -355,6 +421,13 @@ def main(argv=None):
             )
         if "storm" in parts:
             results["storm"] = run_storm(1000 if args.quick else 2000, 20, 10 if args.quick else 60, workdir)
+        if "reconnect" in parts:
+            reconnect_sizes = (
+                [int(s) for s in args.reconnect_sizes.split(",")]
+                if args.reconnect_sizes
+                else ([1000] if args.quick else [2000, 5000])
+            )
+            results["reconnect"] = run_reconnect(reconnect_sizes, workdir)
     if "pages" in parts:
         results["pages"] = run_pages()
     results["seconds"] = round(time.monotonic() - _started)

@@ -80,8 +80,11 @@ class Treffpunkt:
         self.pid = self.server.proc.pid
         return self
 
-    def stop(self):
-        self.server.stop()
+    def stop(self, kill=False):
+        self.server.stop(kill=kill)
+
+    def api(self, method, path, **kw):
+        return self.server.api(method, path, **kw)
 
     def sql(self, query):
         import sqlite3

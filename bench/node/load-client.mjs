@@ -8,6 +8,7 @@
 // stdout: one JSON object per line: {"type":"progress"|"phase"|"result", ...}. The bench reads the server's
 // CPU time when it sees phase "measuring" and phase "measured".
 import { performance } from "node:perf_hooks";
+import { createInterface } from "node:readline";
 import WebSocket from "ws";
 
 const cfg = JSON.parse(process.argv[2]);
@@ -23,6 +24,16 @@ function intAfter(text, key) {
   return i < 0 ? null : parseInt(text.slice(i + key.length + 3, i + key.length + 16), 10);
 }
 
+// socket.io-client's reconnection back-off with its defaults (reconnectionDelay 1000, reconnectionDelayMax
+// 5000, randomizationFactor 0.5): attempt n waits 1000·2^(n−1) ms ± up to half of it, at most 5 s.
+function backoff(attempt) {
+  let ms = 1000 * 2 ** (attempt - 1);
+  const rand = Math.random();
+  const deviation = Math.floor(rand * 0.5 * ms);
+  ms = (Math.floor(rand * 10) & 1) === 0 ? ms - deviation : ms + deviation;
+  return Math.min(ms, 5000);
+}
+
 class Phone {
   constructor() {
     this.arrivals = []; // [revision, ms]
@@ -31,6 +42,30 @@ class Phone {
     this.statsAt = 0;
     this.synced = false;
     this.closed = false;
+    this.revision = null; // the newest revision this phone knows (from `synced` and `change`)
+    this.autoReconnect = false; // reconnect mode: come back after a close, as socket.io-client does
+    this.reconnecting = false;
+    this.attempts = 0; // reconnection attempts that failed
+    this.closedAt = null;
+    this.backAt = null; // when the reconnect's `synced` arrived
+  }
+
+  reconnect() {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    const attempt = async (n) => {
+      await sleep(backoff(n));
+      try {
+        await this.connect();
+        this.reconnecting = false;
+        this.backAt = performance.now();
+      } catch {
+        this.attempts += 1;
+        if (this.ws) this.ws.terminate();
+        attempt(n + 1);
+      }
+    };
+    attempt(1);
   }
 
   connect() {
@@ -44,12 +79,15 @@ class Phone {
         if (text === "2") {
           ws.send("3");
         } else if (text[0] === "0") {
-          ws.send(`40${NS},` + JSON.stringify({ event: cfg.event, since: cfg.since }));
+          const since = this.revision ?? cfg.since;
+          ws.send(`40${NS},` + JSON.stringify({ event: cfg.event, since }));
         } else if (text.startsWith(`44${NS},`)) {
           clearTimeout(timer);
           reject(new Error("refused: " + text));
         } else if (text.startsWith(`42${NS},["change"`)) {
-          this.arrivals.push([intAfter(text, "revision"), now]);
+          const revision = intAfter(text, "revision");
+          this.arrivals.push([revision, now]);
+          this.revision = Math.max(this.revision ?? revision, revision);
           messageBytes = text.length;
         } else if (text.startsWith(`42${NS},["stats"`)) {
           this.checkedIn = intAfter(text, "checked_in");
@@ -57,6 +95,8 @@ class Phone {
         } else if (text.startsWith(`42${NS},["heartbeat"`)) {
           this.heartbeats += 1;
         } else if (text.startsWith(`42${NS},["synced"`)) {
+          const revision = intAfter(text, "revision");
+          this.revision = Math.max(this.revision ?? revision, revision);
           this.synced = true;
           clearTimeout(timer);
           resolve();
@@ -67,7 +107,12 @@ class Phone {
         reject(err);
       });
       ws.on("close", () => {
+        if (ws !== this.ws) return; // an earlier attempt's socket
+        clearTimeout(timer);
+        reject(new Error("closed"));
         this.closed = true;
+        this.closedAt ??= performance.now();
+        if (this.autoReconnect) this.reconnect();
       });
     });
   }
@@ -227,6 +272,52 @@ async function storm(phones) {
   };
 }
 
+// One line of JSON from the bench on stdin (it kills and restarts the server in between).
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+async function fromBench() {
+  const { value } = await lines.next();
+  return JSON.parse(value);
+}
+
+async function until(condition, ms) {
+  const deadline = performance.now() + ms;
+  while (!condition() && performance.now() < deadline) await sleep(20);
+  return condition();
+}
+
+async function reconnectStorm(phones) {
+  // Every phone reconnects after a close with socket.io's back-off and its last revision as `since`. Either
+  // every phone drops its connection at once (drop "client": a Wi-Fi outage, the server stays up) or the
+  // bench kills the server and starts it again; then (Treffpunkt) the bench makes one change at once, while
+  // the phones are still away, and says its revision. The Node reference keeps no history: its phones reconnect, then get
+  // the broadcast they missed. Measured: from the first close to every phone at the current revision.
+  for (const p of phones) p.autoReconnect = true;
+  const dropAt = performance.now();
+  if (cfg.drop === "client") for (const p of phones) p.ws.terminate(); // the venue's Wi-Fi gone for everyone
+  out({ type: "phase", phase: "drop" });
+  const bench = await fromBench();
+  const firstClose = cfg.drop === "client" ? dropAt : Math.min(...phones.map((p) => p.closedAt ?? Infinity));
+  const back = () => phones.every((p) => p.backAt !== null && !p.reconnecting);
+  let target = bench.revision;
+  if (target === undefined) {
+    await until(back, cfg.drainMs || 60000);
+    target = (await request("POST", "/bench/change", { event: cfg.event, payload: cfg.payload })).revision;
+  }
+  const current = () => phones.every((p) => p.revision !== null && p.revision >= target);
+  await until(current, cfg.drainMs || 60000);
+  const allCurrent = performance.now();
+  const reconnects = phones.filter((p) => p.backAt !== null).map((p) => p.backAt - firstClose);
+  return {
+    target_revision: target,
+    restart_s: bench.restart_s,
+    current: phones.filter((p) => p.revision !== null && p.revision >= target).length,
+    reconnected: reconnects.length,
+    failed_attempts: phones.reduce((s, p) => s + p.attempts, 0),
+    all_current_s: current() ? (allCurrent - firstClose) / 1000 : null,
+    back: summary(reconnects),
+  };
+}
+
 async function main() {
   out({ type: "progress", message: `connecting ${cfg.clients} clients to ${wsUrl}` });
   const { phones, failed, seconds } = await connectAll(cfg.clients);
@@ -236,7 +327,8 @@ async function main() {
   out({ type: "phase", phase: "measuring" });
   await sleep(200);
   const started = performance.now();
-  const result = cfg.mode === "storm" ? await storm(live) : await fanout(live);
+  const modes = { storm, fanout, reconnect: reconnectStorm };
+  const result = await modes[cfg.mode](live);
   out({ type: "phase", phase: "measured", seconds: (performance.now() - started) / 1000 });
   await sleep(200);
   const closedEarly = live.filter((p) => p.closed).length;

@@ -9,7 +9,7 @@ from ..core.errors import DomainError
 from ..core.events import event_or_404
 from ..core.text import slugify
 from ..staff.auth import staff_required
-from . import certificates, chart, exports, figures, labels, pdf
+from . import certificates, chart, exports, figures, labels
 
 bp = Blueprint("report", __name__, url_prefix="/staff/e/<slug>")
 
@@ -19,6 +19,14 @@ def _download(body, mimetype, filename):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"  # guests' names and numbers: never in a cache
     return response
+
+
+def _pdf():
+    # Imported on the first PDF, not at start: fpdf2 takes ~0.3 s to import, and after a crash every phone
+    # waits for the restart (docs/performance.md, reconnect storm).
+    from . import pdf
+
+    return pdf
 
 
 @bp.get("/report")
@@ -62,6 +70,7 @@ def report_csv(slug):
 @staff_required()
 def report_pdf(slug):
     event = event_or_404(slug)
+    pdf = _pdf()
     return _download(pdf.report_pdf(figures.event_report(event)), "application/pdf", f"bericht-{event.slug}.pdf")
 
 
@@ -80,7 +89,7 @@ def all_certificates(slug):
     guests = certificates.attended(event)
     if not guests:
         abort(404, _("Noch ist niemand eingecheckt: Teilnahmebescheinigungen gibt es nur für eingecheckte Gäste."))
-    body = pdf.certificates_pdf(event, [certificates.certificate(event, g, options) for g in guests])
+    body = _pdf().certificates_pdf(event, [certificates.certificate(event, g, options) for g in guests])
     return _download(body, "application/pdf", f"teilnahmebescheinigungen-{event.slug}.pdf")
 
 
@@ -93,6 +102,6 @@ def one_certificate(slug, guest_id):
         guest = certificates.certificate_for(event, guest_id)
     except DomainError as exc:
         abort(exc.status, exc.message)
-    body = pdf.certificates_pdf(event, [certificates.certificate(event, guest, options)])
+    body = _pdf().certificates_pdf(event, [certificates.certificate(event, guest, options)])
     name = slugify(guest.family_name or guest.name, "gast")
     return _download(body, "application/pdf", f"teilnahmebescheinigung-{event.slug}-{name}.pdf")

@@ -40,7 +40,7 @@ MAX_CONNECTIONS = 10_000
 # Connections the kernel queues before the server accepts them. Eventlet's default of 50 (Flask-SocketIO
 # keeps it) drops the SYNs of a reconnect storm: after a Wi-Fi drop 5,000 phones retry within about a
 # second, and a dropped SYN waits 1, 3, 7 … s for its retransmission (the bench's reconnect row: 35 s until
-# all were back, instead of 14 s). Node's default is 511; the kernel caps it at net.core.somaxconn.
+# all were back, instead of 13-14 s). Node's default is 511; the kernel caps it at net.core.somaxconn.
 LISTEN_BACKLOG = 4096
 MIN_SOCKET_TIMEOUT = 25.0  # SERVER_SOCKET_TIMEOUT must stay above the 20 s Socket.IO ping interval
 
@@ -71,7 +71,7 @@ def main():
             # live websockets hear a ping every 20 s and answer it, so they are never silent that long
             kwargs["socket_timeout"] = max(timeout, MIN_SOCKET_TIMEOUT)
     if ASYNC_MODE == "gevent":
-        kwargs["backlog"] = LISTEN_BACKLOG  # gevent's default is 256
+        kwargs["backlog"] = LISTEN_BACKLOG  # gevent's default is 128
     if ASYNC_MODE == "threading":  # Werkzeug logs every request line itself (tokens included)
         import logging
 

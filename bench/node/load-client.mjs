@@ -58,6 +58,7 @@ class Phone {
       try {
         await this.connect();
         this.reconnecting = false;
+        this.closed = false;
         this.backAt = performance.now();
       } catch {
         this.attempts += 1;
@@ -291,7 +292,7 @@ async function reconnectStorm(phones) {
   // bench kills the server and starts it again; then (Treffpunkt) the bench makes one change at once, while
   // the phones are still away, and says its revision. The Node reference keeps no history: its phones reconnect, then get
   // the broadcast they missed. Measured: from the first close to every phone at the current revision.
-  for (const p of phones) p.autoReconnect = true;
+  for (const p of phones) Object.assign(p, { autoReconnect: true, closedAt: null });
   const dropAt = performance.now();
   if (cfg.drop === "client") for (const p of phones) p.ws.terminate(); // the venue's Wi-Fi gone for everyone
   out({ type: "phase", phase: "drop" });

@@ -102,7 +102,7 @@ def snapshot(event):
     return state
 
 
-def replay_messages(event, rows):
+def replay_messages(event_id, rows):
     """The `change` messages of a catch-up. A change that replaced a whole part of the state (`replace`:
     {part: …}, e.g. the board) is replayed with that part as it is NOW, not as it was: what was public then
     may not be now (a municipality that withdrew its consent, a deleted contact person). Only the last such
@@ -113,7 +113,7 @@ def replay_messages(event, rows):
         for part in message.get("replace") or {}:
             last[part] = i
     if last:
-        state = snapshot(event)
+        state = snapshot(db.session.get(Event, event_id))
         for i, message in enumerate(messages):
             if "replace" in message:
                 message["replace"] = {

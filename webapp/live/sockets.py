@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, join_room, rooms
+from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
 from sqlalchemy import select
 
 from ..core.errors import unstorable
@@ -41,7 +41,8 @@ def _since(value):
 def catch_up_messages(head, since):
     """What a client at revision `since` is owed: the changes it missed, or one snapshot; then `synced`.
     `head`: the event's (id, revision) as just read. A client that is up to date (the usual reconnect after a
-    Wi-Fi drop) costs no further query; the event's row is loaded only for a snapshot or a replay."""
+    Wi-Fi drop) costs no further query, one that missed changes one for the change log; the event's row is
+    loaded only for a snapshot (or a replayed change that replaces a whole part, such as the board)."""
     event_id, current = head
     rows = changes_since(event_id, _since(since), current_app.config["LIVE_MAX_REPLAY"], current=current)
     if rows is None:
@@ -49,7 +50,7 @@ def catch_up_messages(head, since):
         messages = [("snapshot", state)]
         revision = state["revision"]
     else:
-        messages = [("change", m) for m in replay_messages(db.session.get(Event, event_id), rows)] if rows else []
+        messages = [("change", m) for m in replay_messages(event_id, rows)]
         revision = rows[-1].revision if rows else since
     messages.append(("synced", {"revision": revision, "server_time": datetime.now(timezone.utc).isoformat()}))
     return messages
@@ -67,22 +68,35 @@ def connected_event_slug():
     return next((r[len(prefix) :] for r in rooms() if r.startswith(prefix)), None)
 
 
+def _plausible(slug):
+    return isinstance(slug, str) and len(slug) <= 64 and not unstorable(slug)
+
+
 def _event_head(slug):
     """(id, revision) of the event with this slug, or None: one small query, no ORM object."""
-    if not isinstance(slug, str) or len(slug) > 64 or unstorable(slug):
+    if not _plausible(slug):
         return None
     return db.session.execute(select(Event.id, Event.revision).where(Event.slug == slug)).one_or_none()
+
+
+def _refuse():
+    # CONNECT_ERROR data: {"message": "unknown event", "data": {"code": "unknown_event"}}
+    raise ConnectionRefusedError("unknown event", {"code": "unknown_event"})
 
 
 def on_connect(auth):
     auth = auth if isinstance(auth, dict) else {}
     slug = auth.get("event")
+    if not _plausible(slug):
+        _refuse()
+    # In the room before the revision is read: a change committed in between reaches this connection as a
+    # broadcast, one committed before is in what it reads (with gevent or threads, other work runs here).
+    join_room(room_for(slug))
     head = _event_head(slug)
     if head is None:
-        # CONNECT_ERROR data: {"message": "unknown event", "data": {"code": "unknown_event"}}
-        raise ConnectionRefusedError("unknown event", {"code": "unknown_event"})
+        leave_room(room_for(slug))
+        _refuse()
     ensure_heartbeat(current_app._get_current_object())
-    join_room(room_for(slug))
     messages = catch_up_messages(head, auth.get("since"))
     stats = connect_stats_message(slug)  # counters start with the totals; later ones come coalesced
     if stats is not None:

@@ -16,7 +16,17 @@ from ..core.errors import DomainError
 from ..core.events import event_json, local_iso
 from ..core.extensions import db
 from ..core.text import unique_slug
-from ..core.validation import aware_time, boolean, field_label, of_event, refuse_unknown, require, text, whole_number
+from ..core.validation import (
+    aware_time,
+    boolean,
+    choice,
+    field_label,
+    of_event,
+    refuse_unknown,
+    require,
+    text,
+    whole_number,
+)
 from ..live import record_change
 from .labels import GROUPS
 from .models import Announcement, Room, Session, Speaker, Topic
@@ -156,22 +166,9 @@ def _room(event, name):
 
 
 def _labelled_choice(data, key, group):
-    """One of the codes of a label group (kind, status, severity): refused with the labels a person reads, the
-    codes for scripts in `choices`."""
+    """One of the codes of a label group (kind, status, severity), refused with the labels a person reads."""
     codes, labels = GROUPS[group]
-    value = data[key]
-    if value not in codes:
-        raise DomainError(
-            "invalid",
-            _(
-                "„%(field)s“ muss einer dieser Werte sein: %(choices)s",
-                field=field_label(key),
-                choices=", ".join(str(labels[c]) for c in codes),
-            ),
-            field=key,
-            choices=list(codes),
-        )
-    return value
+    return choice(data, key, codes, labels)
 
 
 SESSION_FIELDS = {

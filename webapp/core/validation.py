@@ -134,7 +134,9 @@ def text(data, key, max_len, allow_empty=False, squash_spaces=False):
     return value
 
 
-def choice(data, key, choices):
+def choice(data, key, choices, labels=None):
+    """One of the codes `choices`: refused with what a person reads (`labels`: code -> label, else the codes),
+    the codes for scripts in `choices`."""
     value = data[key]
     if value not in choices:
         raise DomainError(
@@ -142,9 +144,10 @@ def choice(data, key, choices):
             _(
                 "„%(field)s“ muss einer dieser Werte sein: %(choices)s",
                 field=field_label(key),
-                choices=", ".join(choices),
+                choices=", ".join(str(labels[c]) if labels else c for c in choices),
             ),
             field=key,
+            choices=list(choices),
         )
     return value
 

@@ -36,7 +36,12 @@ from webapp.core.extensions import db, socketio  # noqa: E402
 from webapp.core.models import Event  # noqa: E402
 from webapp.core.urls import lan_addresses, startup_lines  # noqa: E402
 
-MAX_CONNECTIONS = 10_000
+# Eventlet serves at most this many connections at once and lets the next wait unanswered (its default is
+# 1,024). Websockets, requests and the database share one open-file limit, so the cap is what that limit
+# allows after FD_RESERVE: with 10,000 phones connected the door's scans and the editor's changes must still
+# get in (with a cap of exactly 10,000 the 10,001st connection, an organiser's PATCH, hung).
+MAX_CONNECTIONS = 20_000
+FD_RESERVE = 512
 # Connections the kernel queues before the server accepts them. Eventlet's default of 50 (Flask-SocketIO
 # keeps it) drops the SYNs of a reconnect storm: after a Wi-Fi drop 5,000 phones retry within about a
 # second, and a dropped SYN waits 1, 3, 7 … s for its retransmission (the bench's reconnect row: 35 s until
@@ -46,14 +51,18 @@ MIN_SOCKET_TIMEOUT = 25.0  # SERVER_SOCKET_TIMEOUT must stay above the 20 s Sock
 
 
 def raise_file_limit():
+    """Raise the open-file limit towards MAX_CONNECTIONS + FD_RESERVE; returns the connection cap it allows."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = min(hard, MAX_CONNECTIONS + 1024) if hard != resource.RLIM_INFINITY else MAX_CONNECTIONS + 1024
+    wanted = MAX_CONNECTIONS + FD_RESERVE
+    wanted = min(hard, wanted) if hard != resource.RLIM_INFINITY else wanted
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    return max(1024, min(MAX_CONNECTIONS, soft - FD_RESERVE))
 
 
 def main():
-    raise_file_limit()
+    max_connections = raise_file_limit()
     app = create_app()
     host, port, cert, key = (app.config[k] for k in ("HOST", "PORT", "CERT_FILE", "KEY_FILE"))
     with app.app_context():
@@ -65,7 +74,7 @@ def main():
     if cert and key:  # HTTPS on the venue LAN (make cert)
         kwargs.update(certfile=cert, keyfile=key)
     if ASYNC_MODE == "eventlet":
-        kwargs["max_size"] = MAX_CONNECTIONS  # eventlet's default of 1,024 connections stalls the server
+        kwargs["max_size"] = max_connections
         timeout = app.config["SERVER_SOCKET_TIMEOUT"]
         if timeout > 0:  # a silent connection (idle keep-alive, half a request) is closed after this long;
             # live websockets hear a ping every 20 s and answer it, so they are never silent that long

@@ -51,8 +51,9 @@ test-js:
 	elif [ "$(REQUIRE_BROWSER)" = 1 ]; then echo "node is required for tests/js (REQUIRE_BROWSER=1)"; exit 1; \
 	else echo "SKIPPED tests/js: node is not installed (apt-get install nodejs)"; fi
 
-# The bench (bench/run.py, ~14 min, 127.0.0.1 only): fan-out against Node socket.io, check-in storm,
-# reconnect storm (against Node too), page weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.
+# The bench (bench/run.py, ~25 min, loopback only): fan-out against Node socket.io, check-in storm,
+# reconnect storm (against Node too), 10,000 clients on one process and on two behind nginx with Redis
+# (apt-get install nginx-light; skipped without it), page weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.
 # BENCH_ARGS=--quick for a short run. Tables on stdout; bench/results/bench.json and bench.png.
 $(VENV)/.installed-bench: requirements-bench.txt requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-bench.txt

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 
-from servers import NODE_DIR, cpu_seconds, rss_bytes
+from servers import NODE_DIR, server_cpu, server_rss
 
 EVENT = "kl-2018"
 
@@ -26,7 +26,9 @@ EVENT = "kl-2018"
 def run_clients(server, config, progress, timeout, on_phase=None):
     """Run the load client against `server`; returns its result plus the server's CPU and memory figures."""
     config = {"url": server.base_url, "event": EVENT, "token": server.token, "runId": uuid.uuid4().hex[:8], **config}
-    rss_idle = rss_bytes(server.pid)
+    if getattr(server, "source_addresses", None):  # phone i connects from address i mod n
+        config["localAddresses"] = list(server.source_addresses)
+    rss_idle = server_rss(server)
     proc = subprocess.Popen(
         ["node", "load-client.mjs", json.dumps(config)],
         cwd=NODE_DIR,
@@ -43,7 +45,7 @@ def run_clients(server, config, progress, timeout, on_phase=None):
             msg = json.loads(line)
             kind = msg.get("type")
             if kind == "phase":
-                marks[msg["phase"]] = (time.monotonic(), cpu_seconds(server.pid), rss_bytes(server.pid))
+                marks[msg["phase"]] = (time.monotonic(), server_cpu(server), server_rss(server))
                 if on_phase:
                     answer = on_phase(msg["phase"], server)
                     if answer is not None:  # the client waits for it on stdin

@@ -1,11 +1,15 @@
-"""The bench: `make bench` (or `.venv/bin/python bench/run.py`). Only 127.0.0.1; about 10 minutes.
+"""The bench: `make bench` (or `.venv/bin/python bench/run.py`). Only 127.0.0.1 (and 127.0.1.1 as a second client address); about 30 minutes.
 
 1. fan-out — 100, 1,000, 2,000 and 5,000 /live clients on Treffpunkt with eventlet, with gevent, and on the
    Node.js socket.io 4.8 reference server (bench/node/reference-server.mjs), all driven by the same client
    (bench/node/load-client.mjs); plus, at 2,000 clients, Treffpunkt without the direct broadcast write
    (LIVE_FAST_SEND=0) to show what it changed;
 2. check-in storm — 20 scans/s for 60 s while 2,000 clients watch the counters (eventlet and gevent);
-3. page weight — agenda, projector, board and scanner pages in Chromium, first visit and revisit.
+3. reconnect storm — 2,000 and 5,000 clients dropped at once (Wi-Fi) or the server restarted, against Node;
+4. scale — 10,000 clients on one process, on the same publishing through Redis, on two processes behind
+   nginx with Redis (deploy/nginx.conf; needs nginx and Redis on 127.0.0.1:6379, else those rows are
+   skipped), and on Node;
+5. page weight — agenda, projector, board and scanner pages in Chromium, first visit and revisit.
 
 Progress goes to stderr; the tables to stdout; everything to bench/results/bench.json and a picture to
 bench/results/bench.png. `--quick` is a smaller run (100/1,000 clients, a 10-s storm) to try the bench.
@@ -26,7 +30,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
 import live_load  # noqa: E402
-from servers import ROOT, NodeReference, Treffpunkt, node_ready  # noqa: E402
+from servers import ROOT, Cluster, NodeReference, Treffpunkt, cluster_missing, node_ready  # noqa: E402
 
 RESULTS = BENCH / "results"
 SERVERS = ("eventlet", "gevent", "node")
@@ -183,6 +187,65 @@ def run_reconnect(sizes, workdir, message_bytes=744):
     return runs
 
 
+REDIS_QUEUE = "redis://127.0.0.1:6379/0"
+
+
+def run_scale(clients, changes, rate, workdir, message_bytes=744):
+    """`clients` /live clients on one Treffpunkt process, on the same process publishing through Redis (what
+    the message queue adds), on two processes behind nginx with Redis (deploy/nginx.conf), and on Node."""
+    missing = cluster_missing()
+    plan = [
+        ("eventlet", None),
+        ("eventlet + Redis queue", {"SOCKETIO_MESSAGE_QUEUE": REDIS_QUEUE}),
+        ("cluster", None),
+        ("node", None),
+    ]
+    runs = []
+    for i, (label, env) in enumerate(plan, 1):
+        if missing and (env or label == "cluster"):
+            progress(f"scale {i}/{len(plan)}: {label} skipped: {missing}")
+            continue
+        progress(f"scale {i}/{len(plan)}: {clients} clients on {label}")
+        directory = Path(tempfile.mkdtemp(dir=workdir))
+        server = (
+            Cluster(directory, REDIS_QUEUE).start() if label == "cluster" else start(label.split()[0], directory, env)
+        )
+        split = {}
+
+        def on_phase(phase, server, split=split):
+            if phase == "connected" and hasattr(server, "connections"):
+                split["per_process"] = server.connections()
+
+        try:
+            result = live_load.fanout(
+                server, clients, changes, rate, progress, payload=reference_payload(message_bytes), on_phase=on_phase
+            )
+        finally:
+            server.stop()
+        result["label"] = server.name if label == "cluster" else label
+        result["per_process"] = split.get("per_process")
+        runs.append(result)
+        progress(
+            f"  {result['delivered']:,}/{result['expected']:,} delivered, p99 {fmt(result['latency']['p99_ms'])} ms,"
+            f" {fmt(result['cpu_per_message_us'])} µs CPU per message"
+            + (f", clients per process {result['per_process']}" if result["per_process"] else "")
+        )
+    alone = next((r for r in runs if r["label"] == "eventlet"), None)
+    for run in runs:
+        node = next((r for r in runs if r["server"] == "node"), None)
+        run["ratio_to_node"] = (
+            round(run["cpu_per_message_us"] / node["cpu_per_message_us"], 2)
+            if node and node["cpu_per_message_us"] and run["cpu_per_message_us"]
+            else None
+        )
+        run["added_ms"] = (
+            {p: round(run["latency"][p] - alone["latency"][p], 1) for p in ("p50_ms", "p99_ms")}
+            if alone and run is not alone and run["server"] != "node"
+            else None
+        )
+    return {"clients": clients, "runs": runs, "skipped": missing}
+
+
 def run_pages():
     import page_weight
 
@@ -316,6 +379,46 @@ def report(results):
                 for r in results["reconnect"]
             ],
         )
+    scale = results.get("scale")
+    if scale:
+        print(f"Scale: {scale['clients']:,} /live clients, {results['settings']['changes']} changes to each of them.")
+        print("One process; the same process publishing through Redis; two processes behind nginx with Redis")
+        print("(deploy/nginx.conf); Node. 'vs alone': latency added compared with the one process without a queue.")
+        if scale["skipped"]:
+            print(f"(Redis rows skipped: {scale['skipped']})")
+        print_table(
+            [
+                "server",
+                "delivered",
+                "lost",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "vs alone p50/p99 ms",
+                "CPU µs/msg",
+                "vs Node",
+                "KiB/conn",
+                "connect s",
+                "per process",
+            ],
+            [
+                [
+                    r["label"],
+                    f"{r['delivered']:,}/{r['expected']:,}",
+                    r["lost"],
+                    fmt(r["latency"]["p50_ms"]),
+                    fmt(r["latency"]["p99_ms"]),
+                    fmt(r["latency"]["max_ms"]),
+                    f"{r['added_ms']['p50_ms']:+.0f} / {r['added_ms']['p99_ms']:+.0f}" if r["added_ms"] else "–",
+                    fmt(r["cpu_per_message_us"]),
+                    fmt(r["ratio_to_node"], 2),
+                    fmt(r["memory_per_connection_kb"]),
+                    fmt(r["connect_s"]),
+                    " + ".join(f"{n:,}" for n in r["per_process"]) if r["per_process"] else "–",
+                ]
+                for r in scale["runs"]
+            ],
+        )
     pages = results.get("pages") or {}
     if pages.get("pages"):
         import page_weight
@@ -334,7 +437,11 @@ def plot(results, path):
     import matplotlib.pyplot as plt
     from matplotlib import ticker
 
-    runs = [r for r in results.get("fanout", []) if r["fast_send"]]
+    scale = (results.get("scale") or {}).get("runs", [])
+    # The scale rows' lone process and Node continue the fan-out lines; the Redis rows are points of their own.
+    runs = [r for r in results.get("fanout", []) if r["fast_send"]] + [
+        r for r in scale if r["label"] in ("eventlet", "node")
+    ]
     if not runs:
         return None
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), dpi=110)
@@ -359,6 +466,12 @@ def plot(results, path):
                 color=colours[r["server"]],
                 label=f"{r['label']}",
             )
+    for r, marker in (
+        (r, "D" if r["label"].startswith("2") else "s") for r in scale if r["label"] not in ("eventlet", "node")
+    ):
+        values = (r["cpu_per_message_us"], r["latency"]["p99_ms"], r["memory_per_connection_kb"])
+        for ax, value in zip(axes, values):
+            ax.scatter([r["clients"]], [value], marker=marker, s=60, color="#8e44ad", label=f"Treffpunkt, {r['label']}")
     titles = ("Server CPU per delivered message (µs)", "Delivery latency p99 (ms)", "Memory per connection (KiB)")
     for ax, title in zip(axes, titles):
         ax.set_title(title, fontsize=11)
@@ -386,8 +499,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 clients, a 10-s storm")
     parser.add_argument(
-        "--only", default="fanout,storm,reconnect,pages", help="comma list of fanout, storm, reconnect, pages"
+        "--only",
+        default="fanout,storm,reconnect,scale,pages",
+        help="comma list of fanout, storm, reconnect, scale, pages",
     )
+    parser.add_argument("--scale-clients", type=int, help="clients of the scale rows (default 10000; quick 2000)")
     parser.add_argument("--reconnect-sizes", help="reconnect storm client counts (default 2000,5000; quick 1000)")
     parser.add_argument("--sizes", help="fan-out client counts, e.g. 100,2000")
     parser.add_argument("--changes", type=int, default=20, help="changes per fan-out run (default 20)")
@@ -412,7 +528,7 @@ def main(argv=None):
             "repeat_at_2000": args.repeat,
         },
     }
-    if parts & {"fanout", "storm", "reconnect"}:
+    if parts & {"fanout", "storm", "reconnect", "scale"}:
         results["machine"]["node"] = node_ready(progress)
     with tempfile.TemporaryDirectory(prefix="treffpunkt-bench-") as workdir:
         if "fanout" in parts:
@@ -428,6 +544,10 @@ def main(argv=None):
                 else ([1000] if args.quick else [2000, 5000])
             )
             results["reconnect"] = run_reconnect(reconnect_sizes, workdir)
+        if "scale" in parts:
+            results["scale"] = run_scale(
+                args.scale_clients or (2000 if args.quick else 10000), args.changes, args.rate, workdir
+            )
     if "pages" in parts:
         results["pages"] = run_pages()
     results["seconds"] = round(time.monotonic() - _started)

@@ -35,7 +35,8 @@ function backoff(attempt) {
 }
 
 class Phone {
-  constructor() {
+  constructor(localAddress) {
+    this.localAddress = localAddress; // the source address (a cluster's ip_hash spreads clients by it)
     this.arrivals = []; // [revision, ms]
     this.heartbeats = 0;
     this.checkedIn = null;
@@ -71,7 +72,7 @@ class Phone {
 
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
+      const ws = new WebSocket(wsUrl, { perMessageDeflate: false, localAddress: this.localAddress });
       this.ws = ws;
       const timer = setTimeout(() => reject(new Error("connect timeout")), cfg.connectTimeoutMs || 30000);
       ws.on("message", (buf) => {
@@ -120,7 +121,8 @@ class Phone {
 }
 
 async function connectAll(n) {
-  const phones = Array.from({ length: n }, () => new Phone());
+  const addresses = cfg.localAddresses || [undefined];
+  const phones = Array.from({ length: n }, (_, i) => new Phone(addresses[i % addresses.length]));
   let next = 0;
   let done = 0;
   let failed = 0;
@@ -149,7 +151,12 @@ async function connectAll(n) {
 async function request(method, path, body) {
   const headers = { "Content-Type": "application/json" };
   if (cfg.token) headers.Authorization = `Bearer ${cfg.token}`;
-  const res = await fetch(cfg.url + path, { method, headers, body: JSON.stringify(body) });
+  let res;
+  try {
+    res = await fetch(cfg.url + path, { method, headers, body: JSON.stringify(body) });
+  } catch (err) {
+    throw new Error(`${method} ${path}: ${err.message} (${err.cause?.code || err.cause?.message || "no cause"})`);
+  }
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`);
   return data;

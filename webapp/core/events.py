@@ -3,21 +3,32 @@ times in its own time zone, and its public description."""
 
 from zoneinfo import ZoneInfo
 
-from flask import abort
+from flask import abort, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from .errors import DomainError, not_found
 from .extensions import db
 from .models import Event
 
+_REQUEST_EVENTS = "treffpunkt.events"  # slug -> Event, in the WSGI environ of one request
+
 
 def get_event(slug):
+    """The event with this slug, or DomainError 404. Within one request the access check and the route ask
+    for the same event: it is read once, and again only once a commit or rollback has expired it."""
+    memo = request.environ.setdefault(_REQUEST_EVENTS, {}) if has_request_context() else {}
+    event = memo.get(slug)
+    if event is not None:
+        state = inspect(event)
+        if state.session is db.session() and state.persistent and not state.expired:
+            return event
     event = (
         db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() if isinstance(slug, str) else None
     )
     if event is None:
         raise not_found(_l("Diese Veranstaltung gibt es nicht."))
+    memo[slug] = event
     return event
 
 

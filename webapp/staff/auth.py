@@ -267,12 +267,18 @@ def _bearer_lookup():
     token = header[7:].strip()
     if not token or len(token) > 200:
         return None
-    row = db.session.execute(
-        select(ApiToken)
-        .options(joinedload(ApiToken.staff))
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-    ).scalar_one_or_none()
-    return row.staff if row is not None and row.staff.active else None
+    # One statement for the account and its event roles (every API request makes it; a scan at the door too).
+    staff = (
+        db.session.execute(
+            select(StaffUser)
+            .join(ApiToken, ApiToken.staff_id == StaffUser.id)
+            .options(joinedload(StaffUser.event_roles))
+            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    return staff if staff is not None and staff.active else None
 
 
 def _event_of_request():

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..core.cooperative import paced
+from ..core.db import insert_many
 from ..core.errors import DomainError
 from ..core.extensions import db
 from ..core.models import Municipality
@@ -218,6 +219,7 @@ def decode(data):
 
 
 def _records(text, delimiter, limit=None):
+    """(line number, cells) as csv reads them, lazily: a long file is read between pauses (see parse)."""
     reader = csv.reader(
         io.StringIO(text, newline=""),
         delimiter=delimiter,
@@ -226,12 +228,10 @@ def _records(text, delimiter, limit=None):
         skipinitialspace=False,
         strict=False,
     )
-    out = []
-    for record in reader:
-        out.append((reader.line_num, record))
-        if limit is not None and len(out) >= limit:
+    for n, record in enumerate(reader, 1):
+        yield reader.line_num, record
+        if limit is not None and n >= limit:
             break
-    return out
 
 
 def _blank(record):
@@ -303,7 +303,7 @@ def parse(data, event=None):
         preview.delimiter = detect_delimiter(text)
         line_offset = 0
     try:
-        records = [(n + line_offset, r) for n, r in _records(text, preview.delimiter) if not _blank(r)]
+        records = [(n + line_offset, r) for n, r in paced(_records(text, preview.delimiter)) if not _blank(r)]
     except csv.Error as exc:
         preview.file_errors.append(_("Die Datei lässt sich nicht als CSV lesen: %(reason)s", reason=exc))
         return preview
@@ -401,7 +401,7 @@ def apply(event, preview, skip_bad_rows=False, progress=None):
             progress(done, total)
     try:
         if bulk.rows:
-            db.session.execute(insert(Guest.__table__), bulk.rows)
+            insert_many(db.session.connection(), Guest.__table__, bulk.rows)
             guests.commit_guest_change(event)
         db.session.commit()
     except Exception:

@@ -21,7 +21,7 @@ from ..core.urls import external_url
 from ..core.validation import boolean, choice, field_label, of_event, refuse_unknown, text
 from ..live import touch_stats
 from ..mail.models import OutboxMessage
-from .models import GUEST_STATUSES, Guest, new_code, new_token
+from .models import GUEST_STATUSES, Guest, new_badge_code, new_code, new_token
 from .signals import guest_registered, guests_changed, guests_moved_up
 
 FIELDS = {
@@ -314,12 +314,14 @@ def guest_values(event, fields, source="staff"):
 
 
 class BulkGuests:
-    """Rows for one INSERT of many guests (the CSV import): every row with every column, typed codes
-    unique against the installation's and each other."""
+    """Rows for one INSERT of many guests (the CSV import): every row with every column, so the INSERT
+    computes no default per row while it holds the write lock; typed and badge codes unique against the
+    installation's and each other."""
 
     def __init__(self, event, source):
         self.event, self.source = event, source
         self.taken = set(db.session.execute(select(Guest.code)).scalars())
+        self.badges = set(db.session.execute(select(Guest.badge_code)).scalars())
         self.now = utcnow()
         self.rows = []
 
@@ -331,7 +333,11 @@ class BulkGuests:
         while code in self.taken:
             code = new_code()
         self.taken.add(code)
-        row.update(code=code, token=new_token(), created_at=self.now)
+        badge = new_badge_code()
+        while badge in self.badges:
+            badge = new_badge_code()
+        self.badges.add(badge)
+        row.update(code=code, badge_code=badge, token=new_token(), created_at=self.now)
         self.rows.append(row)
 
 

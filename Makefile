@@ -51,7 +51,7 @@ test-js:
 	elif [ "$(REQUIRE_BROWSER)" = 1 ]; then echo "node is required for tests/js (REQUIRE_BROWSER=1)"; exit 1; \
 	else echo "SKIPPED tests/js: node is not installed (apt-get install nodejs)"; fi
 
-# The bench (bench/run.py, ~25 min, loopback only): fan-out against Node socket.io, check-in storm,
+# The bench (bench/run.py, ~15–25 min, loopback only): fan-out against Node socket.io, check-in storm,
 # reconnect storm (against Node too), 10,000 clients on one process and on two behind nginx with Redis
 # (apt-get install nginx-light; skipped without it), page weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.
 # BENCH_ARGS=--quick for a short run. Tables on stdout; bench/results/bench.json and bench.png.

@@ -53,7 +53,7 @@ test-js:
 
 # The bench (bench/run.py, ~15–25 min, loopback only): fan-out against Node socket.io, check-in storm,
 # reconnect storm (against Node too), 10,000 clients on one process and on two behind nginx with Redis
-# (apt-get install nginx-light; skipped without it), page weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.
+# (apt-get install nginx-light; skipped without it), long-polling clients, page weight. Needs Node.js/npm (socket.io is installed into bench/node/node_modules) and Chromium for the pages.
 # BENCH_ARGS=--quick for a short run. Tables on stdout; bench/results/bench.json and bench.png.
 $(VENV)/.installed-bench: requirements-bench.txt requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-bench.txt

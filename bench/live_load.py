@@ -1,7 +1,8 @@
 """Fan-out and check-in storm: many /live clients (bench/node/load-client.mjs) against one server, while the
 server's CPU time and memory are read from /proc around the measured window.
 
-fan-out: N clients connected; staff changes at a steady rate; each change must reach every client once.
+fan-out: N clients connected (websocket; or long-polling, the polling rows); staff changes at a steady rate;
+  each change must reach every client once.
   Reported: delivery latency p50/p99/max (change sent → message on the client), lost and duplicate messages,
   server CPU per delivered message (CPU time of the window ÷ messages delivered; heartbeats, pings and the
   staff request itself included, for every server alike) and memory per connection.
@@ -89,10 +90,12 @@ def run_clients(server, config, progress, timeout, on_phase=None):
     return result
 
 
-def fanout(server, clients, changes, rate, progress, payload=None, on_phase=None):
-    """Connect `clients`, send `changes` changes at `rate` per second, measure their delivery."""
+def fanout(server, clients, changes, rate, progress, payload=None, on_phase=None, transport="websocket"):
+    """Connect `clients` (websocket, or Engine.IO long-polling), send `changes` changes at `rate` per second,
+    measure their delivery."""
     config = {
         "mode": "fanout",
+        "transport": transport,
         "clients": clients,
         "changes": changes,
         "rate": rate,

@@ -9,7 +9,9 @@
 4. scale — 10,000 clients on one process, on the same publishing through Redis, on two processes behind
    nginx with Redis (deploy/nginx.conf; needs nginx and Redis on 127.0.0.1:6379, else those rows are
    skipped), and on Node;
-5. page weight — agenda, projector, board and scanner pages in Chromium, first visit and revisit.
+5. long-polling — 1,000 clients that poll instead of holding a websocket (a network that lets none
+   through), fan-out on eventlet, gevent and Node: what such a client costs in memory and CPU;
+6. page weight — agenda, projector, board and scanner pages in Chromium, first visit and revisit.
 
 Progress goes to stderr; the tables to stdout; everything to bench/results/bench.json and a picture to
 bench/results/bench.png. `--quick` is a smaller run (100/1,000 clients, a 10-s storm) to try the bench.
@@ -246,6 +248,27 @@ def run_scale(clients, changes, rate, workdir, message_bytes=744):
     return {"clients": clients, "runs": runs, "skipped": missing}
 
 
+def run_polling(clients, changes, rate, workdir, message_bytes=744):
+    """The fan-out with long-polling clients on every server: memory and CPU of a client without websocket."""
+    runs = []
+    for kind in SERVERS:
+        progress(f"long-polling: {clients} clients on {kind}")
+        server = start(kind, Path(tempfile.mkdtemp(dir=workdir)))
+        try:
+            result = live_load.fanout(
+                server, clients, changes, rate, progress, payload=reference_payload(message_bytes), transport="polling"
+            )
+        finally:
+            server.stop()
+        result["label"] = kind
+        runs.append(result)
+        progress(
+            f"  {result['delivered']:,}/{result['expected']:,} delivered, p99 {fmt(result['latency']['p99_ms'])} ms,"
+            f" {fmt(result['memory_per_connection_kb'])} KiB per client"
+        )
+    return combine(runs)
+
+
 def run_pages():
     import page_weight
 
@@ -419,6 +442,38 @@ def report(results):
                 for r in scale["runs"]
             ],
         )
+    polling = results.get("polling")
+    if polling:
+        print("Long-polling: the fan-out with clients that poll (Engine.IO polling, no websocket)")
+        print_table(
+            [
+                "clients",
+                "server",
+                "delivered",
+                "lost",
+                "p50 ms",
+                "p99 ms",
+                "CPU µs/msg",
+                "vs Node",
+                "KiB/conn",
+                "connect s",
+            ],
+            [
+                [
+                    f"{r['clients']:,}",
+                    r["label"],
+                    f"{r['delivered']:,}/{r['expected']:,}",
+                    r["lost"],
+                    fmt(r["latency"]["p50_ms"]),
+                    fmt(r["latency"]["p99_ms"]),
+                    fmt(r["cpu_per_message_us"]),
+                    fmt(r["ratio_to_node"], 2),
+                    fmt(r["memory_per_connection_kb"]),
+                    fmt(r["connect_s"]),
+                ]
+                for r in polling
+            ],
+        )
     pages = results.get("pages") or {}
     if pages.get("pages"):
         import page_weight
@@ -500,8 +555,11 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 clients, a 10-s storm")
     parser.add_argument(
         "--only",
-        default="fanout,storm,reconnect,scale,pages",
-        help="comma list of fanout, storm, reconnect, scale, pages",
+        default="fanout,storm,reconnect,scale,polling,pages",
+        help="comma list of fanout, storm, reconnect, scale, polling, pages",
+    )
+    parser.add_argument(
+        "--polling-clients", type=int, help="clients of the long-polling rows (default 1000; quick 200)"
     )
     parser.add_argument("--scale-clients", type=int, help="clients of the scale rows (default 10000; quick 2000)")
     parser.add_argument("--reconnect-sizes", help="reconnect storm client counts (default 2000,5000; quick 1000)")
@@ -528,7 +586,7 @@ def main(argv=None):
             "repeat_at_2000": args.repeat,
         },
     }
-    if parts & {"fanout", "storm", "reconnect", "scale"}:
+    if parts & {"fanout", "storm", "reconnect", "scale", "polling"}:
         results["machine"]["node"] = node_ready(progress)
     with tempfile.TemporaryDirectory(prefix="treffpunkt-bench-") as workdir:
         if "fanout" in parts:
@@ -547,6 +605,10 @@ def main(argv=None):
         if "scale" in parts:
             results["scale"] = run_scale(
                 args.scale_clients or (2000 if args.quick else 10000), args.changes, args.rate, workdir
+            )
+        if "polling" in parts:
+            results["polling"] = run_polling(
+                args.polling_clients or (200 if args.quick else 1000), args.changes, args.rate, workdir
             )
     if "pages" in parts:
         results["pages"] = run_pages()

@@ -17,6 +17,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const NS = "/live";
 let messageBytes = null; // size of a `change` frame's text, to give the reference server the same payload
 const wsUrl = cfg.url.replace(/^http/, "ws") + "/socket.io/?EIO=4&transport=websocket";
+const pollUrl = cfg.url + "/socket.io/?EIO=4&transport=polling";
 
 function intAfter(text, key) {
   // The number after `"key":` — cheaper than JSON.parse of every message on 5,000 sockets.
@@ -71,51 +72,102 @@ class Phone {
   }
 
   connect() {
+    return cfg.transport === "polling" ? this.connectPolling() : this.connectWebsocket();
+  }
+
+  // One Engine.IO packet as text, from either transport; `send` answers on the same transport, `done(err)`
+  // settles the connect (its first call counts).
+  receive(text, send, done) {
+    const now = performance.now();
+    if (text === "2") {
+      send("3");
+    } else if (text[0] === "0") {
+      const since = this.revision ?? cfg.since;
+      send(`40${NS},` + JSON.stringify({ event: cfg.event, since }));
+    } else if (text.startsWith(`44${NS},`)) {
+      done(new Error("refused: " + text));
+    } else if (text.startsWith(`42${NS},["change"`)) {
+      const revision = intAfter(text, "revision");
+      this.arrivals.push([revision, now]);
+      this.revision = Math.max(this.revision ?? revision, revision);
+      messageBytes = text.length;
+    } else if (text.startsWith(`42${NS},["stats"`)) {
+      this.checkedIn = intAfter(text, "checked_in");
+      this.statsAt = now;
+    } else if (text.startsWith(`42${NS},["heartbeat"`)) {
+      this.heartbeats += 1;
+    } else if (text.startsWith(`42${NS},["synced"`)) {
+      const revision = intAfter(text, "revision");
+      this.revision = Math.max(this.revision ?? revision, revision);
+      this.synced = true;
+      done();
+    }
+  }
+
+  connectWebsocket() {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(wsUrl, { perMessageDeflate: false, localAddress: this.localAddress });
       this.ws = ws;
       const timer = setTimeout(() => reject(new Error("connect timeout")), cfg.connectTimeoutMs || 30000);
-      ws.on("message", (buf) => {
-        const now = performance.now();
-        const text = buf.toString();
-        if (text === "2") {
-          ws.send("3");
-        } else if (text[0] === "0") {
-          const since = this.revision ?? cfg.since;
-          ws.send(`40${NS},` + JSON.stringify({ event: cfg.event, since }));
-        } else if (text.startsWith(`44${NS},`)) {
-          clearTimeout(timer);
-          reject(new Error("refused: " + text));
-        } else if (text.startsWith(`42${NS},["change"`)) {
-          const revision = intAfter(text, "revision");
-          this.arrivals.push([revision, now]);
-          this.revision = Math.max(this.revision ?? revision, revision);
-          messageBytes = text.length;
-        } else if (text.startsWith(`42${NS},["stats"`)) {
-          this.checkedIn = intAfter(text, "checked_in");
-          this.statsAt = now;
-        } else if (text.startsWith(`42${NS},["heartbeat"`)) {
-          this.heartbeats += 1;
-        } else if (text.startsWith(`42${NS},["synced"`)) {
-          const revision = intAfter(text, "revision");
-          this.revision = Math.max(this.revision ?? revision, revision);
-          this.synced = true;
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      ws.on("error", (err) => {
+      const done = (err) => {
         clearTimeout(timer);
-        reject(err);
-      });
+        if (err) reject(err);
+        else resolve();
+      };
+      const send = (text) => ws.send(text);
+      ws.on("message", (buf) => this.receive(buf.toString(), send, done));
+      ws.on("error", (err) => done(err));
       ws.on("close", () => {
         if (ws !== this.ws) return; // an earlier attempt's socket
-        clearTimeout(timer);
-        reject(new Error("closed"));
+        done(new Error("closed"));
         this.closed = true;
         this.closedAt ??= performance.now();
         if (this.autoReconnect) this.reconnect();
       });
+    });
+  }
+
+  // Engine.IO long-polling, as a phone whose network lets no websocket through: one GET always waiting for
+  // the server's packets (separated by \x1e), a POST for each packet of ours. Fan-out mode only.
+  connectPolling() {
+    return new Promise((resolve, reject) => {
+      const abort = new AbortController();
+      const timer = setTimeout(() => reject(new Error("connect timeout")), cfg.connectTimeoutMs || 30000);
+      const done = (err) => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      let sid = null;
+      const url = () => pollUrl + (sid ? `&sid=${sid}` : "");
+      const send = (text) =>
+        fetch(url(), { method: "POST", body: text, signal: abort.signal })
+          .then((res) => res.arrayBuffer())
+          .catch(() => {}); // a failed POST shows as a missing answer (the server closes the session)
+      const close = (err) => {
+        this.closed = true;
+        this.closedAt ??= performance.now();
+        done(err);
+      };
+      this.ws = { terminate: () => abort.abort() };
+      (async () => {
+        while (!abort.signal.aborted) {
+          let body;
+          try {
+            const res = await fetch(url(), { signal: abort.signal });
+            body = await res.text();
+            if (!res.ok) throw new Error(`poll answered ${res.status}: ${body.slice(0, 200)}`);
+          } catch (err) {
+            if (!abort.signal.aborted) close(err);
+            return;
+          }
+          for (const packet of body.split("\x1e")) {
+            if (packet === "1") return close(new Error("closed")); // the server closed the session
+            if (sid === null && packet[0] === "0") sid = JSON.parse(packet.slice(1)).sid;
+            this.receive(packet, send, done);
+          }
+        }
+      })();
     });
   }
 }
@@ -327,7 +379,7 @@ async function reconnectStorm(phones) {
 }
 
 async function main() {
-  out({ type: "progress", message: `connecting ${cfg.clients} clients to ${wsUrl}` });
+  out({ type: "progress", message: `connecting ${cfg.clients} clients to ${cfg.transport === "polling" ? pollUrl : wsUrl}` });
   const { phones, failed, seconds } = await connectAll(cfg.clients);
   const live = phones.filter((p) => p.synced);
   out({ type: "phase", phase: "connected", clients: live.length, failed, connect_s: seconds });

@@ -1,7 +1,9 @@
 """Serve Treffpunkt: `python run.py` (what `make run` does). Settings from webapp/core/config.py.
 
 This is the one place that knows the async server: it monkey-patches before anything else is imported,
-raises the open-file limit, eventlet's connection cap and the listen backlog (reconnect storms), sets eventlet's
+opens eventlet's listening socket before the app is imported (a restart's returning phones wait in the
+queue instead of being refused), raises the open-file limit, eventlet's connection cap and the listen
+backlog (reconnect storms), sets eventlet's
 socket timeout (SERVER_SOCKET_TIMEOUT),
 writes the access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
 screens."""
@@ -27,14 +29,13 @@ elif ASYNC_MODE == "gevent":
 elif ASYNC_MODE != "threading":
     sys.exit(f"ASYNC_MODE must be eventlet, gevent or threading, not {ASYNC_MODE!r}")
 
+import importlib.util  # noqa: E402
 import resource  # noqa: E402
+import socket  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-from sqlalchemy import select  # noqa: E402
-
-from webapp import create_app, start_background_tasks  # noqa: E402
-from webapp.core.extensions import db, socketio  # noqa: E402
-from webapp.core.models import Event  # noqa: E402
-from webapp.core.urls import lan_addresses, startup_lines  # noqa: E402
+# The app (webapp, with Flask, SQLAlchemy, Alembic …) is imported in main(), after the listening socket is
+# open: see listen().
 
 # Eventlet serves at most this many connections at once and lets the next wait unanswered (its default is
 # 1,024). Websockets, requests and the database share one open-file limit, so the cap is what that limit
@@ -61,8 +62,42 @@ def raise_file_limit():
     return max(1024, min(MAX_CONNECTIONS, soft - FD_RESERVE))
 
 
+def settings():
+    """webapp/core/config.py's Config without importing the app: that module reads the environment and
+    imports nothing of the app, so it can be loaded on its own before the ~1 s of the app's imports."""
+    spec = importlib.util.spec_from_file_location(
+        "treffpunkt_settings", Path(__file__).parent / "webapp/core/config.py"
+    )
+    config = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(config)
+    return config.Config
+
+
+def listen(host, port):
+    """Eventlet's listening socket, opened first thing. After a restart (a crash, an update during the day)
+    every phone retries about 1 s after losing its connection; with the app still importing, a closed port
+    refused them all and each waited for its next back-off step (2–5 s). An open port with a long backlog
+    makes the kernel queue them, and they are served once the app is ready."""
+    import eventlet
+
+    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    return eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+
+
 def main():
     max_connections = raise_file_limit()
+    listener = None
+    if ASYNC_MODE == "eventlet":
+        early = settings()
+        listener = listen(early.HOST, early.PORT)
+
+    from sqlalchemy import select
+
+    from webapp import create_app, start_background_tasks
+    from webapp.core.extensions import db, socketio
+    from webapp.core.models import Event
+    from webapp.core.urls import lan_addresses, startup_lines
+
     app = create_app()
     host, port, cert, key = (app.config[k] for k in ("HOST", "PORT", "CERT_FILE", "KEY_FILE"))
     with app.app_context():
@@ -90,19 +125,16 @@ def main():
 
         install_access_log(app)
     if ASYNC_MODE == "eventlet":
-        serve_eventlet(app, host, port, cert, key, kwargs)
+        serve_eventlet(app, listener, cert, key, kwargs)
     else:
         socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True, **kwargs)
 
 
-def serve_eventlet(app, host, port, cert, key, kwargs):
-    """What socketio.run does for eventlet, with a listen backlog for reconnect storms (LISTEN_BACKLOG)."""
-    import socket
-
+def serve_eventlet(app, listener, cert, key, kwargs):
+    """What socketio.run does for eventlet, on the socket listen() opened (LISTEN_BACKLOG)."""
+    import eventlet
     import eventlet.wsgi
 
-    family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
     if kwargs.pop("certfile", None):
         kwargs.pop("keyfile", None)
         listener = eventlet.wrap_ssl(listener, certfile=cert, keyfile=key, server_side=True)

@@ -64,12 +64,17 @@ class ServerProcess:
         """What serves: `python run.py`, as `make run` does (subclasses serve otherwise)."""
         return [sys.executable, "run.py"], ROOT
 
-    def start(self, timeout=30):
+    def launch(self):
+        """Start the process without waiting for it to answer."""
         self.log = open(self.log_path, "ab")
         command, cwd = self.command()
         self.proc = subprocess.Popen(
             command, cwd=cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        return self
+
+    def start(self, timeout=30):
+        self.launch()
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:

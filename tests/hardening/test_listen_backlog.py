@@ -3,7 +3,8 @@ connections within about a second, faster than the server accepts them. The kern
 backlog; with eventlet's default of 50 the rest of the SYNs are dropped and those phones wait 1, 3, 7 … s
 for a retransmission (bench reconnect row). Here the server process is stopped (SIGSTOP, so it accepts
 nothing) while 400 connections are opened at once: every one completes its handshake, and after SIGCONT
-each gets its answer. Also: HTTPS (CERT_FILE/KEY_FILE, `make cert`) through the same listener."""
+each gets its answer. A phone that comes back while the server is still starting waits and is served too.
+Also: HTTPS (CERT_FILE/KEY_FILE, `make cert`) through the same listener."""
 
 import os
 import selectors
@@ -72,6 +73,29 @@ def test_a_burst_of_connections_waits_in_the_backlog_instead_of_being_dropped(se
     finally:
         for s in sockets:
             s.close()
+
+
+def test_a_phone_back_while_the_server_starts_is_queued_and_served(servers):
+    """After a restart the phones retry about 1 s later, while the app is still importing (about a second):
+    run.py opens its listening socket first, so their connections wait in the queue and are served once the
+    app is ready, instead of being refused until the next back-off step (bench: 300 phones current again
+    after 2.2 s instead of 4.5 s, none refused instead of all)."""
+    server = servers("early-listen", start=False).launch()
+    deadline = time.monotonic() + 30
+    phone = socket.socket()
+    while phone.connect_ex(("127.0.0.1", server.port)) != 0:
+        assert server.proc.poll() is None, server.log_path.read_text()[-2000:]
+        assert time.monotonic() < deadline, "the port never opened"
+        phone.close()
+        phone = socket.socket()
+        time.sleep(0.01)
+    with phone:
+        started_meanwhile = "Treffpunkt on" in server.log_path.read_text()  # printed once the app is ready
+        phone.settimeout(30)
+        phone.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answer = phone.recv(64)
+    assert not started_meanwhile, "the port opened only after the app was ready"
+    assert answer.startswith(b"HTTP/1.1 200"), answer
 
 
 def test_https_from_the_certificate_files(servers, tmp_path):

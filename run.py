@@ -1,8 +1,8 @@
 """Serve Treffpunkt: `python run.py` (what `make run` does). Settings from webapp/core/config.py.
 
 This is the one place that knows the async server: it monkey-patches before anything else is imported,
-opens eventlet's listening socket before the app is imported (a restart's returning phones wait in the
-queue instead of being refused), raises the open-file limit, eventlet's connection cap and the listen
+opens the listening socket (eventlet or gevent) before the app is imported (a restart's returning phones
+wait in the queue instead of being refused), raises the open-file limit, eventlet's connection cap and the listen
 backlog (reconnect storms), sets eventlet's
 socket timeout (SERVER_SOCKET_TIMEOUT),
 writes the access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
@@ -74,20 +74,26 @@ def settings():
 
 
 def listen(host, port):
-    """Eventlet's listening socket, opened first thing. After a restart (a crash, an update during the day)
-    every phone retries about 1 s after losing its connection; with the app still importing, a closed port
-    refused them all and each waited for its next back-off step (2–5 s). An open port with a long backlog
-    makes the kernel queue them, and they are served once the app is ready."""
-    import eventlet
-
+    """The listening socket, opened first thing. After a restart (a crash, an update during the day) every
+    phone retries about 1 s after losing its connection; with the app still importing, a closed port refused
+    them all and each waited for its next back-off step (2–5 s). An open port with a long backlog makes the
+    kernel queue them, and they are served once the app is ready."""
     family, _type, _proto, _name, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    return eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+    if ASYNC_MODE == "eventlet":
+        import eventlet
+
+        return eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+    listener = socket.socket(family, socket.SOCK_STREAM)  # gevent's, once patched
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gevent's own listener
+    listener.bind(address)
+    listener.listen(LISTEN_BACKLOG)
+    return listener
 
 
 def main():
     max_connections = raise_file_limit()
     listener = None
-    if ASYNC_MODE == "eventlet":
+    if ASYNC_MODE in ("eventlet", "gevent"):
         early = settings()
         listener = listen(early.HOST, early.PORT)
 
@@ -114,8 +120,6 @@ def main():
         if timeout > 0:  # a silent connection (idle keep-alive, half a request) is closed after this long;
             # live websockets hear a ping every 20 s and answer it, so they are never silent that long
             kwargs["socket_timeout"] = max(timeout, MIN_SOCKET_TIMEOUT)
-    if ASYNC_MODE == "gevent":
-        kwargs["backlog"] = LISTEN_BACKLOG  # gevent's default is 128
     if ASYNC_MODE == "threading":  # Werkzeug logs every request line itself (tokens included)
         import logging
 
@@ -126,6 +130,8 @@ def main():
         install_access_log(app)
     if ASYNC_MODE == "eventlet":
         serve_eventlet(app, listener, cert, key, kwargs)
+    elif ASYNC_MODE == "gevent":
+        serve_gevent(app, listener, kwargs)
     else:
         socketio.run(app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True, **kwargs)
 
@@ -139,6 +145,15 @@ def serve_eventlet(app, listener, cert, key, kwargs):
         kwargs.pop("keyfile", None)
         listener = eventlet.wrap_ssl(listener, certfile=cert, keyfile=key, server_side=True)
     eventlet.wsgi.server(listener, app, log_output=False, **kwargs)
+
+
+def serve_gevent(app, listener, kwargs):
+    """What socketio.run does for gevent (pywsgi with gevent-websocket's handler), on the socket listen()
+    opened (LISTEN_BACKLOG; gevent's own default is 128). certfile/keyfile make it wrap each connection."""
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None, **kwargs).serve_forever()
 
 
 if __name__ == "__main__":

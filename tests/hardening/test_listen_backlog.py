@@ -75,12 +75,13 @@ def test_a_burst_of_connections_waits_in_the_backlog_instead_of_being_dropped(se
             s.close()
 
 
-def test_a_phone_back_while_the_server_starts_is_queued_and_served(servers):
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_a_phone_back_while_the_server_starts_is_queued_and_served(servers, async_mode):
     """After a restart the phones retry about 1 s later, while the app is still importing (about a second):
     run.py opens its listening socket first, so their connections wait in the queue and are served once the
     app is ready, instead of being refused until the next back-off step (bench: 300 phones current again
     after 2.2 s instead of 4.5 s, none refused instead of all)."""
-    server = servers("early-listen", start=False).launch()
+    server = servers(f"early-listen-{async_mode}", start=False, async_mode=async_mode).launch()
     deadline = time.monotonic() + 30
     phone = socket.socket()
     while phone.connect_ex(("127.0.0.1", server.port)) != 0:

@@ -294,47 +294,52 @@ def print_table(headers, rows):
     print()
 
 
+def print_fanout_table(rows):
+    """The fan-out's rows (and the long-polling rows, the same measurement): one per server and size."""
+    print_table(
+        [
+            "clients",
+            "server",
+            "delivered",
+            "lost",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "CPU µs/msg",
+            "rounds: range",
+            "vs Node",
+            "CPU ms/change",
+            "KiB/conn",
+            "connect s",
+        ],
+        [
+            [
+                f"{r['clients']:,}",
+                r["label"],
+                f"{r['delivered']:,}/{r['expected']:,}",
+                r["lost"],
+                fmt(r["latency"]["p50_ms"]),
+                fmt(r["latency"]["p99_ms"]),
+                fmt(r["latency"]["max_ms"]),
+                fmt(r["cpu_per_message_us"]),
+                f"{r['rounds']}: {fmt(r['cpu_per_message_range_us'][0])}–{fmt(r['cpu_per_message_range_us'][1])}"
+                if r["rounds"] > 1
+                else "1",
+                fmt(r["ratio_to_node"], 2),
+                fmt(r["cpu_per_change_ms"]),
+                fmt(r["memory_per_connection_kb"]),
+                fmt(r["connect_s"]),
+            ]
+            for r in rows
+        ],
+    )
+
+
 def report(results):
     if results.get("fanout"):
         print("Fan-out: changes to every /live client (server CPU per delivered message; ratio to Node)")
         print("Per row the median round; lost counts all rounds.")
-        print_table(
-            [
-                "clients",
-                "server",
-                "delivered",
-                "lost",
-                "p50 ms",
-                "p99 ms",
-                "max ms",
-                "CPU µs/msg",
-                "rounds: range",
-                "vs Node",
-                "CPU ms/change",
-                "KiB/conn",
-                "connect s",
-            ],
-            [
-                [
-                    f"{r['clients']:,}",
-                    r["label"],
-                    f"{r['delivered']:,}/{r['expected']:,}",
-                    r["lost"],
-                    fmt(r["latency"]["p50_ms"]),
-                    fmt(r["latency"]["p99_ms"]),
-                    fmt(r["latency"]["max_ms"]),
-                    fmt(r["cpu_per_message_us"]),
-                    f"{r['rounds']}: {fmt(r['cpu_per_message_range_us'][0])}–{fmt(r['cpu_per_message_range_us'][1])}"
-                    if r["rounds"] > 1
-                    else "1",
-                    fmt(r["ratio_to_node"], 2),
-                    fmt(r["cpu_per_change_ms"]),
-                    fmt(r["memory_per_connection_kb"]),
-                    fmt(r["connect_s"]),
-                ]
-                for r in results["fanout"]
-            ],
-        )
+        print_fanout_table(results["fanout"])
     if results.get("storm"):
         print("Check-in storm: scans at a steady rate while clients watch the counters")
         print_table(
@@ -445,35 +450,7 @@ def report(results):
     polling = results.get("polling")
     if polling:
         print("Long-polling: the fan-out with clients that poll (Engine.IO polling, no websocket)")
-        print_table(
-            [
-                "clients",
-                "server",
-                "delivered",
-                "lost",
-                "p50 ms",
-                "p99 ms",
-                "CPU µs/msg",
-                "vs Node",
-                "KiB/conn",
-                "connect s",
-            ],
-            [
-                [
-                    f"{r['clients']:,}",
-                    r["label"],
-                    f"{r['delivered']:,}/{r['expected']:,}",
-                    r["lost"],
-                    fmt(r["latency"]["p50_ms"]),
-                    fmt(r["latency"]["p99_ms"]),
-                    fmt(r["cpu_per_message_us"]),
-                    fmt(r["ratio_to_node"], 2),
-                    fmt(r["memory_per_connection_kb"]),
-                    fmt(r["connect_s"]),
-                ]
-                for r in polling
-            ],
-        )
+        print_fanout_table(polling)
     pages = results.get("pages") or {}
     if pages.get("pages"):
         import page_weight

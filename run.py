@@ -2,10 +2,9 @@
 
 This is the one place that knows the async server: it monkey-patches before anything else is imported,
 opens the listening socket (eventlet or gevent) before the app is imported (a restart's returning phones
-wait in the queue instead of being refused), raises the open-file limit, eventlet's connection cap and the listen
-backlog (reconnect storms), sets eventlet's
-socket timeout (SERVER_SOCKET_TIMEOUT),
-writes the access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
+wait in the queue instead of being refused), raises the open-file limit, eventlet's connection cap and the
+listen backlog (reconnect storms), sets eventlet's socket timeout (SERVER_SOCKET_TIMEOUT), writes the
+access log (ACCESS_LOG=1, redacted: webapp/live/transport.py), and prints where to point phones and
 screens."""
 
 import os

@@ -2,7 +2,8 @@
 more than 12 s (one ORM object and flush per row, in one request that never let others run), a schedule of
 20,000 sessions for about 11 s (the same, under the database's write lock). Now the rows are made ready
 first (split, checked, their values converted for the driver), pausing for other requests every few hundred
-rows, and written with set-wise statements in one short transaction. A door phone scanning every 50 ms meanwhile gets every answer, none slower than the bound."""
+rows, and written with set-wise statements in one short transaction. A door phone scanning every 50 ms
+meanwhile gets every answer, none slower than the bound."""
 
 import json
 import re

@@ -65,4 +65,4 @@ def test_on_sqlite(tmp_path):
 
 
 def test_on_postgresql(pg_database):
-    check(pg_database.replace("postgresql://", "postgresql+psycopg://"))
+    check(pg_database)  # SQLAlchemy 2.1 takes psycopg 3 for postgresql://

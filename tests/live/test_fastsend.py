@@ -156,3 +156,100 @@ def test_the_writer_keeps_waiting_while_broadcasts_bypass_its_queue():
     except engineio.exceptions.QueueEmpty:
         pass
     server_end.close(), client_end.close()
+
+
+class WaitingSocket:
+    """The green socket's sendall as the writer sees it: waits until the kernel takes everything."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def sendall(self, data):
+        import select
+
+        view = memoryview(data)
+        while view:
+            select.select([], [self.sock], [], 5)
+            try:
+                view = view[self.sock.send(view) :]
+            except BlockingIOError:
+                pass
+
+
+class LeanFakeWebSocket(FakeWebSocket):
+    def __init__(self, sock):
+        super().__init__(WaitingSocket(sock))
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def lean_connection():
+    """A websocket connection opened as one: no standing writer task (threads stand in for tasks here)."""
+    conn, server_end, client_end = connection()
+    ws = LeanFakeWebSocket(server_end)
+    conn._ws = _TrackedWebSocket(ws, conn, server_end)
+    conn._ws._raw_send = ws.socket.sendall
+    conn.lean = True
+    return conn, server_end, client_end, ws
+
+
+def wait_for(predicate, timeout=5):
+    import time
+
+    end = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < end, "not within time"
+        time.sleep(0.01)
+
+
+def test_a_lean_connection_has_a_writer_only_while_something_waits_and_keeps_the_order():
+    conn, server_end, client_end, ws = lean_connection()
+    assert not conn.writer
+    conn.send(packet.Packet(packet.MESSAGE, "direct"))
+    assert not conn.writer and conn.queue.empty()  # written straight away, no task
+    texts = [f'2/live,["change",{{"revision":{n},"pad":"{"x" * 900}"}}]' for n in range(1, 201)]
+    for text in texts:  # beyond the 4-KiB buffer: a writer starts for the rest
+        conn.send(packet.Packet(packet.MESSAGE, text))
+    assert conn.writer
+    frames = read_all(client_end)
+    wait_for(lambda: not conn.writer)  # it sent everything and ended
+    conn.send(packet.Packet(packet.MESSAGE, "after"))
+    assert not conn.writer and conn.queue.empty()
+    server_end.close()
+    assert frames() == ["4direct"] + ["4" + t for t in texts] + ["4after"]
+
+
+def test_closing_a_lean_connection_sends_close_then_closes_the_websocket_and_drops_the_rest():
+    conn, server_end, client_end, ws = lean_connection()
+    frames = read_all(client_end)
+    conn.close()  # wait=True: returns once the close has gone out
+    assert ws.closed and conn.queue.empty() and not conn.writer
+    conn.queue.put(packet.Packet(packet.MESSAGE, "too late"))
+    conn._wake_writer()  # after the end nothing more is sent, and no task is started for it
+    assert conn.queue.empty() and not conn.writer
+    server_end.close()
+    assert frames() == ["1"]  # Engine.IO CLOSE
+
+
+def test_pings_come_from_one_task_and_skip_closed_connections():
+    server = engineio.Server(async_mode="threading", ping_interval=0.1)
+    pinged = []
+
+    class Recording(LiveSocket):
+        def send(self, pkt):
+            pinged.append((self.sid, pkt.packet_type))
+
+    conns = [Recording(server, f"s{n}") for n in range(50)]
+    conns[7].closed = True
+    threads_before = threading.active_count()
+    for conn in conns:
+        conn.schedule_ping()
+    assert threading.active_count() <= threads_before + 1  # one task for all 50, not one each
+    wait_for(lambda: server._live_pings.task is None)  # it ends once none is due
+    assert sorted(pinged) == sorted((c.sid, packet.PING) for c in conns if not c.closed)
+    assert all(c.last_ping for c in conns if not c.closed)
+    conns[0].schedule_ping()  # the answer (PONG) schedules the next ping
+    conns[0].schedule_ping()  # a second answer before that ping went out schedules nothing more
+    assert [c for _, c in server._live_pings.due] == [conns[0]]

@@ -20,13 +20,26 @@ Only eventlet and gevent servers use this (create_app installs it); the threadin
 path. The code is cooperative-scheduling safe: nothing here yields between the checks and the write, the
 writer task does not yield between taking packets from the queue and starting their send (during which it
 is marked busy), and eventlet's and gevent's queues keep a packet until the waiting writer actually runs
-and takes it, so an empty queue and an idle writer mean nothing is waiting for this connection."""
+and takes it, so an empty queue and an idle writer mean nothing is waiting for this connection.
 
+No standing tasks per connection: python-engineio keeps, per websocket connection, a writer task waiting on
+its queue and a task sleeping until the next ping, about 9 KiB each while idle. With direct writes the queue
+is nearly always empty, so a websocket connection opened as one (the pages ask for websocket first) gets a
+writer only while something is queued — it sends what is there, in order, and ends — and the pings of all
+connections come from one task per server that sends each when it falls due. A connection upgraded from
+long-polling keeps the library's writer task."""
+
+import collections
+import logging
 import struct
+import time
 
 from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
 from engineio import server as eio_server
 from engineio import socket as eio_socket
+
+log = logging.getLogger(__name__)
 
 
 class _Rest(bytes):
@@ -116,21 +129,68 @@ class _TrackedWebSocket:
         return getattr(self._ws, name)
 
 
+class _Pings:
+    """The next ping of every connection of one Engine.IO server, in the order they fall due (the interval is
+    the same for all, so appending keeps the order), sent by one task that ends when none is due."""
+
+    def __init__(self, server):
+        self.server, self.due, self.task = server, collections.deque(), None
+
+    def add(self, conn):
+        self.due.append((time.monotonic() + self.server.ping_interval, conn))
+        if self.task is None:
+            self.task = self.server.start_background_task(self._run)
+
+    def _run(self):
+        try:
+            while self.due:
+                wait = self.due[0][0] - time.monotonic()
+                if wait > 0:
+                    self.server.sleep(wait)
+                    continue
+                conn = self.due.popleft()[1]
+                if conn.closing or conn.closed:
+                    continue
+                conn.last_ping = time.time()
+                try:
+                    conn.send(eio_packet.Packet(eio_packet.PING))
+                except Exception:  # one broken connection must not stop the others' pings
+                    log.exception("ping to %s failed", conn.sid)
+        finally:
+            self.task = None
+
+
 class LiveSocket(eio_socket.Socket):
-    """An Engine.IO connection with the direct write for broadcasts described above."""
+    """An Engine.IO connection with the direct write for broadcasts and without standing tasks, as described
+    above."""
 
     raw = None  # the OS socket, while the websocket is up and plain
-    busy = False  # the writer task is inside a send
+    busy = False  # a writer is inside a send
+    lean = False  # a websocket connection without a standing writer task
+    writer = False  # lean: a task (or the connection's own) is sending the queue
+    finished = False  # lean: the websocket is closed (or broken); whatever is still queued is dropped
 
     def send(self, pkt):
         raw = self.raw
-        if raw is None or self.busy or self.upgrading or not self.upgraded or self.closed or not self.queue.empty():
-            return super().send(pkt)
+        if (
+            raw is None
+            or self.busy
+            or self.writer
+            or self.upgrading
+            or not self.upgraded
+            or self.closed
+            or not self.queue.empty()
+        ):
+            super().send(pkt)
+            self._wake_writer()
+            return
         if not self.check_ping_timeout():
             return
         frame = websocket_frame(pkt)
         if frame is None:
-            return super().send(pkt)
+            super().send(pkt)
+            self._wake_writer()
+            return
         try:
             sent = raw.send(frame)
         except BlockingIOError:
@@ -140,10 +200,27 @@ class LiveSocket(eio_socket.Socket):
             return
         if sent < len(frame):
             self.queue.put(_RestPacket(frame[sent:]))
+            self._wake_writer()
+
+    def schedule_ping(self):
+        if self.last_ping:  # as the library: only once the previous ping was answered
+            self.last_ping = None
+            pings = getattr(self.server, "_live_pings", None)
+            if pings is None:
+                pings = self.server._live_pings = _Pings(self.server)
+            pings.add(self)
+
+    def close(self, wait=True, abort=False, reason=None):
+        if not self.lean:
+            return super().close(wait=wait, abort=abort, reason=reason)
+        super().close(wait=False, abort=abort, reason=reason)
+        self._wake_writer()  # the library's close queues the end for a writer that is always there
+        if wait:
+            self.queue.join()
 
     def poll(self):
-        """The writer task's wait for queued packets. python-engineio ends the connection when nothing was
-        queued for ping interval + timeout; with direct writes the queue may rightly stay empty that long,
+        """The library writer task's wait for queued packets. python-engineio ends the connection when nothing
+        was queued for ping interval + timeout; with direct writes the queue may rightly stay empty that long,
         so here only a close (or the reader ending) ends the wait. Long-polling keeps the library's wait."""
         while True:
             try:
@@ -152,14 +229,97 @@ class LiveSocket(eio_socket.Socket):
                 if self.raw is None or self.closed:
                     raise
 
+    def _wake_writer(self):
+        if self.lean and not self.writer and not self.queue.empty():
+            if self.finished:  # nothing to send any more: drop it here, without a task
+                self._send_inline()
+            else:
+                self.writer = True
+                self.server.start_background_task(self._send_queued)
+
+    def _send_queued(self):
+        """Send what is queued, in order, then end (lean connections). A packet counts as done (the queue's
+        join) once it is sent. Nothing yields between finding the queue empty and clearing `writer`, so a
+        packet is either taken here or starts the next writer."""
+        empty = self.server.get_queue_empty_exception()
+        try:
+            while True:
+                try:
+                    pkt = self.queue.get(block=False)
+                except empty:
+                    return
+                try:
+                    if self.finished:
+                        continue
+                    if pkt is None:  # the end: as the library's writer, close the websocket
+                        self.finished = True
+                        self._ws.close()
+                    else:
+                        self._ws.send(pkt.encode())
+                except Exception:
+                    self.finished = True
+                    self._ws.close()
+                finally:
+                    self.queue.task_done()
+        finally:
+            self.writer = False
+
+    def _send_inline(self):
+        self.writer = True
+        self._send_queued()
+
     def _websocket_handler(self, ws):
         raw = _plain_os_socket(ws)
         tracked = _TrackedWebSocket(ws, self, raw)
+        if self.connected:  # an upgrade from long-polling: the library's handshake and writer task
+            self.raw = raw
+            try:
+                return super()._websocket_handler(tracked)
+            finally:
+                self.raw = None
+        return self._lean_websocket_handler(tracked, raw)
+
+    def _lean_websocket_handler(self, ws, raw):
+        """python-engineio's handler for a new websocket connection, without the writer task."""
+        for attr in ("_sock", "socket"):  # as the library: a silent peer ends the read after interval + timeout
+            sock = getattr(ws, attr, None)
+            if hasattr(sock, "settimeout"):
+                sock.settimeout(self.server.ping_interval + self.server.ping_timeout)
+        self.connected = self.upgraded = True
+        self.lean, self._ws = True, ws
+        self._send_inline()  # the OPEN packet and what the connect handler sent
         self.raw = raw
         try:
-            return super()._websocket_handler(tracked)
+            while True:
+                try:
+                    data = ws.wait()
+                except Exception as e:
+                    if not self.closed:
+                        self.server.logger.info('%s: Unexpected error "%s", closing connection', self.sid, e)
+                    break
+                if data is None:  # closed by the client
+                    break
+                if len(data) > self.server.max_http_buffer_size:
+                    self.server.logger.info("%s: packet is too large, closing connection", self.sid)
+                    break
+                try:
+                    self.receive(eio_packet.Packet(encoded_packet=data))
+                except eio_exceptions.UnknownPacketError:
+                    pass
+                except eio_exceptions.SocketIsClosedError:
+                    break
+                except Exception:
+                    self.server.logger.exception("Unknown receive error")
+                    break
         finally:
             self.raw = None
+        self.queue.put(None)
+        if self.writer:
+            self.queue.join()  # the running writer sends the rest and closes the websocket
+        else:
+            self._send_inline()
+        self.close(wait=False, abort=True, reason=self.server.reason.TRANSPORT_CLOSE)
+        return []
 
 
 def install():

@@ -213,9 +213,10 @@ class LiveSocket(eio_socket.Socket):
     def close(self, wait=True, abort=False, reason=None):
         if not self.lean:
             return super().close(wait=wait, abort=abort, reason=reason)
+        already = self.closed or self.closing
         super().close(wait=False, abort=abort, reason=reason)
         self._wake_writer()  # the library's close queues the end for a writer that is always there
-        if wait:
+        if wait and not already:  # as the library: a second close does not wait
             self.queue.join()
 
     def poll(self):
@@ -251,16 +252,19 @@ class LiveSocket(eio_socket.Socket):
                 try:
                     if self.finished:
                         continue
-                    if pkt is None:  # the end: as the library's writer, close the websocket
-                        self.finished = True
-                        self._ws.close()
-                    else:
+                    if pkt is not None:
                         self._ws.send(pkt.encode())
+                        continue
                 except Exception:
-                    self.finished = True
-                    self._ws.close()
+                    pass
                 finally:
                     self.queue.task_done()
+                # the end (or a failed send): as the library's writer, close the websocket
+                self.finished = True
+                try:
+                    self._ws.close()
+                except Exception:
+                    pass
         finally:
             self.writer = False
 
@@ -288,7 +292,8 @@ class LiveSocket(eio_socket.Socket):
         self.connected = self.upgraded = True
         self.lean, self._ws = True, ws
         self._send_inline()  # the OPEN packet and what the connect handler sent
-        self.raw = raw
+        if not self.finished:  # that may have failed, or a close come first
+            self.raw = raw
         try:
             while True:
                 try:

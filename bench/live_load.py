@@ -7,7 +7,8 @@ fan-out: N clients connected (websocket; or long-polling, the polling rows); sta
   server CPU per delivered message (CPU time of the window ÷ messages delivered; heartbeats, pings and the
   staff request itself included, for every server alike) and memory per connection.
 storm: 2,000 clients connected; 20 ticket scans per second for 60 s: scan answer time, how long until every
-  client shows the final count, server CPU.
+  client that shows the counters (all of them, or a few projectors among phones on the agenda, which connect
+  with "stats": false) shows the final count, server CPU.
 reconnect: N clients connected, the server killed (SIGKILL, as a crash or a power cut) and started again, one
   change made at once while the phones are away; the phones come back with socket.io's default back-off:
   time from the first close until every phone is at the current revision. The Node reference restarts the
@@ -149,8 +150,9 @@ def reconnect(server, clients, progress, payload=None, drop="server"):
     return run_clients(server, config, progress, timeout=180 + clients / 20, on_phase=on_phase)
 
 
-def storm(server, clients, rate, seconds, progress):
-    """`rate` scans per second for `seconds` while `clients` watch the counters (Treffpunkt servers only)."""
+def storm(server, clients, rate, seconds, progress, watchers=None):
+    """`rate` scans per second for `seconds` while `clients` are connected, `watchers` of them (default: all)
+    showing the counters (Treffpunkt servers only)."""
     scans = int(rate * seconds)
     import_guests(server, scans)
     codes = [
@@ -164,6 +166,7 @@ def storm(server, clients, rate, seconds, progress):
     config = {
         "mode": "storm",
         "clients": clients,
+        "watchers": clients if watchers is None else watchers,
         "scans": scans,
         "rate": rate,
         "codes": codes,

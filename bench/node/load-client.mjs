@@ -1,5 +1,6 @@
 // The bench's clients: N websocket connections speaking Engine.IO 4 / Socket.IO 5 to /live the way a phone
-// does (auth {event, since}), plus the staff side that makes the changes (fan-out) or scans tickets (storm).
+// on the agenda does (auth {event, since, stats: false}; the first `cfg.watchers` connect as a projector
+// showing the counters does, without "stats": false), plus the staff side that makes the changes (fan-out) or scans tickets (storm).
 // One lean client for every server under test, so the servers are compared with the same clients.
 // Written on raw `ws` rather than socket.io-client: 5,000 of them must fit in one process beside the server.
 //
@@ -36,8 +37,10 @@ function backoff(attempt) {
 }
 
 class Phone {
-  constructor(localAddress) {
+  constructor(localAddress, watcher) {
     this.localAddress = localAddress; // the source address (a cluster's ip_hash spreads clients by it)
+    this.watcher = watcher; // shows the arrival counters (a projector); else an agenda page that asks for none
+    this.unwantedStats = 0; // `stats` messages that reached a client that asked for none
     this.arrivals = []; // [revision, ms]
     this.heartbeats = 0;
     this.checkedIn = null;
@@ -83,7 +86,7 @@ class Phone {
       send("3");
     } else if (text[0] === "0") {
       const since = this.revision ?? cfg.since;
-      send(`40${NS},` + JSON.stringify({ event: cfg.event, since }));
+      send(`40${NS},` + JSON.stringify(this.watcher ? { event: cfg.event, since } : { event: cfg.event, since, stats: false }));
     } else if (text.startsWith(`44${NS},`)) {
       done(new Error("refused: " + text));
     } else if (text.startsWith(`42${NS},["change"`)) {
@@ -94,6 +97,7 @@ class Phone {
     } else if (text.startsWith(`42${NS},["stats"`)) {
       this.checkedIn = intAfter(text, "checked_in");
       this.statsAt = now;
+      if (!this.watcher) this.unwantedStats += 1;
     } else if (text.startsWith(`42${NS},["heartbeat"`)) {
       this.heartbeats += 1;
     } else if (text.startsWith(`42${NS},["synced"`)) {
@@ -174,7 +178,8 @@ class Phone {
 
 async function connectAll(n) {
   const addresses = cfg.localAddresses || [undefined];
-  const phones = Array.from({ length: n }, (_, i) => new Phone(addresses[i % addresses.length]));
+  const watchers = cfg.watchers ?? 0;
+  const phones = Array.from({ length: n }, (_, i) => new Phone(addresses[i % addresses.length], i < watchers));
   let next = 0;
   let done = 0;
   let failed = 0;
@@ -314,9 +319,11 @@ async function storm(phones) {
   const lastAnswer = performance.now();
   const target = before + ok;
   const deadline = lastAnswer + (cfg.drainMs || 15000);
-  const converged = () => phones.every((p) => p.closed || p.checkedIn === target);
+  // Converged: every client that shows the counters is at the final count.
+  const watchers = phones.filter((p) => p.watcher);
+  const converged = () => watchers.every((p) => p.closed || p.checkedIn === target);
   while (!converged() && performance.now() < deadline) await sleep(20);
-  const settled = phones.filter((p) => p.checkedIn === target);
+  const settled = watchers.filter((p) => p.checkedIn === target);
   const lastStats = settled.length ? Math.max(...settled.map((p) => p.statsAt)) : null;
   const results = {};
   for (const [, r] of answers) results[r] = (results[r] || 0) + 1;
@@ -327,6 +334,8 @@ async function storm(phones) {
     expected_count: target,
     clients_converged: settled.length,
     clients: phones.length,
+    watchers: watchers.length,
+    unwanted_stats: phones.reduce((sum, p) => sum + p.unwantedStats, 0),
     converge_ms: lastStats === null ? null : Math.max(0, lastStats - lastAnswer),
     answer: summary(answers.map(([ms]) => ms)),
   };

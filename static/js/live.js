@@ -38,8 +38,9 @@ export function followEvent(slug, embedded, handlers = {}) {
   };
 
   const socket = io("/live", {
-    // A function, so that every reconnect asks for what came after the revision we have *now*.
-    auth: (cb) => cb({ event: slug, since: live.state ? live.state.revision : null }),
+    // A function, so that every reconnect asks for what came after the revision we have *now*. A page that
+    // shows no arrival counters says so: the server then sends it no `stats` during a door rush.
+    auth: (cb) => cb({ event: slug, since: live.state ? live.state.revision : null, stats: Boolean(handlers.onStats) }),
     transports: ["websocket", "polling"],
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
@@ -80,7 +81,7 @@ export function followEvent(slug, embedded, handlers = {}) {
     if (isBehind(live.state, msg.revision)) resync();
     else setStatus("live");
   });
-  // The server sends `synced` from its connect handler, before the CONNECT packet, and the client emits such
+  // `synced` follows the CONNECT acknowledgement; should a server send it first, the client emits such
   // buffered events before "connect": do not fall back from "live" to "connecting" here.
   socket.on("connect", () => {
     if (live.status.mode !== "live") setStatus("connecting");

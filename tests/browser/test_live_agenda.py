@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE, SCREEN, assert_same_origin, screenshot
-from tests.helpers import SLUG
+from tests.helpers import SLUG, server_guest
 
 # A virtual clock during the 15:35–16:35 pitches (demo event: Fri 26.10.2018, Europe/Berlin).
 AT = "2018-10-26T15:40:00%2B02:00"
@@ -99,6 +99,31 @@ def test_delay_from_editor_reaches_phone_and_screen_without_reload(server, agend
     print(f"delay visible on phone and screen {time.monotonic() - clicked:.2f} s after the editor reloaded")
     for page in (phone, screen):
         assert_not_reloaded(page)
+
+
+def frames_of(page):
+    """The Socket.IO messages the page's websocket receives from now on (text frames)."""
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))))
+    return frames
+
+
+def test_phone_gets_no_counters_the_projector_does(server, new_context):
+    phone_page, screen_page = new_context(**PHONE).new_page(), new_context(**SCREEN).new_page()
+    phone_frames, screen_frames = frames_of(phone_page), frames_of(screen_page)
+    for page, url in ((phone_page, PHONE_URL), (screen_page, SCREEN_URL)):
+        page.goto(url)
+        expect(page.locator("#live-status")).to_have_attribute("data-mode", "live")
+    guest = server_guest(server, "Zähler Probe", city="Mayen")
+    r = server.api("POST", f"/api/v1/events/{SLUG}/checkins", json={"code": guest["code"], "nonce": guest["code"]})
+    assert r.json()["result"] == "ok", r.text
+    stats = '42/live,["stats"'
+    deadline = time.monotonic() + LIVE_WAIT_MS / 1000
+    while time.monotonic() < deadline and sum(f.startswith(stats) for f in screen_frames) < 2:
+        screen_page.wait_for_timeout(50)
+    assert sum(f.startswith(stats) for f in screen_frames) >= 2  # on connect, and after the check-in
+    assert any(f.startswith('42/live,["synced"') for f in phone_frames)
+    assert not [f for f in phone_frames if f.startswith(stats)]
 
 
 def test_screen_recovers_after_server_restart(server, agenda, new_context):

@@ -36,6 +36,7 @@ def test_a_burst_of_scans_is_coalesced_into_few_stats_messages(server):
     guests = [server_guest(server, f"Gast {i}", city="Mayen") for i in range(30)]
     before = server.api("GET", f"/api/v1/events/{SLUG}/stats", token=False).json()["checked_in"]
     client = LiveClient(server.base_url, since=None)
+    phone = LiveClient(server.base_url, since=None, stats=False)  # the agenda on a phone shows no counters
     try:
         assert client.wait_for(lambda c: c.received("stats"))
         on_connect = len(client.received("stats"))
@@ -46,5 +47,7 @@ def test_a_burst_of_scans_is_coalesced_into_few_stats_messages(server):
         assert 1 <= burst < 30 / 2, f"{burst} stats messages for 30 scans"
         assert client.received("stats")[-1][1]["by_city"]["Mayen"] >= 30
         assert not client.received("change")  # counters are not revisions
+        assert phone.received("synced") and not phone.received("stats")
     finally:
         client.close()
+        phone.close()

@@ -7,7 +7,7 @@ import socketio
 
 
 class LiveClient:
-    def __init__(self, base_url, slug="kl-2018", since=None, reconnection=False):
+    def __init__(self, base_url, slug="kl-2018", since=None, reconnection=False, stats=True):
         self.messages = []
         self.revision = since
         self.since = since
@@ -15,12 +15,14 @@ class LiveClient:
         self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.2, reconnection_delay_max=1)
         self.sio.on("*", self._record, namespace="/live")
         self.base_url, self.slug = base_url, slug
-        # auth as a callable: every reconnect asks for what came after the revision we hold now.
+        # auth as a callable: every reconnect asks for what came after the revision we hold now. A page
+        # without counters (the agenda on a phone) says "stats": false.
+        extra = {} if stats else {"stats": False}
         self.sio.connect(
             base_url,
             namespaces=["/live"],
             transports=["websocket"],
-            auth=lambda: {"event": slug, "since": self.revision},
+            auth=lambda: {"event": slug, "since": self.revision, **extra},
             wait_timeout=10,
         )
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from ..core.dbhealth import report_loop_failure
 from ..core.extensions import db, socketio
 from ..core.models import Event
-from .protocol import NAMESPACE, room_for
+from .protocol import NAMESPACE, room_for, stats_room_for
 
 HEARTBEAT_SECONDS = 15
 STATS_SECONDS = 0.5  # a burst of scans within this window is one `stats` message
@@ -93,14 +93,14 @@ def connect_stats_message(slug):
 def send_stats(slug):
     message = stats_message(slug)
     if message is not None:
-        socketio.emit("stats", message, to=room_for(slug), namespace=NAMESPACE)
+        socketio.emit("stats", message, to=stats_room_for(slug), namespace=NAMESPACE)
 
 
 def stats_window(slug):
-    """Seconds between two `stats` messages of an event: STATS_SECONDS, longer for a room of more than
-    STATS_SENDS_PER_SECOND × STATS_SECONDS clients of this process."""
+    """Seconds between two `stats` messages of an event: STATS_SECONDS, longer when more than
+    STATS_SENDS_PER_SECOND × STATS_SECONDS clients of this process show its counters."""
     rooms = socketio.server.manager.rooms.get(NAMESPACE, {}) if socketio.server else {}
-    return max(STATS_SECONDS, len(rooms.get(room_for(slug), ())) / STATS_SENDS_PER_SECOND)
+    return max(STATS_SECONDS, len(rooms.get(stats_room_for(slug), ())) / STATS_SENDS_PER_SECOND)
 
 
 def due_stats(now):

@@ -1,8 +1,8 @@
 """Socket.IO namespace /live: clients join their event's room and are brought to the current revision.
 
-connect auth: {"event": slug, "since": revision or null}
+connect auth: {"event": slug, "since": revision or null, "stats": false (optional: no counters wanted)}
 server -> client: `change` (one revision), `snapshot` (full state), `synced` {revision} after catching up,
-                  `stats` (counters), `heartbeat` {revision, server_time}
+                  `stats` (counters, unless the client said "stats": false), `heartbeat` {revision, server_time}
 client -> server: `sync` {"since": n} (after a gap) and the staff events of the areas (update_session, ...).
 
 Order and resources: the connect handler only checks the event and reads what the client is owed; it
@@ -23,7 +23,7 @@ from ..core.errors import unstorable
 from ..core.extensions import db, socketio
 from ..core.models import Event
 from .broadcast import connect_stats_message, ensure_heartbeat
-from .protocol import NAMESPACE, room_for
+from .protocol import NAMESPACE, room_for, stats_room_for
 from .revisions import changes_since, replay_messages, snapshot
 
 SYNC_BURST = 3
@@ -91,14 +91,20 @@ def on_connect(auth):
         _refuse()
     # In the room before the revision is read: a change committed in between reaches this connection as a
     # broadcast, one committed before is in what it reads (with gevent or threads, other work runs here).
-    join_room(room_for(slug))
+    # The counters go only to clients that show them: a phone on the agenda would get one `stats` message a
+    # second during a door rush for nothing (venue Wi-Fi, battery, and most of the server's work per scan).
+    wants_stats = auth.get("stats") is not False
+    rooms_joined = (room_for(slug), stats_room_for(slug)) if wants_stats else (room_for(slug),)
+    for room in rooms_joined:
+        join_room(room)
     head = _event_head(slug)
     if head is None:
-        leave_room(room_for(slug))
+        for room in rooms_joined:
+            leave_room(room)
         _refuse()
     ensure_heartbeat(current_app._get_current_object())
     messages = catch_up_messages(head, auth.get("since"))
-    stats = connect_stats_message(slug)  # counters start with the totals; later ones come coalesced
+    stats = connect_stats_message(slug) if wants_stats else None  # the totals; later ones come coalesced
     if stats is not None:
         messages.append(("stats", stats))
     db.session.rollback()  # ends the read: the pooled connection is back before anything is sent

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from ..core.errors import DomainError
 from ..core.extensions import db
@@ -49,21 +50,28 @@ def badge_code_of(text):
 
 def find_guest(text):
     """The guest a scanned text names — a ticket URL (/t/<token>), a bare token, a typed code, or a badge's
-    check-in code ("TPB-…") — in any event (so a ticket of another event is recognised as such), or None."""
+    check-in code ("TPB-…") — in any event (so a ticket of another event is recognised as such), or None.
+    The guest's check-in comes in the same statement: a second scan of the same ticket then needs no
+    failed insert to find out."""
     text = text.strip()
     if text.startswith(SEARCH_REF):
         return guest_for_search_ref(text)
     badge = badge_code_of(text) if len(text) <= 40 else None
     if badge:
-        return db.session.execute(select(Guest).filter_by(badge_code=badge)).scalar_one_or_none()
+        return _guest_with_checkin(badge_code=badge)
     match = TOKEN_IN_URL.search(text)
     token = match.group(1) if match else (text if TOKEN_ALONE.fullmatch(text) else None)
     if token:
-        return db.session.execute(select(Guest).filter_by(token=token)).scalar_one_or_none()
+        return _guest_with_checkin(token=token)
     code = normalise_code(text)
     if len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET):
-        return db.session.execute(select(Guest).filter_by(code=code)).scalar_one_or_none()
+        return _guest_with_checkin(code=code)
     return None
+
+
+def _guest_with_checkin(**where):
+    query = select(Guest).filter_by(**where).options(joinedload(Guest.checkin))
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def may_check_in(staff, event):
@@ -166,6 +174,9 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
         result, guest = "wrong_event", None  # say nothing about another event's guest
     elif guest.status in ("cancelled", "waiting"):
         result = guest.status  # a cancelled registration, or a place on the waiting list: no admission
+    elif guest.checkin is not None:  # scanned before (read with the guest)
+        checkin, result = guest.checkin, "already"
+        conflict = offline and checkin.device != device  # see below
     else:
         checkin = CheckIn(
             event_id=event.id, guest_id=guest.id, device=device, offline=offline, at=scanned_at or now, recorded_at=now

@@ -12,7 +12,7 @@ import qrcode
 import qrcode.image.svg
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..core.db import utcnow
@@ -214,11 +214,14 @@ def list_devices(event):
     return [(d, *stats.get(d.staff_id, (None, 0))) for d in devices]
 
 
+_DEVICE_OF_STAFF = select(Device).where(Device.staff_id == bindparam("staff_id"))  # built once: every scan asks
+
+
 def device_of(staff):
     """The device a staff account belongs to, or None for a person's account."""
     if staff is None or not getattr(staff, "id", None):
         return None
-    return db.session.execute(select(Device).filter_by(staff_id=staff.id)).scalar_one_or_none()
+    return db.session.execute(_DEVICE_OF_STAFF, {"staff_id": staff.id}).scalar_one_or_none()
 
 
 def kiosk_of(staff):

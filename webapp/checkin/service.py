@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -58,20 +58,30 @@ def find_guest(text):
         return guest_for_search_ref(text)
     badge = badge_code_of(text) if len(text) <= 40 else None
     if badge:
-        return _guest_with_checkin(badge_code=badge)
+        return _guest_with_checkin("badge_code", badge)
     match = TOKEN_IN_URL.search(text)
     token = match.group(1) if match else (text if TOKEN_ALONE.fullmatch(text) else None)
     if token:
-        return _guest_with_checkin(token=token)
+        return _guest_with_checkin("token", token)
     code = normalise_code(text)
     if len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET):
-        return _guest_with_checkin(code=code)
+        return _guest_with_checkin("code", code)
     return None
 
 
-def _guest_with_checkin(**where):
-    query = select(Guest).filter_by(**where).options(joinedload(Guest.checkin))
-    return db.session.execute(query).scalar_one_or_none()
+# The scan's lookups, built once (a statement built per call costs about as much in Python as the query).
+_GUEST_BY = {
+    column: select(Guest).where(getattr(Guest, column) == bindparam("value")).options(joinedload(Guest.checkin))
+    for column in ("badge_code", "token", "code")
+}
+_SCAN_BY_NONCE = select(Scan).where(Scan.event_id == bindparam("event_id"), Scan.nonce == bindparam("nonce"))
+# The two rows a scan writes, as plain INSERTs: the ORM's unit of work costs more than the statements.
+_INSERT_CHECKIN = insert(CheckIn.__table__).returning(CheckIn.__table__.c.id)
+_INSERT_SCAN = insert(Scan.__table__)
+
+
+def _guest_with_checkin(column, value):
+    return db.session.execute(_GUEST_BY[column], {"value": value}).scalar_one_or_none()
 
 
 def may_check_in(staff, event):
@@ -134,7 +144,7 @@ def plausible_scan_time(event, scanned_at, now):
 
 
 def _earlier_scan(event, nonce):
-    return db.session.execute(select(Scan).filter_by(event_id=event.id, nonce=nonce)).scalar_one_or_none()
+    return db.session.execute(_SCAN_BY_NONCE, {"event_id": event.id, "nonce": nonce}).scalar_one_or_none()
 
 
 def _earlier_answer(event, nonce):
@@ -178,16 +188,21 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
         checkin, result = guest.checkin, "already"
         conflict = offline and checkin.device != device  # see below
     else:
-        checkin = CheckIn(
-            event_id=event.id, guest_id=guest.id, device=device, offline=offline, at=scanned_at or now, recorded_at=now
-        )
+        row = {
+            "event_id": event.id,
+            "guest_id": guest.id,
+            "device": device,
+            "offline": offline,
+            "at": scanned_at or now,
+            "recorded_at": now,
+        }
         # The check-in and its audit row go into ONE transaction (committed below). No savepoint: on SQLite
         # (pysqlite) a SAVEPOINT opened before any write is the outermost transaction, so its RELEASE
         # committed the check-in on its own, and a crash before the audit row's commit left a check-in
         # without its `ok` row (found by tests/hardening/test_crash_safety.py).
-        db.session.add(checkin)
         try:
-            db.session.flush()  # the unique guest_id decides here: of racing scans, one insert wins
+            # The unique guest_id decides here: of racing scans, one insert wins.
+            checkin = CheckIn(id=db.session.execute(_INSERT_CHECKIN, row).scalar_one(), **row)  # for the answer
             result = "ok"
             touch_stats(event)
         except IntegrityError:
@@ -200,22 +215,21 @@ def check_in(event, text, nonce, device, staff_id=None, offline=False, scanned_a
             # Two devices admitted the same guest while offline: both people were let in; staff review it.
             conflict = offline and checkin.device != device
     answer = _answer(result, guest, checkin)
-    db.session.add(
-        Scan(
-            event_id=event.id,
-            nonce=nonce,
-            device=device,
-            staff_id=staff_id,
-            input=text[:80],
-            result=result,
-            guest_id=guest.id if guest else None,
-            offline=offline,
-            scanned_at=scanned_at,
-            conflict=conflict,
-            response=answer,
-        )
-    )
+    audit = {
+        "event_id": event.id,
+        "nonce": nonce,
+        "device": device,
+        "staff_id": staff_id,
+        "input": text[:80],
+        "result": result,
+        "guest_id": guest.id if guest else None,
+        "offline": offline,
+        "scanned_at": scanned_at,
+        "conflict": conflict,
+        "response": answer,
+    }
     try:
+        db.session.execute(_INSERT_SCAN, audit)
         db.session.commit()
     except IntegrityError:  # the same nonce raced in from a retry: its first answer wins
         db.session.rollback()

@@ -5,13 +5,14 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 
 from .errors import DomainError, not_found
 from .extensions import db
 from .models import Event
 
 _REQUEST_EVENTS = "treffpunkt.events"  # slug -> Event, in the WSGI environ of one request
+_EVENT_BY_SLUG = select(Event).where(Event.slug == bindparam("slug"))  # built once: nearly every request runs it
 
 
 def get_event(slug):
@@ -23,9 +24,7 @@ def get_event(slug):
         state = inspect(event)
         if state.session is db.session() and state.persistent and not state.expired:
             return event
-    event = (
-        db.session.execute(select(Event).filter_by(slug=slug)).scalar_one_or_none() if isinstance(slug, str) else None
-    )
+    event = db.session.execute(_EVENT_BY_SLUG, {"slug": slug}).scalar_one_or_none() if isinstance(slug, str) else None
     if event is None:
         raise not_found(_l("Diese Veranstaltung gibt es nicht."))
     memo[slug] = event

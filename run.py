@@ -98,7 +98,7 @@ def main():
 
     from sqlalchemy import select
 
-    from webapp import create_app, start_background_tasks
+    from webapp import create_app, freeze_startup_objects, start_background_tasks
     from webapp.core.extensions import db, socketio
     from webapp.core.models import Event
     from webapp.core.urls import lan_addresses, startup_lines
@@ -127,6 +127,7 @@ def main():
         from webapp.live.transport import install_access_log
 
         install_access_log(app)
+    freeze_startup_objects()
     if ASYNC_MODE == "eventlet":
         serve_eventlet(app, listener, cert, key, kwargs)
     elif ASYNC_MODE == "gevent":

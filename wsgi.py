@@ -3,7 +3,7 @@ The development/venue server is `python run.py` (what `make run` starts)."""
 
 import click
 
-from webapp import create_app, start_background_tasks
+from webapp import create_app, freeze_startup_objects, start_background_tasks
 from webapp.core.extensions import socketio  # noqa: F401  (gunicorn users: the app is socketio-wrapped already)
 
 app = create_app()
@@ -11,3 +11,4 @@ app = create_app()
 context = click.get_current_context(silent=True)
 if context is None or context.info_name == "run":
     start_background_tasks(app)
+    freeze_startup_objects()

@@ -1,4 +1,4 @@
-"""The bench: `make bench` (or `.venv/bin/python bench/run.py`). Only 127.0.0.1 (and 127.0.1.1 as a second client address); about 13–25 minutes.
+"""The bench: `make bench` (or `.venv/bin/python bench/run.py`). Only 127.0.0.1 (and 127.0.1.1 as a second client address); about 18–28 minutes.
 
 1. fan-out — 100, 1,000, 2,000 and 5,000 /live clients on Treffpunkt with eventlet, with gevent, and on the
    Node.js socket.io 4.8 reference server (bench/node/reference-server.mjs), all driven by the same client

@@ -48,8 +48,8 @@ def arrival_stats(slug, connection=None):
             ).all()
         )
         # Arrivals per minute, counted by the database: a few hundred rows for a day at the door instead of
-        # one per guest (5,000 check-ins cost 60 ms per computation in Python, and the projector's counters
-        # and the public stats API compute it often).
+        # one per guest, each converted and bucketed in Python (at 5,000 check-ins the whole computation took
+        # 22.9 ms, now 11.1; the projector's counters and the public stats API compute it often).
         minute = _minute_of(CheckIn.at, connection.dialect.name).label("minute")
         per_minute = connection.execute(
             select(minute, func.count()).where(CheckIn.event_id == event_id).group_by("minute").order_by("minute")

@@ -181,16 +181,12 @@ class LiveSocket(eio_socket.Socket):
             or self.closed
             or not self.queue.empty()
         ):
-            super().send(pkt)
-            self._wake_writer()
-            return
+            return self._enqueue(pkt)
         if not self.check_ping_timeout():
             return
         frame = websocket_frame(pkt)
         if frame is None:
-            super().send(pkt)
-            self._wake_writer()
-            return
+            return self._enqueue(pkt)
         try:
             sent = raw.send(frame)
         except BlockingIOError:
@@ -201,6 +197,11 @@ class LiveSocket(eio_socket.Socket):
         if sent < len(frame):
             self.queue.put(_RestPacket(frame[sent:]))
             self._wake_writer()
+
+    def _enqueue(self, pkt):
+        """The usual path: behind what the connection's queue already holds."""
+        super().send(pkt)
+        self._wake_writer()
 
     def schedule_ping(self):
         if self.last_ping:  # as the library: only once the previous ping was answered

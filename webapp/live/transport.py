@@ -39,6 +39,7 @@ import socketio
 from socketio.redis_manager import parse_redis_sentinel_url
 
 from .broadcast import send_heartbeat
+from .rooms import IndexedManager, RoomIndex, indexed
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +261,7 @@ def _keepalive_options():
     return options
 
 
-class ResyncingRedisManager(socketio.RedisManager):
+class ResyncingRedisManager(RoomIndex, socketio.RedisManager):
     """RedisManager with a bounded reconnect interval and a resync after an outage (see the module text).
     `on_resync(local)` is called in a background task: local=True after the listener subscribed again (this
     process may have missed messages of others), local=False after this process could not publish."""
@@ -429,19 +430,20 @@ class ResyncingRedisManager(socketio.RedisManager):
 
 def client_manager(config):
     """The client manager for socketio.init_app: ours for a redis:// queue, Flask-SocketIO's choice for
-    other queues, None (python-socketio's in-process manager) without one. Always passed explicitly, so an
-    app created after another in the same process does not inherit that one's manager."""
+    other queues, python-socketio's in-process manager without one; each with the room index (rooms.py).
+    Always passed explicitly, so an app created after another in the same process does not inherit that
+    one's manager."""
     url = config.get("SOCKETIO_MESSAGE_QUEUE")
     channel = config.get("SOCKETIO_CHANNEL") or "treffpunkt"
     if not url:
-        return None
+        return IndexedManager()
     if url.startswith(("redis://", "rediss://", "redis+sentinel://", "unix://")):
         return ResyncingRedisManager(url, channel=channel)
     if url.startswith("kafka://"):
-        return socketio.KafkaManager(url, channel=channel)
+        return indexed(socketio.KafkaManager)(url, channel=channel)
     if url.startswith("zmq"):
-        return socketio.ZmqManager(url, channel=channel)
-    return socketio.KombuManager(url, channel=channel)
+        return indexed(socketio.ZmqManager)(url, channel=channel)
+    return indexed(socketio.KombuManager)(url, channel=channel)
 
 
 # ---- 5. the access log -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ def init_app(app):
     transport.install(app, socketio)  # long-polling body guard, bounded disconnect, sessions per address
     if app.config["LIVE_FAST_SEND"] and socketio.server.async_mode in ("eventlet", "gevent"):
         fastsend.install()  # one write per recipient for broadcasts (webapp/live/fastsend.py)
-    sockets.register()
+    sockets.register(app)
     install_listeners()
     bind_app(app)
     change_texts.install(app)

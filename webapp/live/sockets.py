@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, join_room, leave_room, rooms
+from flask_socketio import ConnectionRefusedError
 from sqlalchemy import select
 
 from ..core.errors import unstorable
@@ -62,10 +62,12 @@ def send_to(sid, messages):
         socketio.server.emit(name, data, to=sid, namespace=NAMESPACE, ignore_queue=True)
 
 
-def connected_event_slug():
-    """The event whose room this connection joined on connect."""
+def connected_event_slug(sid=None):
+    """The event whose room this connection (default: the one whose event is being handled) joined on
+    connect."""
     prefix = room_for("")
-    return next((r[len(prefix) :] for r in rooms() if r.startswith(prefix)), None)
+    joined = socketio.server.rooms(sid or request.sid, namespace=NAMESPACE)
+    return next((r[len(prefix) :] for r in joined if r.startswith(prefix)), None)
 
 
 def _plausible(slug):
@@ -84,7 +86,7 @@ def _refuse():
     raise ConnectionRefusedError("unknown event", {"code": "unknown_event"})
 
 
-def on_connect(auth):
+def on_connect(sid, _environ, auth):
     auth = auth if isinstance(auth, dict) else {}
     slug = auth.get("event")
     if not _plausible(slug):
@@ -96,11 +98,11 @@ def on_connect(auth):
     wants_stats = auth.get("stats") is not False
     rooms_joined = (room_for(slug), stats_room_for(slug)) if wants_stats else (room_for(slug),)
     for room in rooms_joined:
-        join_room(room)
+        socketio.server.enter_room(sid, room, namespace=NAMESPACE)
     head = _event_head(slug)
     if head is None:
         for room in rooms_joined:
-            leave_room(room)
+            socketio.server.leave_room(sid, room, namespace=NAMESPACE)
         _refuse()
     ensure_heartbeat(current_app._get_current_object())
     messages = catch_up_messages(head, auth.get("since"))
@@ -108,7 +110,7 @@ def on_connect(auth):
     if stats is not None:
         messages.append(("stats", stats))
     db.session.rollback()  # ends the read: the pooled connection is back before anything is sent
-    _after_connect[request.sid] = messages
+    _after_connect[sid] = messages
 
 
 def _allowed(sid):
@@ -122,14 +124,13 @@ def _allowed(sid):
     return True
 
 
-def on_sync(data):
+def on_sync(sid, data=None, *_more):
     """A client saw a gap (a revision more than one ahead): resend from its revision."""
-    sid = request.sid
     if sid in _catching_up:
         return {"error": {"code": "busy", "message": "a catch-up for this connection is under way"}}
     if not _allowed(sid):
         return {"error": {"code": "rate_limited", "message": "too many sync requests; the next heartbeat will tell"}}
-    slug = connected_event_slug()
+    slug = connected_event_slug(sid)
     head = _event_head(slug) if slug else None
     if head is None:
         return {"error": {"code": "not_connected", "message": "connect with an event first"}}
@@ -143,20 +144,32 @@ def on_sync(data):
     return {"ok": True}
 
 
-def on_disconnect(*_reason):
-    sid = request.sid
+def on_disconnect(sid, _reason=None):
     _after_connect.pop(sid, None)
     _sync_allowance.pop(sid, None)
     _catching_up.discard(sid)
 
 
-def register():
-    """The namespace's handlers, on the server socketio.init_app just made (Flask-SocketIO binds handlers
-    registered after init_app to that server only: every app gets its own)."""
-    socketio.on_event("connect", on_connect, namespace=NAMESPACE)
-    socketio.on_event("sync", on_sync, namespace=NAMESPACE)
-    socketio.on_event("disconnect", on_disconnect, namespace=NAMESPACE)
-    _acknowledge_first(socketio.server)
+def register(app):
+    """The namespace's handlers, on the server socketio.init_app just made for `app` (every app gets its own).
+
+    These three go to python-socketio directly, with an app context for the database: Flask-SocketIO would
+    run each in a request context of its own (the URL matched again, the cookie session copied), which
+    showed up in the profile of 5,000 phones coming back at once (docs/performance.md), and none of them
+    needs a request or a session. The areas' staff events on /live use Flask-SocketIO's handlers (they need the session)."""
+    server = socketio.server
+
+    def in_app_context(handler):
+        def handle(*args):
+            with app.app_context():
+                return handler(*args)
+
+        return handle
+
+    server.on("connect", in_app_context(on_connect), namespace=NAMESPACE)
+    server.on("sync", in_app_context(on_sync), namespace=NAMESPACE)
+    server.on("disconnect", on_disconnect, namespace=NAMESPACE)
+    _acknowledge_first(server)
 
 
 def _acknowledge_first(server):

@@ -7,6 +7,7 @@ import pytest
 from tests.helpers import SLUG, app_on_copy, in_own_context, make_staff, prepared_database
 from tests.server import ServerProcess
 from webapp.core.extensions import db, socketio
+from webapp.live import revisions
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,10 @@ def app(demo_database, tmp_path):
         yield app
         db.session.remove()
         db.engine.dispose()
+    # The shared snapshots and catch-ups are per process and keyed by event id: the next test's copy has
+    # the same ids with other contents.
+    revisions._snapshots.clear()
+    revisions._catch_ups.clear()
 
 
 @pytest.fixture

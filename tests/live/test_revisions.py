@@ -112,6 +112,40 @@ def test_a_returning_client_costs_one_small_query_and_one_for_what_it_missed(app
     assert len(reads) == 2 and "FROM change" in reads[1], reads
 
 
+def test_phones_back_at_the_same_revision_share_one_reading_of_the_change_log(app, client, auth, socket_client):
+    """After a Wi-Fi drop every phone is one change behind: the change log is read for the first of them
+    only, until the event's revision moves on; each still gets its own `synced`."""
+    from sqlalchemy import event as sa_event
+
+    app.config["LIVE_SNAPSHOT_SECONDS"] = 5  # as served (the tests' config turns the sharing off)
+    sid = first_session_id()
+    patch(client, auth, sid, {"delay_minutes": 5})
+    log_reads = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM change" in statement and "change.revision >" in statement:  # the log, not a row by its id
+            log_reads.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        first = by_name(socket_client(since=0).get_received("/live"), "change")
+        again = [by_name(socket_client(since=0).get_received("/live"), "change") for _ in range(3)]
+        assert len(log_reads) == 1
+        assert [m["revision"] for m in first] == [1] and all(a == first for a in again)
+        assert first[0]["sessions"][0]["delay_minutes"] == 5
+        patch(client, auth, sid, {"delay_minutes": 10})  # the head moves: a new answer, read once
+        later = [by_name(socket_client(since=0).get_received("/live"), "change") for _ in range(2)]
+        assert len(log_reads) == 2
+        assert [[m["revision"] for m in answer] for answer in later] == [[1, 2], [1, 2]]
+        assert later[0][-1]["sessions"][0]["delay_minutes"] == 10
+        assert by_name(socket_client(since=1).get_received("/live"), "change")[0]["revision"] == 2
+        assert len(log_reads) == 3  # another `since`, its own answer
+        by_name(socket_client(since=99).get_received("/live"), "snapshot")  # out of range: no read, none kept
+        assert len(log_reads) == 3
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", count)
+
+
 def test_client_with_an_impossible_or_too_old_revision_gets_a_snapshot(app, client, auth, socket_client):
     sid = first_session_id()
     patch(client, auth, sid, {"delay_minutes": 5})

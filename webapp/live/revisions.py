@@ -122,12 +122,46 @@ def replay_messages(event_id, rows):
     return messages
 
 
+_catch_ups = {}  # event id -> (head revision, monotonic time, {since: `change` messages or None})
+
+
+def missed_messages(event_id, since, limit, current):
+    """The `change` messages a client at `since` missed up to `current` (the event's revision just read),
+    or None if it needs a snapshot instead (see changes_since).
+
+    Shared per (event, since, head) as the snapshot is shared per revision, under the same
+    LIVE_SNAPSHOT_SECONDS (callers must not change them): after a Wi-Fi drop thousands of phones come back
+    at the same revision, one change behind, and would each read the same rows. The log's rows never
+    change; what a replay carries beside them is the current state of a replaced part, as fresh as the
+    snapshot it comes from."""
+    ttl = current_app.config.get("LIVE_SNAPSHOT_SECONDS", 0)
+    if not _replayable(since, current, limit):
+        return None  # no query needed to say so, and nothing kept for whatever number a client sends
+    if ttl <= 0:
+        rows = changes_since(event_id, since, limit, current=current)
+        return None if rows is None else replay_messages(event_id, rows)
+    now = time.monotonic()
+    head, built, answers = _catch_ups.get(event_id, (None, 0.0, None))
+    if head != current or now - built >= ttl:
+        answers = {}  # one head per event: at most `limit` + 1 answers kept
+        _catch_ups[event_id] = (current, now, answers)
+
+    if since not in answers:
+        rows = changes_since(event_id, since, limit, current=current)
+        answers[since] = None if rows is None else replay_messages(event_id, rows)
+    return answers[since]
+
+
+def _replayable(since, current, limit):
+    return since is not None and 0 <= since <= current and current - since <= limit
+
+
 def changes_since(event_id, since, limit, current=None):
     """The changes after `since`, in order, or None if more than `limit` or if any is missing. `current`:
     the event's revision if the caller has just read it (saves the query)."""
     if current is None:
         current = current_revision(event_id)
-    if since is None or since < 0 or since > current or current - since > limit:
+    if not _replayable(since, current, limit):
         return None
     if since == current:
         return []

@@ -24,7 +24,7 @@ from ..core.extensions import db, socketio
 from ..core.models import Event
 from .broadcast import connect_stats_message, ensure_heartbeat
 from .protocol import NAMESPACE, room_for, stats_room_for
-from .revisions import changes_since, replay_messages, snapshot
+from .revisions import missed_messages, snapshot
 
 SYNC_BURST = 3
 SYNC_PER_SECOND = 0.5
@@ -41,17 +41,18 @@ def _since(value):
 def catch_up_messages(head, since):
     """What a client at revision `since` is owed: the changes it missed, or one snapshot; then `synced`.
     `head`: the event's (id, revision) as just read. A client that is up to date (the usual reconnect after a
-    Wi-Fi drop) costs no further query, one that missed changes one for the change log; the event's row is
-    loaded only for a snapshot (or a replayed change that replaces a whole part, such as the board)."""
+    Wi-Fi drop) costs no further query; the changes missed since a revision are read once for every client
+    coming back from it (revisions.missed_messages); the event's row is loaded only for a snapshot."""
     event_id, current = head
-    rows = changes_since(event_id, _since(since), current_app.config["LIVE_MAX_REPLAY"], current=current)
-    if rows is None:
+    since = _since(since)
+    missed = missed_messages(event_id, since, current_app.config["LIVE_MAX_REPLAY"], current)
+    if missed is None:
         state = snapshot(db.session.get(Event, event_id))
         messages = [("snapshot", state)]
         revision = state["revision"]
     else:
-        messages = [("change", m) for m in replay_messages(event_id, rows)]
-        revision = rows[-1].revision if rows else since
+        messages = [("change", m) for m in missed]
+        revision = missed[-1]["revision"] if missed else since
     messages.append(("synced", {"revision": revision, "server_time": datetime.now(timezone.utc).isoformat()}))
     return messages
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..core.errors import unstorable
 from ..core.extensions import db, socketio
@@ -75,11 +75,25 @@ def _plausible(slug):
     return isinstance(slug, str) and len(slug) <= 64 and not unstorable(slug)
 
 
+_events = Event.__table__
+# Built once: a connect reads only this, on a pooled connection of its own rather than through the ORM
+# session (which cost four fifths of the connect handler when 5,000 phones came back at once).
+_HEAD = select(_events.c.id, _events.c.revision).where(_events.c.slug == bindparam("slug"))
+
+
 def _event_head(slug):
     """(id, revision) of the event with this slug, or None: one small query, no ORM object."""
     if not _plausible(slug):
         return None
-    return db.session.execute(select(Event.id, Event.revision).where(Event.slug == slug)).one_or_none()
+    with db.engine.connect() as connection:
+        return connection.execute(_HEAD, {"slug": slug}).one_or_none()
+
+
+def _end_read():
+    """Give the session's pooled connection back before anything is sent, if the catch-up used the session
+    at all (a snapshot or the change log; a client up to date costs none)."""
+    if db.session.registry.has():
+        db.session.rollback()
 
 
 def _refuse():
@@ -110,7 +124,7 @@ def on_connect(sid, _environ, auth):
     stats = connect_stats_message(slug) if wants_stats else None  # the totals; later ones come coalesced
     if stats is not None:
         messages.append(("stats", stats))
-    db.session.rollback()  # ends the read: the pooled connection is back before anything is sent
+    _end_read()
     _after_connect[sid] = messages
 
 
@@ -138,7 +152,7 @@ def on_sync(sid, data=None, *_more):
     _catching_up.add(sid)
     try:
         messages = catch_up_messages(head, data.get("since") if isinstance(data, dict) else None)
-        db.session.rollback()
+        _end_read()
         send_to(sid, messages)
     finally:
         _catching_up.discard(sid)

@@ -72,6 +72,9 @@ class Config:
     # run.py under eventlet: seconds a client connection may stay silent (idle keep-alive, a half-sent
     # request); above the 20 s Socket.IO ping, so live websockets are never cut. 0 = wait for ever.
     SERVER_SOCKET_TIMEOUT = float(os.environ.get("SERVER_SOCKET_TIMEOUT", "60"))
+    # A serving process runs the garbage collector's full collections every this many seconds instead of
+    # whenever its heap has grown by a quarter (webapp.collect_by_the_clock); 0 = Python's own rule.
+    FULL_COLLECTION_SECONDS = float(_env("FULL_COLLECTION_SECONDS", "30"))
     BABEL_DEFAULT_LOCALE = "de"
     BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
     LANGUAGES = ("de", "en")

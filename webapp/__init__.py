@@ -7,13 +7,14 @@ commands, snapshot parts, counters and signal receivers; nothing of that happens
 import gc
 import warnings
 
+import click
 from flask import Flask
 
 from . import agenda, checkin, demo, live, mail, matchmaking, privacy, report, series, staff, web
 from .core import dbhealth
 from .core.config import INSTANCE, ROOT, Config, instance_secret_key
 from .core.db import install_sqlite_pragmas
-from .core.extensions import add_background_task, babel, compress, csrf, db, migrate, socketio
+from .core.extensions import add_background_task, babel, compress, csrf, db, socketio
 from .core.urls import check_public_url, external_url
 from .web.headers import select_locale
 
@@ -44,7 +45,7 @@ def create_app(config=Config, **overrides):
     install_sqlite_pragmas()
     dbhealth.install(app)  # before db.init_app: PostgreSQL timeouts; 503 for an unavailable database
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    init_migrations(app)
     csrf.init_app(app)
     compress.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(ROOT / "translations"))
@@ -56,6 +57,17 @@ def create_app(config=Config, **overrides):
 
 
 _started = set()
+
+
+def init_migrations(app):
+    """`flask db …` (Flask-Migrate on Alembic) for an app made by a command line. A serving process never
+    migrates (`make run` runs `flask db upgrade` before it), and importing Alembic was a quarter of a
+    second of every restart, with the phones waiting."""
+    if click.get_current_context(silent=True) is None:
+        return
+    from flask_migrate import Migrate
+
+    Migrate(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
 
 
 def start_background_tasks(app):

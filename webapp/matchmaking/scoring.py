@@ -2,8 +2,6 @@
 
 from itertools import combinations
 
-import networkx as nx
-
 from . import sentences
 
 STAGE_ORDER = {"runs": 0, "plans": 1, "interested": 2}
@@ -27,6 +25,8 @@ def match_graph(stages):
     """stages: {municipality name: {topic name: stage}} -> a networkx Graph whose edges carry `weight`,
     `cities` (a, b) in alphabetical order and `topics` [(topic, stage of a, stage of b)], strongest first;
     one edge per pair sharing a topic."""
+    import networkx as nx  # on the first board built: a sixth of a second less for every restart
+
     graph = nx.Graph()
     graph.add_nodes_from(stages)
     for a, b in combinations(sorted(stages), 2):
@@ -79,6 +79,8 @@ def suggestions(graph, city, limit=5, words=None):
 
 def meeting_pairs(graph):
     """One best partner each, so that the total match weight is highest (maximum weight matching)."""
+    import networkx as nx
+
     return sorted(tuple(sorted(pair)) for pair in nx.max_weight_matching(graph, weight="weight"))
 
 

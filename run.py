@@ -103,7 +103,7 @@ def main():
     from webapp.core.models import Event
     from webapp.core.urls import lan_addresses, startup_lines
 
-    app = create_app()
+    app = create_app(SERVING=True)
     host, port, cert, key = (app.config[k] for k in ("HOST", "PORT", "CERT_FILE", "KEY_FILE"))
     with app.app_context():
         slugs = db.session.execute(select(Event.slug)).scalars().all()

@@ -6,9 +6,10 @@ import click
 from webapp import create_app, freeze_startup_objects, start_background_tasks
 from webapp.core.extensions import socketio  # noqa: F401  (gunicorn users: the app is socketio-wrapped already)
 
-app = create_app()
 # Under a WSGI server the background tasks start with the app; inside a CLI command (`db upgrade`…) not.
 context = click.get_current_context(silent=True)
-if context is None or context.info_name == "run":
+serving = context is None or context.info_name == "run"
+app = create_app(SERVING=serving)
+if serving:
     start_background_tasks(app)
     freeze_startup_objects()

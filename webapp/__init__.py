@@ -7,7 +7,6 @@ commands, snapshot parts, counters and signal receivers; nothing of that happens
 import gc
 import warnings
 
-import click
 from flask import Flask
 
 from . import agenda, checkin, demo, live, mail, matchmaking, privacy, report, series, staff, web
@@ -60,10 +59,10 @@ _started = set()
 
 
 def init_migrations(app):
-    """`flask db …` (Flask-Migrate on Alembic) for an app made by a command line. A serving process never
-    migrates (`make run` runs `flask db upgrade` before it), and importing Alembic was a quarter of a
-    second of every restart, with the phones waiting."""
-    if click.get_current_context(silent=True) is None:
+    """`flask db …` (Flask-Migrate on Alembic) for every app but a serving process's (SERVING: run.py, and
+    wsgi.py under a WSGI server). That one never migrates (`make run` runs `flask db upgrade` before it),
+    and importing Alembic was a quarter of a second of every restart, with the phones waiting."""
+    if app.config["SERVING"]:
         return
     from flask_migrate import Migrate
 

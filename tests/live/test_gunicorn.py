@@ -28,7 +28,8 @@ def unit_command(port):
 
 # ServerProcess.prepare's four `flask --app wsgi …` commands, in one process (each start costs ~2.5 s).
 PREPARE = """
-from wsgi import app
+from webapp import create_app
+app = create_app()
 runner = app.test_cli_runner()
 for args in (["db", "upgrade"], ["demo"], ["staff", "add", "tester", "--role", "admin", "--password",
              "tester-password"], ["staff", "token", "tester"]):

@@ -95,6 +95,8 @@ class Config:
     # How long connecting clients share one computation of the counters (one process, no queue): at most
     # this stale for changes made by the CLI; changes made through the server end it at once.
     LIVE_STATS_CACHE_SECONDS = 2.0
+    # True in a serving process (run.py, wsgi.py under a WSGI server): no `flask db` commands there.
+    SERVING = False
     # How long a built snapshot is shared at the same revision (webapp/live/revisions.snapshot).
     LIVE_SNAPSHOT_SECONDS = 5.0
     # Rate limits (webapp/web/limits.py): on unless RATELIMIT_ENABLED=0; each class's limit may be set,

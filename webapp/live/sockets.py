@@ -166,12 +166,14 @@ def on_disconnect(sid, _reason=None):
 
 
 def register(app):
-    """The namespace's handlers, on the server socketio.init_app just made for `app` (every app gets its own).
+    """The namespace's handlers, on the server socketio.init_app just made for `app` (every app gets its
+    own).
 
     These three go to python-socketio directly, with an app context for the database: Flask-SocketIO would
     run each in a request context of its own (the URL matched again, the cookie session copied), which
     showed up in the profile of 5,000 phones coming back at once (docs/performance.md), and none of them
-    needs a request or a session. The areas' staff events on /live use Flask-SocketIO's handlers (they need the session)."""
+    needs a request or a session. The areas' staff events on /live keep Flask-SocketIO's handlers (they
+    need the session)."""
     server = socketio.server
 
     def in_app_context(handler):
